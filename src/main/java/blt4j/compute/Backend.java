@@ -1,0 +1,538 @@
+package blt4j.compute;
+
+import java.util.Arrays;
+
+/**
+ * The one set of compute ops every model runs on. Public methods check shapes (one clear error for
+ * every backend), count FLOPs, then call the backend's kernel. Conventions shared by all ops:
+ * <ul>
+ *   <li>Tensors are row-major; "rows" is the product of all but the last dimension.</li>
+ *   <li>Linear weights are stored {@code [out, in]}: {@code y = x · Wᵀ} is {@code matmul(x, false, W, true, y, false)}.</li>
+ *   <li>Backward ops <b>add</b> into gradient tensors (llm.c style): callers zero gradients once per step.</li>
+ *   <li>Attention and pooling masks are per-query contiguous key ranges {@code [lo, hi)}: causal, sliding-window,
+ *       document and patch masks all reduce to one range per row (see {@link AttentionMask}). An empty range gives 0.</li>
+ * </ul>
+ */
+public abstract class Backend implements AutoCloseable {
+
+    private long flops;
+
+    /** Short name used on the command line: reference, cpu, opencl. */
+    public abstract String name();
+
+    /** One line naming the device and its settings, for reports. */
+    public abstract String describe();
+
+    /** Multiply-add FLOPs of matmul and attention (forward and backward) run since the last reset. */
+    public long flops() {
+        return flops;
+    }
+
+    public void resetFlops() {
+        flops = 0;
+    }
+
+    protected void countFlops(long n) {
+        flops += n;
+    }
+
+    /** Blocks until all queued work is done (device backends); host backends return at once. */
+    public void synchronize() {}
+
+    @Override
+    public void close() {}
+
+    // ------------------------------------------------------------------ memory
+
+    /** A new zero-filled tensor. */
+    public final Tensor allocate(DType dtype, int... shape) {
+        return new Tensor(this, allocateStorage(dtype, Tensor.checkedSize(shape)), 0, dtype, shape);
+    }
+
+    public final Tensor zeros(int... shape) {
+        return allocate(DType.F32, shape);
+    }
+
+    public final Tensor fromHost(float[] data, int... shape) {
+        Tensor t = allocate(DType.F32, shape);
+        requireLength(data.length, t.size(), "fromHost");
+        writeFloats(t, data, 0);
+        return t;
+    }
+
+    public final Tensor fromHost(int[] data, int... shape) {
+        Tensor t = allocate(DType.I32, shape);
+        requireLength(data.length, t.size(), "fromHost");
+        writeInts(t, data, 0);
+        return t;
+    }
+
+    /** Copies {@code dst.size()} floats from {@code src[srcOffset...]} into the tensor. */
+    public final void upload(float[] src, int srcOffset, Tensor dst) {
+        own(dst);
+        dtype(dst, DType.F32, "upload");
+        if (srcOffset < 0 || (long) srcOffset + dst.size() > src.length) {
+            throw new IllegalArgumentException("upload: source has " + src.length + " floats, need " + dst.size() + " from " + srcOffset);
+        }
+        writeFloats(dst, src, srcOffset);
+    }
+
+    public final void upload(int[] src, Tensor dst) {
+        own(dst);
+        dtype(dst, DType.I32, "upload");
+        requireLength(src.length, dst.size(), "upload");
+        writeInts(dst, src, 0);
+    }
+
+    public final float[] toHost(Tensor t) {
+        own(t);
+        dtype(t, DType.F32, "toHost");
+        float[] out = new float[t.size()];
+        readFloats(t, out, 0);
+        return out;
+    }
+
+    /** Copies the tensor into {@code dst[dstOffset...]}. */
+    public final void download(Tensor t, float[] dst, int dstOffset) {
+        own(t);
+        dtype(t, DType.F32, "download");
+        if (dstOffset < 0 || (long) dstOffset + t.size() > dst.length) {
+            throw new IllegalArgumentException("download: destination too small");
+        }
+        readFloats(t, dst, dstOffset);
+    }
+
+    public final int[] toHostInts(Tensor t) {
+        own(t);
+        dtype(t, DType.I32, "toHostInts");
+        int[] out = new int[t.size()];
+        readInts(t, out);
+        return out;
+    }
+
+    public final void copy(Tensor src, Tensor dst) {
+        own(src, dst);
+        sameSize(src, dst, "copy");
+        if (src.dtype() != dst.dtype()) {
+            throw new IllegalArgumentException("copy: dtype " + src.dtype() + " to " + dst.dtype());
+        }
+        copyKernel(src, dst);
+    }
+
+    public final void fill(Tensor t, float value) {
+        own(t);
+        dtype(t, DType.F32, "fill");
+        fillKernel(t, value);
+    }
+
+    public final void zero(Tensor t) {
+        fill(t, 0f);
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    /** out = a + b. */
+    public final void add(Tensor a, Tensor b, Tensor out) {
+        f32("add", a, b, out);
+        sameSize(a, b, "add");
+        sameSize(a, out, "add");
+        addKernel(a, b, out);
+    }
+
+    /** y += alpha · x (residual connections, gradient accumulation). */
+    public final void axpy(float alpha, Tensor x, Tensor y) {
+        f32("axpy", x, y);
+        sameSize(x, y, "axpy");
+        axpyKernel(alpha, x, y);
+    }
+
+    /** out = s · x (may be in place). */
+    public final void scale(Tensor x, float s, Tensor out) {
+        f32("scale", x, out);
+        sameSize(x, out, "scale");
+        scaleKernel(x, s, out);
+    }
+
+    /** out = a ⊙ b, or out += a ⊙ b when accumulating (the backward of a product). */
+    public final void mul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        f32("mul", a, b, out);
+        sameSize(a, b, "mul");
+        sameSize(a, out, "mul");
+        mulKernel(a, b, out, accumulate);
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    /**
+     * C = op(A)·op(B), or C += op(A)·op(B) when accumulating. 2-D: A [M,K] (or [K,M] transposed),
+     * B [K,N] (or [N,K] transposed), C [M,N]. 3-D: the same per leading batch index.
+     */
+    public final void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate) {
+        f32("matmul", a, b, c);
+        if (a.rank() != b.rank() || a.rank() != c.rank() || a.rank() < 2 || a.rank() > 3) {
+            throw new IllegalArgumentException("matmul: operands must all be 2-D or all 3-D, got "
+                    + Arrays.toString(a.shape()) + " " + Arrays.toString(b.shape()) + " " + Arrays.toString(c.shape()));
+        }
+        int batch = a.rank() == 3 ? a.dim(0) : 1;
+        if (a.rank() == 3 && (b.dim(0) != batch || c.dim(0) != batch)) {
+            throw new IllegalArgumentException("matmul: batch sizes differ");
+        }
+        int m = transA ? a.dim(-1) : a.dim(-2);
+        int k = transA ? a.dim(-2) : a.dim(-1);
+        int kb = transB ? b.dim(-1) : b.dim(-2);
+        int n = transB ? b.dim(-2) : b.dim(-1);
+        if (k != kb || c.dim(-2) != m || c.dim(-1) != n) {
+            throw new IllegalArgumentException("matmul: shapes " + Arrays.toString(a.shape()) + (transA ? "ᵀ" : "") + " · "
+                    + Arrays.toString(b.shape()) + (transB ? "ᵀ" : "") + " -> " + Arrays.toString(c.shape()) + " do not match");
+        }
+        countFlops(2L * batch * m * n * k);
+        matmulKernel(a, transA, b, transB, c, accumulate, batch, m, n, k);
+    }
+
+    // ------------------------------------------------------------------ normalisation and activations
+
+    /** out = x / sqrt(mean(x²) + eps) · w per row; rstd [rows] keeps 1/sqrt(...) for the backward. */
+    public final void rmsNorm(Tensor x, Tensor w, Tensor out, Tensor rstd, float eps) {
+        f32("rmsNorm", x, w, out, rstd);
+        int d = x.cols();
+        requireLength(w.size(), d, "rmsNorm weight");
+        sameSize(x, out, "rmsNorm");
+        requireLength(rstd.size(), x.rows(), "rmsNorm rstd");
+        rmsNormKernel(x, w, out, rstd, x.rows(), d, eps);
+    }
+
+    /** dx += ∂L/∂x, dw += ∂L/∂w. */
+    public final void rmsNormBackward(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw) {
+        f32("rmsNormBackward", dout, x, w, rstd, dx, dw);
+        sameSize(dout, x, "rmsNormBackward");
+        sameSize(dx, x, "rmsNormBackward");
+        sameSize(dw, w, "rmsNormBackward");
+        requireLength(w.size(), x.cols(), "rmsNormBackward weight");
+        rmsNormBackwardKernel(dout, x, w, rstd, dx, dw, x.rows(), x.cols());
+    }
+
+    /** out = silu(x) = x·σ(x). */
+    public final void silu(Tensor x, Tensor out) {
+        f32("silu", x, out);
+        sameSize(x, out, "silu");
+        siluKernel(x, out);
+    }
+
+    /** dx += dout · silu'(x). */
+    public final void siluBackward(Tensor dout, Tensor x, Tensor dx) {
+        f32("siluBackward", dout, x, dx);
+        sameSize(dout, x, "siluBackward");
+        sameSize(dx, x, "siluBackward");
+        siluBackwardKernel(dout, x, dx);
+    }
+
+    /** The SwiGLU gate: out = silu(gate) ⊙ up. */
+    public final void swiglu(Tensor gate, Tensor up, Tensor out) {
+        f32("swiglu", gate, up, out);
+        sameSize(gate, up, "swiglu");
+        sameSize(gate, out, "swiglu");
+        swigluKernel(gate, up, out);
+    }
+
+    /** dgate += dout ⊙ up ⊙ silu'(gate), dup += dout ⊙ silu(gate). */
+    public final void swigluBackward(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup) {
+        f32("swigluBackward", dout, gate, up, dgate, dup);
+        sameSize(dout, gate, "swigluBackward");
+        sameSize(gate, up, "swigluBackward");
+        sameSize(gate, dgate, "swigluBackward");
+        sameSize(gate, dup, "swigluBackward");
+        swigluBackwardKernel(dout, gate, up, dgate, dup);
+    }
+
+    // ------------------------------------------------------------------ RoPE
+
+    /**
+     * Rotary embedding on interleaved pairs (dims 2i, 2i+1) of every head: x [T, nHeads·headDim],
+     * positions [T] (int), cos/sin tables [maxPos, headDim/2] from {@link RopeTables}. May run in place.
+     */
+    public final void rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int nHeads, int headDim) {
+        checkRope("rope", x, positions, cos, sin, out, nHeads, headDim);
+        ropeKernel(x, positions, cos, sin, out, x.rows(), nHeads, headDim, false);
+    }
+
+    /** dx += Rᵀ·dout (the inverse rotation). */
+    public final void ropeBackward(Tensor dout, Tensor positions, Tensor cos, Tensor sin, Tensor dx, int nHeads, int headDim) {
+        checkRope("ropeBackward", dout, positions, cos, sin, dx, nHeads, headDim);
+        ropeKernel(dout, positions, cos, sin, dx, dout.rows(), nHeads, headDim, true);
+    }
+
+    private void checkRope(String op, Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int nHeads, int headDim) {
+        f32(op, x, cos, sin, out);
+        ints(op, positions);
+        if (headDim % 2 != 0) {
+            throw new IllegalArgumentException(op + ": head dim " + headDim + " must be even");
+        }
+        requireLength(x.cols(), nHeads * headDim, op + " row width");
+        sameSize(x, out, op);
+        requireLength(positions.size(), x.rows(), op + " positions");
+        if (cos.cols() != headDim / 2 || sin.size() != cos.size()) {
+            throw new IllegalArgumentException(op + ": cos/sin tables must be [maxPos, " + headDim / 2 + "]");
+        }
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    /**
+     * Multi-head attention with per-query key ranges. q [Tq, H·D], k and v [Tk, H·D], out [Tq, H·D];
+     * query i of every head attends to keys [mask.lo[i], mask.hi[i]) with scale 1/sqrt(D). lse [H, Tq] keeps
+     * each row's log-sum-exp for the backward (−∞ for an empty range, whose output is 0, never NaN).
+     */
+    public final void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Ranges mask, int nHeads) {
+        int headDim = checkAttention("attention", q, k, v, out, lse, mask, nHeads);
+        countFlops(4L * headDim * nHeads * mask.total());
+        attentionKernel(q, k, v, out, lse, mask.lo(), mask.hi(), q.rows(), k.rows(), nHeads, headDim);
+    }
+
+    /** dq, dk, dv += gradients of {@link #attention} given its output and lse. */
+    public final void attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
+                                        Ranges mask, Tensor dq, Tensor dk, Tensor dv, int nHeads) {
+        int headDim = checkAttention("attentionBackward", q, k, v, out, lse, mask, nHeads);
+        f32("attentionBackward", dout, dq, dk, dv);
+        sameSize(dout, out, "attentionBackward");
+        sameSize(dq, q, "attentionBackward");
+        sameSize(dk, k, "attentionBackward");
+        sameSize(dv, v, "attentionBackward");
+        countFlops(8L * headDim * nHeads * mask.total());
+        attentionBackwardKernel(dout, q, k, v, out, lse, mask.lo(), mask.hi(), dq, dk, dv, q.rows(), k.rows(), nHeads, headDim);
+    }
+
+    private int checkAttention(String op, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Ranges mask, int nHeads) {
+        f32(op, q, k, v, out, lse);
+        ints(op, mask.lo(), mask.hi());
+        if (mask.maxHi() > k.rows()) {
+            throw new IllegalArgumentException(op + ": mask reaches key " + mask.maxHi() + " but there are only " + k.rows() + " keys");
+        }
+        int width = q.cols();
+        if (nHeads <= 0 || width % nHeads != 0) {
+            throw new IllegalArgumentException(op + ": row width " + width + " not divisible by " + nHeads + " heads");
+        }
+        if (k.cols() != width || v.cols() != width || out.cols() != width) {
+            throw new IllegalArgumentException(op + ": q, k, v, out must share row width " + width);
+        }
+        sameSize(k, v, op);
+        sameSize(q, out, op);
+        requireLength(lse.size(), nHeads * q.rows(), op + " lse");
+        requireLength(mask.count(), q.rows(), op + " mask rows");
+        return width / nHeads;
+    }
+
+    // ------------------------------------------------------------------ softmax, loss, entropy
+
+    /** Row-wise softmax over the last dimension. */
+    public final void softmax(Tensor x, Tensor out) {
+        f32("softmax", x, out);
+        sameSize(x, out, "softmax");
+        softmaxKernel(x, out, x.rows(), x.cols());
+    }
+
+    /** dx += y ⊙ (dout − Σ dout ⊙ y) for y = softmax(x). */
+    public final void softmaxBackward(Tensor dout, Tensor y, Tensor dx) {
+        f32("softmaxBackward", dout, y, dx);
+        sameSize(dout, y, "softmaxBackward");
+        sameSize(dx, y, "softmaxBackward");
+        softmaxBackwardKernel(dout, y, dx, y.rows(), y.cols());
+    }
+
+    /**
+     * Per-row cross-entropy of log-softmax(logits) at the target id; rows whose weight is 0 (or whose target
+     * is negative) get loss 0. weights may be null (all 1). The mean over counted rows is the caller's sum / count.
+     */
+    public final void crossEntropy(Tensor logits, Tensor targets, Tensor weights, Tensor losses) {
+        checkCe("crossEntropy", logits, targets, weights);
+        f32("crossEntropy", losses);
+        requireLength(losses.size(), logits.rows(), "crossEntropy losses");
+        crossEntropyKernel(logits, targets, weights, losses, logits.rows(), logits.cols());
+    }
+
+    /** dlogits += scale · weight · (softmax(logits) − onehot(target)); scale is usually 1/count. */
+    public final void crossEntropyBackward(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits) {
+        checkCe("crossEntropyBackward", logits, targets, weights);
+        f32("crossEntropyBackward", dlogits);
+        sameSize(dlogits, logits, "crossEntropyBackward");
+        crossEntropyBackwardKernel(logits, targets, weights, scale, dlogits, logits.rows(), logits.cols());
+    }
+
+    private void checkCe(String op, Tensor logits, Tensor targets, Tensor weights) {
+        f32(op, logits);
+        ints(op, targets);
+        requireLength(targets.size(), logits.rows(), op + " targets");
+        if (weights != null) {
+            f32(op, weights);
+            requireLength(weights.size(), logits.rows(), op + " weights");
+        }
+    }
+
+    /** Entropy in nats of softmax(row) for every row: −Σ p·ln p. */
+    public final void entropy(Tensor logits, Tensor out) {
+        f32("entropy", logits, out);
+        requireLength(out.size(), logits.rows(), "entropy output");
+        entropyKernel(logits, out, logits.rows(), logits.cols());
+    }
+
+    // ------------------------------------------------------------------ embedding and pooling
+
+    /** out[i] = table[ids[i]] (or += when accumulating, e.g. summing hash n-gram embeddings). */
+    public final void embedding(Tensor table, Tensor ids, Tensor out, boolean accumulate) {
+        f32("embedding", table, out);
+        ints("embedding", ids);
+        requireLength(out.cols(), table.cols(), "embedding width");
+        requireLength(out.rows(), ids.size(), "embedding rows");
+        embeddingKernel(table, ids, out, ids.size(), table.cols(), table.rows(), accumulate);
+    }
+
+    /** dtable[ids[i]] += dout[i] (scatter-add; repeated ids accumulate). */
+    public final void embeddingBackward(Tensor dout, Tensor ids, Tensor dtable) {
+        f32("embeddingBackward", dout, dtable);
+        ints("embeddingBackward", ids);
+        requireLength(dout.cols(), dtable.cols(), "embeddingBackward width");
+        requireLength(dout.rows(), ids.size(), "embeddingBackward rows");
+        embeddingBackwardKernel(dout, ids, dtable, ids.size(), dtable.cols(), dtable.rows());
+    }
+
+    /**
+     * Segment max-pooling: out[j] = element-wise max of x rows [lo[j], hi[j]) of the segments; argmax [P, d] keeps the winning
+     * row (−1 for an empty segment, whose output is 0).
+     */
+    public final void segmentMax(Tensor x, Ranges segments, Tensor out, Tensor argmax) {
+        f32("segmentMax", x, out);
+        ints("segmentMax", segments.lo(), segments.hi(), argmax);
+        requireLength(out.cols(), x.cols(), "segmentMax width");
+        requireLength(segments.count(), out.rows(), "segmentMax segments");
+        if (segments.maxHi() > x.rows()) {
+            throw new IllegalArgumentException("segmentMax: segment reaches row " + segments.maxHi() + " of " + x.rows());
+        }
+        sameSize(out, argmax, "segmentMax");
+        segmentMaxKernel(x, segments.lo(), segments.hi(), out, argmax, out.rows(), x.rows(), x.cols());
+    }
+
+    /** dx[argmax[j,c], c] += dout[j, c]. */
+    public final void segmentMaxBackward(Tensor dout, Tensor argmax, Tensor dx) {
+        f32("segmentMaxBackward", dout, dx);
+        ints("segmentMaxBackward", argmax);
+        sameSize(dout, argmax, "segmentMaxBackward");
+        requireLength(dx.cols(), dout.cols(), "segmentMaxBackward width");
+        segmentMaxBackwardKernel(dout, argmax, dx, dout.rows(), dx.rows(), dx.cols());
+    }
+
+    // ------------------------------------------------------------------ optimiser
+
+    /**
+     * One AdamW step (torch semantics, decoupled weight decay): p ← p·(1−lr·wd); m ← β1·m + (1−β1)·g;
+     * v ← β2·v + (1−β2)·g²; p ← p − lr/(1−β1^t) · m / (sqrt(v/(1−β2^t)) + ε).
+     */
+    public final void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, int step) {
+        f32("adamw", param, grad, m, v);
+        sameSize(param, grad, "adamw");
+        sameSize(param, m, "adamw");
+        sameSize(param, v, "adamw");
+        if (step < 1) {
+            throw new IllegalArgumentException("adamw: step counts from 1, got " + step);
+        }
+        adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    /** Σ x² accumulated in double (the global gradient norm is its square root). Synchronises. */
+    public final double sumOfSquares(Tensor x) {
+        f32("sumOfSquares", x);
+        return sumOfSquaresKernel(x);
+    }
+
+    /** Scales x so its L2 norm is at most maxNorm; returns the norm before clipping. */
+    public final double clipGradNorm(Tensor grads, double maxNorm) {
+        double norm = Math.sqrt(sumOfSquares(grads));
+        if (maxNorm > 0 && norm > maxNorm) {
+            scale(grads, (float) (maxNorm / (norm + 1e-6)), grads);
+        }
+        return norm;
+    }
+
+    // ------------------------------------------------------------------ kernels each backend provides
+
+    protected abstract Object allocateStorage(DType dtype, int size);
+    protected abstract void writeFloats(Tensor dst, float[] src, int srcOffset);
+    protected abstract void writeInts(Tensor dst, int[] src, int srcOffset);
+    protected abstract void readFloats(Tensor src, float[] dst, int dstOffset);
+    protected abstract void readInts(Tensor src, int[] dst);
+    protected abstract void copyKernel(Tensor src, Tensor dst);
+    protected abstract void fillKernel(Tensor t, float value);
+    protected abstract void addKernel(Tensor a, Tensor b, Tensor out);
+    protected abstract void axpyKernel(float alpha, Tensor x, Tensor y);
+    protected abstract void scaleKernel(Tensor x, float s, Tensor out);
+    protected abstract void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate);
+    protected abstract void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
+                                         int batch, int m, int n, int k);
+    protected abstract void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps);
+    protected abstract void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d);
+    protected abstract void siluKernel(Tensor x, Tensor out);
+    protected abstract void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx);
+    protected abstract void swigluKernel(Tensor gate, Tensor up, Tensor out);
+    protected abstract void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup);
+    protected abstract void ropeKernel(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int rows, int nHeads,
+                                       int headDim, boolean backward);
+    protected abstract void attentionKernel(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyLo, Tensor keyHi,
+                                            int tq, int tk, int nHeads, int headDim);
+    protected abstract void attentionBackwardKernel(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
+                                                    Tensor keyLo, Tensor keyHi, Tensor dq, Tensor dk, Tensor dv,
+                                                    int tq, int tk, int nHeads, int headDim);
+    protected abstract void softmaxKernel(Tensor x, Tensor out, int rows, int cols);
+    protected abstract void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols);
+    protected abstract void crossEntropyKernel(Tensor logits, Tensor targets, Tensor weights, Tensor losses, int rows, int cols);
+    protected abstract void crossEntropyBackwardKernel(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits,
+                                                       int rows, int cols);
+    protected abstract void entropyKernel(Tensor logits, Tensor out, int rows, int cols);
+    protected abstract void embeddingKernel(Tensor table, Tensor ids, Tensor out, int n, int d, int tableRows, boolean accumulate);
+    protected abstract void embeddingBackwardKernel(Tensor dout, Tensor ids, Tensor dtable, int n, int d, int tableRows);
+    protected abstract void segmentMaxKernel(Tensor x, Tensor lo, Tensor hi, Tensor out, Tensor argmax, int segments, int rows, int d);
+    protected abstract void segmentMaxBackwardKernel(Tensor dout, Tensor argmax, Tensor dx, int segments, int rows, int d);
+    protected abstract void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                        float eps, float weightDecay, int step);
+    protected abstract double sumOfSquaresKernel(Tensor x);
+
+    // ------------------------------------------------------------------ checks
+
+    private void own(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.backend() != this) {
+                throw new IllegalArgumentException("tensor " + t + " belongs to another backend than " + name());
+            }
+        }
+    }
+
+    private void f32(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            own(t);
+            dtype(t, DType.F32, op);
+        }
+    }
+
+    private void ints(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            own(t);
+            dtype(t, DType.I32, op);
+        }
+    }
+
+    private static void dtype(Tensor t, DType want, String op) {
+        if (t.dtype() != want) {
+            throw new IllegalArgumentException(op + ": expected " + want + " tensor, got " + t);
+        }
+    }
+
+    private static void sameSize(Tensor a, Tensor b, String op) {
+        if (a.size() != b.size()) {
+            throw new IllegalArgumentException(op + ": sizes differ, " + Arrays.toString(a.shape()) + " vs " + Arrays.toString(b.shape()));
+        }
+    }
+
+    private static void requireLength(int actual, int expected, String what) {
+        if (actual != expected) {
+            throw new IllegalArgumentException(what + ": expected " + expected + " elements, got " + actual);
+        }
+    }
+}

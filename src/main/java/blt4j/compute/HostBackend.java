@@ -1,0 +1,62 @@
+package blt4j.compute;
+
+import java.util.Arrays;
+
+/** Shared memory handling for backends whose tensors live in Java arrays ({@code float[]} or {@code int[]}). */
+public abstract class HostBackend extends Backend {
+
+    /** The float array behind a host tensor (read it from {@code t.offset()}). */
+    protected static float[] f(Tensor t) {
+        return t == null ? null : (float[]) t.storage();
+    }
+
+    /** The int array behind a host tensor. */
+    protected static int[] i(Tensor t) {
+        return (int[]) t.storage();
+    }
+
+    /** Offset of a possibly-null tensor. */
+    protected static int o(Tensor t) {
+        return t == null ? 0 : t.offset();
+    }
+
+    @Override
+    protected Object allocateStorage(DType dtype, int size) {
+        try {
+            return dtype == DType.F32 ? new float[size] : new int[size];
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("out of memory allocating " + size + " x " + dtype + " ("
+                    + (long) size * dtype.bytes() / (1 << 20) + " MiB); raise -Xmx or use a smaller model", e);
+        }
+    }
+
+    @Override
+    protected void writeFloats(Tensor dst, float[] src, int srcOffset) {
+        System.arraycopy(src, srcOffset, f(dst), dst.offset(), dst.size());
+    }
+
+    @Override
+    protected void writeInts(Tensor dst, int[] src, int srcOffset) {
+        System.arraycopy(src, srcOffset, i(dst), dst.offset(), dst.size());
+    }
+
+    @Override
+    protected void readFloats(Tensor src, float[] dst, int dstOffset) {
+        System.arraycopy(f(src), src.offset(), dst, dstOffset, src.size());
+    }
+
+    @Override
+    protected void readInts(Tensor src, int[] dst) {
+        System.arraycopy(i(src), src.offset(), dst, 0, src.size());
+    }
+
+    @Override
+    protected void copyKernel(Tensor src, Tensor dst) {
+        System.arraycopy(src.storage(), src.offset(), dst.storage(), dst.offset(), src.size());
+    }
+
+    @Override
+    protected void fillKernel(Tensor t, float value) {
+        Arrays.fill(f(t), t.offset(), t.offset() + t.size(), value);
+    }
+}
