@@ -1,0 +1,49 @@
+package blt4j.nn;
+
+import blt4j.compute.Backend;
+import blt4j.compute.Tensor;
+
+/** y = x·Wᵀ with W stored [out, in] as in the reference checkpoints; no bias (BLT has none). */
+public final class Linear {
+    private final Parameter weight;
+    private final int in;
+    private final int out;
+    private final Scratch scratch;
+    private final Backend backend;
+
+    public Linear(ParameterStore store, Backend backend, String name, int in, int out, double initStd) {
+        this.weight = store.add(name + ".weight", Parameter.Init.normal(initStd), out, in);
+        this.in = in;
+        this.out = out;
+        this.backend = backend;
+        this.scratch = new Scratch(backend);
+    }
+
+    public Parameter weight() {
+        return weight;
+    }
+
+    public int in() {
+        return in;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    /** x [T, in] → y [T, out] (a buffer owned by this layer, valid until its next forward). */
+    public Tensor forward(Tensor x) {
+        Tensor y = scratch.f32("y", x.rows(), out);
+        backend.matmul(x.reshape(x.rows(), in), false, weight.value(), true, y, false);
+        return y;
+    }
+
+    /** dW += dyᵀ·x; dx += dy·W when dx is not null. */
+    public void backward(Tensor dy, Tensor x, Tensor dx) {
+        Tensor x2 = x.reshape(x.rows(), in);
+        backend.matmul(dy, true, x2, false, weight.grad(), true);
+        if (dx != null) {
+            backend.matmul(dy, false, weight.value(), false, dx.reshape(x.rows(), in), true);
+        }
+    }
+}

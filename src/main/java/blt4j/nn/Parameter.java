@@ -1,0 +1,63 @@
+package blt4j.nn;
+
+import blt4j.compute.Tensor;
+
+/** A named weight: a view into the store's one parameter buffer, with its gradient view beside it. */
+public final class Parameter {
+    private final String name;
+    private final int[] shape;
+    private final int offset;
+    private final Init init;
+    ParameterStore store;
+
+    Parameter(String name, int[] shape, int offset, Init init) {
+        this.name = name;
+        this.shape = shape.clone();
+        this.offset = offset;
+        this.init = init;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Element offset inside the parameter buffer. */
+    public int offset() {
+        return offset;
+    }
+
+    public int size() {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    public Init init() {
+        return init;
+    }
+
+    public Tensor value() {
+        return store.params().view(offset, shape);
+    }
+
+    public Tensor grad() {
+        return store.grads().view(offset, shape);
+    }
+
+    /** How a parameter starts: truncated normal (cut at ±3σ) with the given σ, or a constant. */
+    public record Init(double std, float constant) {
+        public static Init normal(double std) {
+            return new Init(std, 0f);
+        }
+
+        public static Init constant(float value) {
+            return new Init(0, value);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package blt4j.nn;
+
+import blt4j.compute.Backend;
+import blt4j.compute.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * All parameters of a model in one contiguous buffer (and all gradients in another), so upload, AdamW,
+ * gradient clipping and checkpointing are each one operation. Layers declare parameters first; {@link #allocate}
+ * then creates the buffers once.
+ */
+public final class ParameterStore {
+    private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    private int total;
+    private Backend backend;
+    private Tensor params;
+    private Tensor grads;
+
+    public Parameter add(String name, Parameter.Init init, int... shape) {
+        if (params != null) {
+            throw new IllegalStateException("parameter " + name + " declared after the store was allocated");
+        }
+        if (byName.containsKey(name)) {
+            throw new IllegalArgumentException("duplicate parameter name " + name);
+        }
+        Parameter p = new Parameter(name, shape, total, init);
+        p.store = this;
+        long next = (long) total + p.size();
+        if (next > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("model has more than 2^31-1 parameters; one buffer cannot hold it");
+        }
+        total = (int) next;
+        byName.put(name, p);
+        return p;
+    }
+
+    /** Creates the parameter and gradient buffers on the backend (zeros; call {@link #initialize} for weights). */
+    public ParameterStore allocate(Backend backend) {
+        if (params != null) {
+            throw new IllegalStateException("store already allocated");
+        }
+        this.backend = backend;
+        this.params = backend.zeros(total);
+        this.grads = backend.zeros(total);
+        return this;
+    }
+
+    /** Deterministic initialisation from a seed, computed on the host and uploaded once. */
+    public void initialize(long seed) {
+        float[] host = new float[total];
+        Random rnd = new Random(seed);
+        for (Parameter p : byName.values()) {
+            Parameter.Init init = p.init();
+            for (int i = 0; i < p.size(); i++) {
+                host[p.offset() + i] = init.std() == 0 ? init.constant() : (float) (truncatedNormal(rnd) * init.std());
+            }
+        }
+        backend.upload(host, 0, params);
+    }
+
+    private static double truncatedNormal(Random rnd) {
+        while (true) {
+            double g = rnd.nextGaussian();
+            if (Math.abs(g) <= 3.0) {
+                return g;
+            }
+        }
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public Tensor params() {
+        requireAllocated();
+        return params;
+    }
+
+    public Tensor grads() {
+        requireAllocated();
+        return grads;
+    }
+
+    public void zeroGrads() {
+        backend.zero(grads());
+    }
+
+    public int size() {
+        return total;
+    }
+
+    public Parameter get(String name) {
+        Parameter p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named " + name);
+        }
+        return p;
+    }
+
+    public boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    public List<Parameter> all() {
+        return Collections.unmodifiableList(new ArrayList<>(byName.values()));
+    }
+
+    private void requireAllocated() {
+        if (params == null) {
+            throw new IllegalStateException("parameter store not allocated yet");
+        }
+    }
+}
