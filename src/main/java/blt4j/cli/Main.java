@@ -1,2 +1,45 @@
 package blt4j.cli;
-public class Main { public static void main(String[] a){ System.out.println("blt4j"); } }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code blt} command line. */
+@Command(name = "blt", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Byte Latent Transformer in Java: tokenizer-free byte LMs on reference, cpu and opencl backends.",
+        subcommands = {
+            DemoCommand.class,
+            DevicesCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main())
+                .setExecutionExceptionHandler(Main::reportError)
+                .execute(args);
+        System.exit(code);
+    }
+
+    /** Errors a user can act on print one clear line, not a stack trace (set BLT_DEBUG=1 for the trace). */
+    private static int reportError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        cmd.getErr().println("blt " + cmd.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        if (System.getenv("BLT_DEBUG") != null) {
+            e.printStackTrace(cmd.getErr());
+        }
+        return 1;
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"blt4j " + (v == null ? "dev" : v) + " (Java " + System.getProperty("java.version") + ")"};
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package blt4j.model;
+
+import blt4j.compute.AttentionMask;
+import blt4j.compute.Backend;
+import blt4j.compute.Ranges;
+import blt4j.compute.RopeTables;
+import blt4j.compute.Tensor;
+import blt4j.nn.Linear;
+import blt4j.nn.Parameter;
+import blt4j.nn.ParameterStore;
+import blt4j.nn.RmsNorm;
+import blt4j.nn.TransformerStack;
+import blt4j.train.TrainableModel;
+
+/**
+ * The byte-level LM that scores next-byte entropy (BLT-REFERENCE §3): token embedding, pre-norm transformer
+ * layers with sliding-window document-causal attention and RoPE θ 10000, final RMSNorm, 260-way output head.
+ * Parameter names are the reference's ({@code tok_embeddings.weight}, {@code layers.0.attention.wq.weight}, …).
+ */
+public final class EntropyModel implements TrainableModel {
+    private final EntropyModelConfig config;
+    private final Backend backend;
+    private final ParameterStore store = new ParameterStore();
+    private final Parameter tokEmbeddings;
+    private final TransformerStack layers;
+    private final RmsNorm norm;
+    private final Linear output;
+    private final RopeTables rope;
+
+    // state of the last forward, kept for the backward pass
+    private Tensor ids;
+    private Tensor embedded;
+    private Tensor hidden;
+    private Tensor normed;
+    private Tensor logits;
+    private Tensor targets;
+    private Tensor weights;
+    private Tensor losses;
+    private int rows;
+    private int lastCount;
+
+    public EntropyModel(EntropyModelConfig config, Backend backend) {
+        config.validate();
+        this.config = config;
+        this.backend = backend;
+        int d = config.dim;
+        double std = 1.0 / Math.sqrt(d);
+        this.tokEmbeddings = store.add("tok_embeddings.weight", Parameter.Init.normal(std), config.vocabSize, d);
+        this.layers = new TransformerStack(store, backend, "", config.nLayers, d, config.nHeads, config.hiddenDim(), config.normEps);
+        this.norm = new RmsNorm(store, backend, "norm", d, config.normEps);
+        this.output = new Linear(store, backend, "output", d, config.vocabSize, std);
+        store.allocate(backend);
+        this.rope = RopeTables.build(backend, config.ropeTheta, config.headDim(), config.maxSeqlen);
+    }
+
+    @Override
+    public String kind() {
+        return "entropy";
+    }
+
+    @Override
+    public String configJson() {
+        return config.toJson();
+    }
+
+    @Override
+    public double forwardLoss(int[] inputs, int[] targets, float[] weights, int batch, int seqLen) {
+        forward(inputs, batch, seqLen);
+        return loss(targets, weights);
+    }
+
+    public EntropyModelConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    @Override
+    public ParameterStore parameters() {
+        return store;
+    }
+
+    /** Deterministic random initialisation (the reference's truncated-normal scheme). */
+    public EntropyModel initialize(long seed) {
+        store.initialize(seed);
+        return this;
+    }
+
+    /**
+     * Logits [batch·seqLen, 260] for {@code batch} independent rows of {@code seqLen} token ids each.
+     * Positions restart at 0 in every row; documents split after EOS; attention sees at most the window.
+     */
+    public Tensor forward(int[] tokenIds, int batch, int seqLen) {
+        if (tokenIds.length != batch * seqLen) {
+            throw new IllegalArgumentException("forward: " + tokenIds.length + " ids is not " + batch + " rows of " + seqLen);
+        }
+        if (seqLen > config.maxSeqlen) {
+            throw new IllegalArgumentException("forward: rows of " + seqLen + " exceed max_seqlen " + config.maxSeqlen
+                    + "; score long inputs in chunks (EntropyScorer)");
+        }
+        for (int id : tokenIds) {
+            if (id < 0 || id >= config.vocabSize) {
+                throw new IllegalArgumentException("token id " + id + " outside the 260-entry byte vocabulary");
+            }
+        }
+        rows = tokenIds.length;
+        ids = backend.fromHost(tokenIds, rows);
+        int[] pos = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            pos[i] = i % seqLen;
+        }
+        Tensor positions = backend.fromHost(pos, rows);
+        boolean[] docEnd = config.eosId == null ? null : AttentionMask.splitAfter(tokenIds, config.eosId);
+        Ranges mask = AttentionMask.batched(backend, batch, seqLen, config.window(), docEnd);
+        embedded = backend.zeros(rows, config.dim);
+        backend.embedding(tokEmbeddings.value(), ids, embedded, false);
+        hidden = layers.forward(embedded, positions, rope, mask);
+        normed = norm.forward(hidden);
+        logits = output.forward(normed);
+        return logits;
+    }
+
+    /** Next-byte entropies (nats) for each row of the last forward. */
+    public float[] entropies() {
+        Tensor h = backend.zeros(rows);
+        backend.entropy(logits, h);
+        return h.toHost();
+    }
+
+    /**
+     * Mean cross-entropy (nats) of the last forward's logits against {@code targetIds}; rows with weight 0 or a
+     * negative target are ignored. Keeps what {@link #backward()} needs.
+     */
+    public double loss(int[] targetIds, float[] rowWeights) {
+        targets = backend.fromHost(targetIds, rows);
+        weights = rowWeights == null ? null : backend.fromHost(rowWeights, rows);
+        losses = backend.zeros(rows);
+        backend.crossEntropy(logits, targets, weights, losses);
+        float[] l = losses.toHost();
+        double sum = 0;
+        for (float v : l) {
+            sum += v;
+        }
+        lastCount = counted(targetIds, rowWeights);
+        return sum / Math.max(1, lastCount);
+    }
+
+    static int counted(int[] targets, float[] weights) {
+        int n = 0;
+        for (int i = 0; i < targets.length; i++) {
+            if (targets[i] >= 0 && (weights == null || weights[i] != 0f)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
+    @Override
+    public void backward() {
+        Tensor dLogits = backend.zeros(rows, config.vocabSize);
+        backend.crossEntropyBackward(logits, targets, weights, 1f / Math.max(1, lastCount), dLogits);
+        Tensor dNormed = backend.zeros(rows, config.dim);
+        output.backward(dLogits, normed, dNormed);
+        Tensor dHidden = backend.zeros(rows, config.dim);
+        norm.backward(dNormed, hidden, dHidden);
+        Tensor dEmbedded = backend.zeros(rows, config.dim);
+        layers.backward(dHidden, dEmbedded);
+        backend.embeddingBackward(dEmbedded, ids, tokEmbeddings.grad());
+    }
+}

@@ -1,0 +1,155 @@
+package blt4j.train;
+
+import blt4j.model.ByteTokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Training text as one token stream: every document becomes [BOS] + (byte+4)… + [EOS], documents concatenated.
+ * Any bytes are accepted (byte-level model); ids are kept as shorts (0..259) to halve memory.
+ */
+public final class Corpus {
+    private final short[] ids;
+    private final int documents;
+    private final long bytes;
+    private final String source;
+
+    private Corpus(short[] ids, int documents, long bytes, String source) {
+        this.ids = ids;
+        this.documents = documents;
+        this.bytes = bytes;
+        this.source = source;
+    }
+
+    /** One document per file; a folder is walked recursively (sorted paths, hidden files skipped). */
+    public static Corpus load(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            throw new IOException("training data not found: " + path);
+        }
+        List<Path> files = new ArrayList<>();
+        if (Files.isDirectory(path)) {
+            try (Stream<Path> s = Files.walk(path)) {
+                s.filter(Files::isRegularFile)
+                        .filter(p -> !p.getFileName().toString().startsWith("."))
+                        .sorted()
+                        .forEach(files::add);
+            }
+        } else {
+            files.add(path);
+        }
+        List<byte[]> docs = new ArrayList<>();
+        for (Path f : files) {
+            docs.add(Files.readAllBytes(f));
+        }
+        return of(docs, path.toString());
+    }
+
+    public static Corpus of(List<byte[]> docs, String source) throws IOException {
+        long total = 0;
+        long bytes = 0;
+        for (byte[] d : docs) {
+            total += d.length + 2;
+            bytes += d.length;
+        }
+        if (bytes == 0) {
+            throw new IOException("training data " + source + " is empty");
+        }
+        if (total > Integer.MAX_VALUE) {
+            throw new IOException("training data " + source + " is over 2 GiB; split it");
+        }
+        short[] ids = new short[(int) total];
+        int at = 0;
+        for (byte[] d : docs) {
+            ids[at++] = ByteTokenizer.BOS;
+            for (byte b : d) {
+                ids[at++] = (short) ((b & 0xFF) + ByteTokenizer.OFFSET);
+            }
+            ids[at++] = ByteTokenizer.EOS;
+        }
+        return new Corpus(ids, docs.size(), bytes, source);
+    }
+
+    /**
+     * The corpus shipped inside blt4j: the project's own sources and documentation (the only text it may ship),
+     * copied into the jar under {@code corpus/} at build time.
+     */
+    public static Corpus embedded() throws IOException {
+        List<byte[]> docs = new ArrayList<>();
+        try {
+            var url = Corpus.class.getResource("/corpus");
+            if (url == null) {
+                throw new IOException("embedded corpus missing from the jar (resource /corpus); rebuild with mvn package");
+            }
+            var uri = url.toURI();
+            if ("jar".equals(uri.getScheme())) {
+                try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of())) {
+                    collect(fs.getPath("/corpus"), docs);
+                }
+            } else {
+                collect(Path.of(uri), docs);
+            }
+        } catch (URISyntaxException e) {
+            throw new IOException("cannot locate embedded corpus: " + e.getMessage(), e);
+        }
+        return of(docs, "embedded corpus (blt4j sources and docs)");
+    }
+
+    private static void collect(Path root, List<byte[]> docs) throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(root)) {
+            files = new ArrayList<>(s.filter(Files::isRegularFile).toList());
+        }
+        Collections.sort(files, (a, b) -> a.toString().compareTo(b.toString()));
+        for (Path f : files) {
+            try (InputStream in = Files.newInputStream(f)) {
+                docs.add(in.readAllBytes());
+            }
+        }
+    }
+
+    /** Splits off the last {@code fraction} of the stream as held-out data (the split point is a token index). */
+    public Corpus[] split(double heldOutFraction) {
+        int cut = (int) Math.round(ids.length * (1 - heldOutFraction));
+        cut = Math.max(1, Math.min(ids.length - 1, cut));
+        short[] train = java.util.Arrays.copyOfRange(ids, 0, cut);
+        short[] held = java.util.Arrays.copyOfRange(ids, cut, ids.length);
+        return new Corpus[] {
+            new Corpus(train, documents, cut, source + " [first " + pct(1 - heldOutFraction) + "]"),
+            new Corpus(held, documents, ids.length - cut, source + " [last " + pct(heldOutFraction) + "]")
+        };
+    }
+
+    private static String pct(double f) {
+        return Math.round(f * 100) + "%";
+    }
+
+    public int length() {
+        return ids.length;
+    }
+
+    public int id(int i) {
+        return ids[i];
+    }
+
+    public int documents() {
+        return documents;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    public String source() {
+        return source;
+    }
+}

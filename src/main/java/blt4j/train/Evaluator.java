@@ -1,0 +1,27 @@
+package blt4j.train;
+
+/** Held-out bits per byte: Σ next-byte loss (nats) / (ln 2 · number of predicted bytes) (BLT-REFERENCE §9.1). */
+public final class Evaluator {
+    private Evaluator() {}
+
+    public record Result(double bitsPerByte, double meanLossNats, long predictedBytes) {}
+
+    public static Result evaluate(TrainableModel model, Batch[] batches) {
+        double sumNats = 0;
+        long count = 0;
+        for (Batch b : batches) {
+            int n = b.counted();
+            if (n == 0) {
+                continue;
+            }
+            double mean = model.forwardLoss(b.inputs(), b.targets(), b.weights(), b.rows(), b.seqLen());
+            sumNats += mean * n;
+            count += n;
+        }
+        if (count == 0) {
+            throw new IllegalArgumentException("held-out data has no bytes to predict");
+        }
+        double meanNats = sumNats / count;
+        return new Result(meanNats / Math.log(2), meanNats, count);
+    }
+}

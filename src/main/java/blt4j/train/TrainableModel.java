@@ -1,0 +1,21 @@
+package blt4j.train;
+
+import blt4j.nn.ParameterStore;
+
+/** What the trainer needs from a byte language model: a forward pass with loss, a backward pass, its parameters. */
+public interface TrainableModel {
+
+    /** "entropy", "blt" or "byte-transformer": the checkpoint kind. */
+    String kind();
+
+    ParameterStore parameters();
+
+    /** Forward over {@code batch} rows of {@code seqLen} ids; returns the mean next-byte loss in nats over counted rows. */
+    double forwardLoss(int[] inputs, int[] targets, float[] weights, int batch, int seqLen);
+
+    /** Adds the gradient of the last {@link #forwardLoss} into {@code parameters().grads()}. */
+    void backward();
+
+    /** The model's config as JSON (reference field names), stored beside the weights. */
+    String configJson();
+}

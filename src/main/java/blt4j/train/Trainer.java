@@ -1,0 +1,147 @@
+package blt4j.train;
+
+import blt4j.compute.Backend;
+import blt4j.nn.AdamW;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The training loop shared by every model: AdamW, warm-up + cosine schedule, global-norm clipping, progress
+ * lines (loss, bits/byte, bytes/s, ETA), periodic held-out evaluation, atomic checkpoints and resume. Batches
+ * depend only on (seed, step), so a resumed run continues the same loss curve.
+ */
+public final class Trainer {
+    private final TrainableModel model;
+    private final TrainOptions options;
+    private final Corpus train;
+    private final Corpus heldOut;
+    private final PrintStream log;
+    private final AdamW optimizer;
+    private final List<TrainingState.Point> history = new ArrayList<>();
+    private int step;
+
+    public Trainer(TrainableModel model, TrainOptions options, Corpus train, Corpus heldOut, PrintStream log) {
+        this.model = model;
+        this.options = options;
+        this.train = train;
+        this.heldOut = heldOut;
+        this.log = log;
+        this.optimizer = AdamW.standard(model.parameters(), (float) options.weightDecay());
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public int step() {
+        return step;
+    }
+
+    public List<TrainingState.Point> history() {
+        return history;
+    }
+
+    /** Restores weights, optimizer moments, step and history from the run's latest checkpoint. */
+    public boolean resume() throws IOException {
+        TrainingState state = Checkpoint.loadLatest(options.runDir(), model, optimizer);
+        if (state == null) {
+            return false;
+        }
+        step = state.step();
+        history.addAll(state.history());
+        log.printf("resumed %s at step %d from %s%n", model.kind(), step, Checkpoint.latestDir(options.runDir()));
+        return true;
+    }
+
+    /** Runs until max steps or the time budget; returns the final held-out evaluation (null without held-out data). */
+    public Evaluator.Result run() throws IOException {
+        Files.createDirectories(options.runDir());
+        Backend backend = model.parameters().backend();
+        Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed());
+        Batch[] evalBatches = heldOut == null ? null
+                : Batcher.evaluationBatches(heldOut, options.batchRows(), options.seqLen(), options.evalBatches());
+        LrSchedule schedule = options.schedule();
+        long startNanos = System.nanoTime();
+        long budgetNanos = options.minutes() > 0 ? (long) (options.minutes() * 60e9) : Long.MAX_VALUE;
+        int startStep = step;
+        long bytesSeen = 0;
+        Evaluator.Result lastEval = null;
+        log.printf("training %s: %,d parameters on %s; %d rows x %d bytes per step, steps %d..%d%s%n",
+                model.kind(), model.parameters().size(), backend.describe(), options.batchRows(), options.seqLen(),
+                step, options.maxSteps(), options.minutes() > 0 ? String.format(", budget %.1f min", options.minutes()) : "");
+        while (step < options.maxSteps()) {
+            if (System.nanoTime() - startNanos > budgetNanos) {
+                log.printf("time budget of %.1f min reached at step %d%n", options.minutes(), step);
+                break;
+            }
+            Batch b = batcher.batch(step);
+            model.parameters().zeroGrads();
+            double loss = model.forwardLoss(b.inputs(), b.targets(), b.weights(), b.rows(), b.seqLen());
+            requireFinite(loss, "loss");
+            model.backward();
+            double norm = backend.clipGradNorm(model.parameters().grads(), options.clipNorm());
+            requireFinite(norm, "gradient norm");
+            double lr = schedule.at(step);
+            optimizer.step((float) lr);
+            step++;
+            bytesSeen += b.counted();
+            double elapsed = (System.nanoTime() - startNanos) / 1e9;
+            double bytesPerSec = bytesSeen / Math.max(elapsed, 1e-9);
+            Double evalBpb = null;
+            if (evalBatches != null && options.evalEvery() > 0 && (step % options.evalEvery() == 0 || step == options.maxSteps())) {
+                lastEval = Evaluator.evaluate(model, evalBatches);
+                evalBpb = lastEval.bitsPerByte();
+            }
+            history.add(new TrainingState.Point(step, loss, lr, bytesPerSec, evalBpb));
+            if (step % Math.max(1, options.logEvery()) == 0 || step == options.maxSteps() || evalBpb != null) {
+                double stepsPerSec = (step - startStep) / Math.max(elapsed, 1e-9);
+                double eta = Math.min((options.maxSteps() - step) / Math.max(stepsPerSec, 1e-9),
+                        budgetNanos == Long.MAX_VALUE ? Double.MAX_VALUE : budgetNanos / 1e9 - elapsed);
+                log.printf("step %6d/%d  loss %.4f  (%.3f bits/byte)  lr %.2e  |g| %.2f  %,.0f bytes/s  ETA %s%s%n",
+                        step, options.maxSteps(), loss, loss / Math.log(2), lr, norm, bytesPerSec, eta(eta),
+                        evalBpb == null ? "" : String.format("  held-out %.4f bits/byte", evalBpb));
+            }
+            if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0) {
+                save();
+            }
+        }
+        save();
+        if (evalBatches != null && (lastEval == null || history.isEmpty() || history.get(history.size() - 1).evalBitsPerByte() == null)) {
+            lastEval = Evaluator.evaluate(model, evalBatches);
+            log.printf("held-out: %.4f bits/byte over %,d bytes%n", lastEval.bitsPerByte(), lastEval.predictedBytes());
+        }
+        return lastEval;
+    }
+
+    public Path save() throws IOException {
+        return Checkpoint.save(options.runDir(), model, optimizer, new TrainingState(step, options, history));
+    }
+
+    private void requireFinite(double v, String what) {
+        if (!Double.isFinite(v)) {
+            Path last = Checkpoint.latestDir(options.runDir());
+            throw new TrainingDivergedException(what + " became " + v + " at step " + (step + 1)
+                    + "; stopped without saving. The last good checkpoint is "
+                    + (last == null ? "(none yet)" : last.toString()) + ". Lower --lr or raise --warmup.");
+        }
+    }
+
+    private static String eta(double seconds) {
+        if (seconds > 1e7) {
+            return "?";
+        }
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm", s / 3600, (s % 3600) / 60) : String.format("%dm%02ds", s / 60, s % 60);
+    }
+
+    /** Training produced a non-finite loss or gradient. */
+    public static final class TrainingDivergedException extends RuntimeException {
+        public TrainingDivergedException(String message) {
+            super(message);
+        }
+    }
+}
