@@ -9,12 +9,15 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             DevicesCommand.class,
-            BenchCommand.class,
+            TrainEntropyCommand.class,
+            EntropyCommand.class,
+            PatchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
         int code = new CommandLine(new Main())
                 .setExecutionExceptionHandler(Main::reportError)
                 .execute(args);

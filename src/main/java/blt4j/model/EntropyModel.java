@@ -10,6 +10,7 @@ import blt4j.nn.Parameter;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerStack;
+import blt4j.train.Batch;
 import blt4j.train.TrainableModel;
 
 /**
@@ -39,8 +40,16 @@ public final class EntropyModel implements TrainableModel {
     private int rows;
     private int lastCount;
 
+    private final String kind;
+
     public EntropyModel(EntropyModelConfig config, Backend backend) {
+        this(config, backend, "entropy");
+    }
+
+    /** @param kind "entropy", or "byte-transformer" when the same byte LM serves as the baseline model */
+    public EntropyModel(EntropyModelConfig config, Backend backend, String kind) {
         config.validate();
+        this.kind = kind;
         this.config = config;
         this.backend = backend;
         int d = config.dim;
@@ -55,7 +64,7 @@ public final class EntropyModel implements TrainableModel {
 
     @Override
     public String kind() {
-        return "entropy";
+        return kind;
     }
 
     @Override
@@ -64,9 +73,9 @@ public final class EntropyModel implements TrainableModel {
     }
 
     @Override
-    public double forwardLoss(int[] inputs, int[] targets, float[] weights, int batch, int seqLen) {
-        forward(inputs, batch, seqLen);
-        return loss(targets, weights);
+    public double forwardLoss(Batch batch) {
+        forward(batch.inputs(), batch.rows(), batch.seqLen());
+        return loss(batch.targets(), batch.weights());
     }
 
     public EntropyModelConfig config() {
@@ -120,6 +129,51 @@ public final class EntropyModel implements TrainableModel {
         normed = norm.forward(hidden);
         logits = output.forward(normed);
         return logits;
+    }
+
+    /**
+     * Incremental scoring for generation: feed one token at a time; each call returns the logits predicting the
+     * next token. Attention uses per-layer KV caches with the model's window (single document).
+     */
+    public final class Incremental {
+        private final blt4j.nn.KvCache[] caches;
+        private int position;
+        private final Tensor entropy = backend.zeros(1);
+
+        private Incremental(int capacity) {
+            if (capacity > config.maxSeqlen) {
+                throw new IllegalArgumentException("incremental capacity " + capacity + " exceeds max_seqlen " + config.maxSeqlen);
+            }
+            caches = layers.newCaches(capacity);
+        }
+
+        /** Appends a token; returns the logits [1, 260] of the next token (valid until the next call). */
+        public Tensor append(int token) {
+            Tensor id = backend.fromHost(new int[] {token}, 1);
+            Tensor x = backend.zeros(1, config.dim);
+            backend.embedding(tokEmbeddings.value(), id, x, false);
+            Tensor pos = backend.fromHost(new int[] {position}, 1);
+            int window = config.window();
+            int lo = window > 0 ? Math.max(0, position - window + 1) : 0;
+            Ranges mask = Ranges.of(backend, new int[] {lo}, new int[] {position + 1});
+            Tensor h = layers.forwardCached(x, pos, rope, caches, mask);
+            position++;
+            return output.forward(norm.forward(h));
+        }
+
+        /** Entropy (nats) of the distribution returned by the last {@link #append}. */
+        public float entropy(Tensor logits) {
+            backend.entropy(logits, entropy);
+            return entropy.toHost()[0];
+        }
+
+        public int position() {
+            return position;
+        }
+    }
+
+    public Incremental incremental(int capacity) {
+        return new Incremental(capacity);
     }
 
     /** Next-byte entropies (nats) for each row of the last forward. */

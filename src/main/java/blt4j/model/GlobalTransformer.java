@@ -49,6 +49,20 @@ final class GlobalTransformer {
         inputProjection.backward(dx, input, dPatches);
     }
 
+    blt4j.nn.KvCache[] newCaches(int capacity) {
+        return layers.newCaches(Math.min(capacity, maxPatches()));
+    }
+
+    /** One global step for patch number {@code index} (single document: plain causal). */
+    Tensor step(Tensor patch, int index, blt4j.nn.KvCache[] caches) {
+        if (index >= maxPatches()) {
+            throw new IllegalStateException("generation reached " + maxPatches() + " patches, the global model's max_seqlen");
+        }
+        Tensor x = inputProjection == null ? patch : inputProjection.forward(patch);
+        Ranges mask = Ranges.of(backend, new int[] {0}, new int[] {index + 1});
+        return layers.forwardCached(x, backend.fromHost(new int[] {index}, 1), rope, caches, mask);
+    }
+
     int maxPatches() {
         return rope.maxPositions();
     }

@@ -80,6 +80,42 @@ final class LocalDecoder {
         return output.forward(normed);
     }
 
+    // ---- incremental (generation)
+
+    blt4j.nn.KvCache[] newCaches(int capacity) {
+        blt4j.nn.KvCache[] caches = new blt4j.nn.KvCache[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            caches[i] = new blt4j.nn.KvCache(backend, capacity, layers[i].width());
+        }
+        return caches;
+    }
+
+    /** The k key/value slots [k, d] one global output [1, d_global] gives the decoder (a copy the caller keeps). */
+    Tensor slotsOf(Tensor globalRow) {
+        Tensor projected = patchProjection.forward(globalRow);
+        Tensor keep = backend.zeros(config.crossAttnK, config.dimLocalDecoder);
+        backend.copy(projected.reshape(config.crossAttnK, config.dimLocalDecoder), keep);
+        return keep;
+    }
+
+    /** Logits [1, 260] at {@code position} from its encoder state and its decoder patch's slots. */
+    Tensor step(Tensor encoderState, Tensor patchSlots, int position, blt4j.nn.KvCache[] caches) {
+        int k = config.crossAttnK;
+        int[] lo = new int[1];
+        Ranges all = Ranges.of(backend, lo, new int[] {k});
+        int window = config.window();
+        Ranges self = Ranges.of(backend, new int[] {window > 0 ? Math.max(0, position - window + 1) : 0}, new int[] {position + 1});
+        Tensor pos = backend.fromHost(new int[] {position}, 1);
+        Tensor h = encoderState;
+        for (int i = 0; i < layers.length; i++) {
+            if (cross[i] != null) {
+                h = cross[i].forward(h, patchSlots, all);
+            }
+            h = layers[i].forwardCached(h, pos, rope, caches[i], self);
+        }
+        return output.forward(norm.forward(h));
+    }
+
     /** dEncoderHidden += ∂L/∂(encoder states), dGlobal += ∂L/∂(global output). */
     void backward(Tensor dLogits, Tensor dEncoderHidden, Tensor dGlobal) {
         int d = config.dimLocalDecoder;

@@ -100,6 +100,46 @@ final class LocalEncoder {
         return cross.forward(slots, hidden, slotMask).reshape(p, k * d);
     }
 
+    // ---- incremental (generation)
+
+    blt4j.nn.KvCache[] newCaches(int capacity) {
+        return layers.newCaches(capacity);
+    }
+
+    /** Encoder state [1, d] of the token at {@code position} of {@code tokens} (hashes over its left context). */
+    Tensor stepByte(int[] tokens, int position, blt4j.nn.KvCache[] caches) {
+        int d = config.dimLocalEncoder;
+        Tensor x = backend.zeros(1, d);
+        backend.embedding(tokEmbeddings.value(), backend.fromHost(new int[] {tokens[position]}, 1), x, false);
+        int sizes = config.encoderHashByteGroupSize.size();
+        for (int t = 0; t < hashTables.length; t++) {
+            int f = t / sizes;
+            int gram = config.encoderHashByteGroupSize.get(t % sizes);
+            long h = HashNgram.rollingHash(tokens, position, gram, HashNgram.PRIMES[f]);
+            int id = (int) Math.floorMod(h, (long) config.encoderHashByteGroupVocab);
+            backend.embedding(hashTables[t].value(), backend.fromHost(new int[] {id}, 1), x, true);
+        }
+        int window = config.window();
+        int lo = window > 0 ? Math.max(0, position - window + 1) : 0;
+        Ranges mask = Ranges.of(backend, new int[] {lo}, new int[] {position + 1});
+        return layers.forwardCached(x, backend.fromHost(new int[] {position}, 1), rope, caches, mask);
+    }
+
+    /** The patch vector [1, k·d] of a completed patch whose encoder states are {@code states}. */
+    Tensor patchVector(Tensor states) {
+        int d = config.dimLocalEncoder;
+        int k = config.crossAttnK;
+        int n = states.rows();
+        Tensor pooledRow = backend.zeros(1, d);
+        Tensor arg = backend.allocate(DType.I32, 1, d);
+        backend.segmentMax(states, Ranges.of(backend, new int[] {0}, new int[] {n}), pooledRow, arg);
+        Tensor slotRows = patchProjection.forward(pooledRow).reshape(k, d);
+        int[] lo = new int[k];
+        int[] hi = new int[k];
+        java.util.Arrays.fill(hi, n);
+        return cross.forward(slotRows, states, Ranges.of(backend, lo, hi)).reshape(1, k * d);
+    }
+
     Tensor hidden() {
         return hidden;
     }

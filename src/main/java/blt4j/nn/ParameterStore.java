@@ -72,6 +72,51 @@ public final class ParameterStore {
         }
     }
 
+    /** Where named weights come from when loading (a safetensors file, a checkpoint, a converted model). */
+    public interface WeightSource {
+        boolean contains(String name);
+
+        int[] shape(String name) throws java.io.IOException;
+
+        float[] read(String name) throws java.io.IOException;
+
+        /** Names present in the source, for error messages about unexpected tensors. */
+        java.util.Collection<String> names();
+    }
+
+    /**
+     * Loads every parameter by name (one upload). Missing or wrongly shaped tensors are errors that name the
+     * tensor; extra tensors in the source are errors too unless {@code allowExtra}.
+     */
+    public void load(WeightSource source, boolean allowExtra) throws java.io.IOException {
+        float[] host = new float[total];
+        for (Parameter p : byName.values()) {
+            if (!source.contains(p.name())) {
+                throw new java.io.IOException("weights lack tensor " + p.name() + " " + java.util.Arrays.toString(p.shape()));
+            }
+            int[] shape = source.shape(p.name());
+            if (!java.util.Arrays.equals(shape, p.shape())) {
+                throw new java.io.IOException("tensor " + p.name() + " has shape " + java.util.Arrays.toString(shape)
+                        + ", the model expects " + java.util.Arrays.toString(p.shape()));
+            }
+            float[] data = source.read(p.name());
+            System.arraycopy(data, 0, host, p.offset(), p.size());
+        }
+        if (!allowExtra) {
+            for (String name : source.names()) {
+                if (!byName.containsKey(name)) {
+                    throw new java.io.IOException("weights hold tensor " + name + " that this model does not have");
+                }
+            }
+        }
+        backend.upload(host, 0, params());
+    }
+
+    /** Host copy of one parameter (for writing checkpoints and tests). */
+    public float[] read(Parameter p) {
+        return backend.toHost(p.value());
+    }
+
     public Backend backend() {
         return backend;
     }

@@ -59,6 +59,24 @@ public final class SelfAttention {
         return wo.forward(att);
     }
 
+    /**
+     * Incremental forward for generation: the new rows' keys and values are appended to the cache, and each new
+     * query attends to cache rows given by {@code mask} (in cache coordinates). No backward.
+     */
+    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask) {
+        int rows = x.rows();
+        Tensor qc = copyOut("q", wq.forward(x));
+        Tensor kc = copyOut("k", wk.forward(x));
+        Tensor vc = wv.forward(x);
+        backend.rope(qc, positions, rope.cos(), rope.sin(), qc, nHeads, headDim);
+        backend.rope(kc, positions, rope.cos(), rope.sin(), kc, nHeads, headDim);
+        cache.append(backend, kc, vc);
+        Tensor out = scratch.f32("att", rows, x.cols());
+        Tensor l = scratch.f32("lse", nHeads, rows);
+        backend.attention(qc, cache.keys(), cache.values(), out, l, mask, nHeads);
+        return wo.forward(out);
+    }
+
     // Linear outputs are the layer's own buffers; q and k are rotated in place, so they get their own copies.
     private Tensor copyOut(String name, Tensor t) {
         Tensor c = scratch.f32(name, t.rows(), t.cols());

@@ -17,6 +17,7 @@ public final class TransformerBlock {
     private final FeedForward feedForward;
     private final Backend backend;
     private final Scratch scratch;
+    private final int heads;
     private Tensor x;
     private Tensor xn;
     private Tensor h;
@@ -36,6 +37,7 @@ public final class TransformerBlock {
         this.ffnNorm = new RmsNorm(store, backend, name + ".ffn_norm", dim, normEps);
         this.backend = backend;
         this.scratch = new Scratch(backend);
+        this.heads = nHeads;
     }
 
     public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask) {
@@ -49,6 +51,25 @@ public final class TransformerBlock {
         Tensor out = scratch.f32("out", x.rows(), x.cols());
         backend.add(h, f, out);
         return out;
+    }
+
+    /** Incremental forward (generation): attention reads and extends the layer's KV cache. */
+    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask) {
+        Tensor a = attention.forwardCached(attentionNorm.forward(x), positions, rope, cache, mask);
+        Tensor hh = scratch.f32("h", x.rows(), x.cols());
+        backend.add(x, a, hh);
+        Tensor f = feedForward.forward(ffnNorm.forward(hh));
+        Tensor out = scratch.f32("out", x.rows(), x.cols());
+        backend.add(hh, f, out);
+        return out;
+    }
+
+    public int width() {
+        return attention.headDim() * nHeads();
+    }
+
+    private int nHeads() {
+        return heads;
     }
 
     /** dx += ∂L/∂x given dy = ∂L/∂out. */

@@ -38,6 +38,23 @@ public final class TransformerStack {
         return h;
     }
 
+    /** One KV cache per layer for incremental decoding of up to {@code capacity} positions. */
+    public KvCache[] newCaches(int capacity) {
+        KvCache[] caches = new KvCache[blocks.size()];
+        for (int i = 0; i < caches.length; i++) {
+            caches[i] = new KvCache(backend, capacity, blocks.get(i).width());
+        }
+        return caches;
+    }
+
+    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache[] caches, Ranges mask) {
+        Tensor h = x;
+        for (int i = 0; i < blocks.size(); i++) {
+            h = blocks.get(i).forwardCached(h, positions, rope, caches[i], mask);
+        }
+        return h;
+    }
+
     /** dx += ∂L/∂x given dy = ∂L/∂(stack output). */
     public void backward(Tensor dy, Tensor dx) {
         Tensor grad = dy;

@@ -1,7 +1,14 @@
 package blt4j.train;
 
-/** Rows of next-byte prediction: inputs[i] predicts targets[i]; weight 0 marks padding that is not scored. */
-public record Batch(int[] inputs, int[] targets, float[] weights, int rows, int seqLen) {
+/**
+ * Rows of next-byte prediction: inputs[i] predicts targets[i]; weight 0 marks padding that is not scored.
+ * For BLT, patchLengths holds each row's patch lengths (next-byte-slot convention); null for plain byte LMs.
+ */
+public record Batch(int[] inputs, int[] targets, float[] weights, int rows, int seqLen, int[][] patchLengths) {
+
+    public Batch(int[] inputs, int[] targets, float[] weights, int rows, int seqLen) {
+        this(inputs, targets, weights, rows, seqLen, null);
+    }
 
     /** Number of scored positions. */
     public int counted() {

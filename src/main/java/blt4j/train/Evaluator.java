@@ -14,7 +14,7 @@ public final class Evaluator {
             if (n == 0) {
                 continue;
             }
-            double mean = model.forwardLoss(b.inputs(), b.targets(), b.weights(), b.rows(), b.seqLen());
+            double mean = model.forwardLoss(b);
             sumNats += mean * n;
             count += n;
         }

@@ -10,8 +10,8 @@ public interface TrainableModel {
 
     ParameterStore parameters();
 
-    /** Forward over {@code batch} rows of {@code seqLen} ids; returns the mean next-byte loss in nats over counted rows. */
-    double forwardLoss(int[] inputs, int[] targets, float[] weights, int batch, int seqLen);
+    /** Forward over the batch; returns the mean next-byte loss in nats over its counted positions. */
+    double forwardLoss(Batch batch);
 
     /** Adds the gradient of the last {@link #forwardLoss} into {@code parameters().grads()}. */
     void backward();

@@ -23,6 +23,8 @@ public final class Trainer {
     private final AdamW optimizer;
     private final List<TrainingState.Point> history = new ArrayList<>();
     private int step;
+    private java.util.BitSet trainStarts;
+    private java.util.BitSet heldOutStarts;
 
     public Trainer(TrainableModel model, TrainOptions options, Corpus train, Corpus heldOut, PrintStream log) {
         this.model = model;
@@ -31,6 +33,12 @@ public final class Trainer {
         this.heldOut = heldOut;
         this.log = log;
         this.optimizer = AdamW.standard(model.parameters(), (float) options.weightDecay());
+    }
+
+    /** For BLT: precomputed patch starts of the training and held-out streams. */
+    public void setPatchStarts(java.util.BitSet train, java.util.BitSet heldOut) {
+        this.trainStarts = train;
+        this.heldOutStarts = heldOut;
     }
 
     public AdamW optimizer() {
@@ -61,9 +69,9 @@ public final class Trainer {
     public Evaluator.Result run() throws IOException {
         Files.createDirectories(options.runDir());
         Backend backend = model.parameters().backend();
-        Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed());
+        Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed(), trainStarts);
         Batch[] evalBatches = heldOut == null ? null
-                : Batcher.evaluationBatches(heldOut, options.batchRows(), options.seqLen(), options.evalBatches());
+                : Batcher.evaluationBatches(heldOut, options.batchRows(), options.seqLen(), options.evalBatches(), heldOutStarts);
         LrSchedule schedule = options.schedule();
         long startNanos = System.nanoTime();
         long budgetNanos = options.minutes() > 0 ? (long) (options.minutes() * 60e9) : Long.MAX_VALUE;
@@ -80,7 +88,7 @@ public final class Trainer {
             }
             Batch b = batcher.batch(step);
             model.parameters().zeroGrads();
-            double loss = model.forwardLoss(b.inputs(), b.targets(), b.weights(), b.rows(), b.seqLen());
+            double loss = model.forwardLoss(b);
             requireFinite(loss, "loss");
             model.backward();
             double norm = backend.clipGradNorm(model.parameters().grads(), options.clipNorm());

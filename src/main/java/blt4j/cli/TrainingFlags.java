@@ -1,0 +1,77 @@
+package blt4j.cli;
+
+import blt4j.train.Corpus;
+import blt4j.train.TrainOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Flags shared by the training commands. */
+final class TrainingFlags {
+    @Option(names = "--data", description = "Training text: a file or a folder of files (default: the embedded corpus of blt4j's own sources and docs).")
+    Path data;
+
+    @Option(names = "--held-out", defaultValue = "0.1", description = "Fraction at the end of the data kept for evaluation (default: ${DEFAULT-VALUE}).")
+    double heldOut;
+
+    @Option(names = {"-o", "--out"}, required = true, description = "Run folder for checkpoints and metrics.")
+    Path out;
+
+    @Option(names = "--steps", defaultValue = "1000", description = "Total optimizer steps (the schedule length; default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--minutes", defaultValue = "0", description = "Stop (with a checkpoint) after this many minutes; 0 = no limit. Resume later with --resume.")
+    double minutes;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--seq-len", defaultValue = "512", description = "Bytes per row (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "50", description = "Warm-up steps (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--lr-min-ratio", defaultValue = "0.1", description = "Final LR as a fraction of the peak (default: ${DEFAULT-VALUE}).")
+    double lrMinRatio;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay, applied to every parameter as in the reference (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip (default: ${DEFAULT-VALUE}).")
+    double clip;
+
+    @Option(names = "--eval-every", defaultValue = "100", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--eval-batches", defaultValue = "20", description = "Held-out batches per evaluation, 0 = all (default: ${DEFAULT-VALUE}).")
+    int evalBatches;
+
+    @Option(names = "--checkpoint-every", defaultValue = "100", description = "Checkpoint every N steps (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--log-every", defaultValue = "10", description = "Progress line every N steps (default: ${DEFAULT-VALUE}).")
+    int logEvery;
+
+    @Option(names = "--seed", defaultValue = "1234", description = "Seed for initialisation and batches (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint.")
+    boolean resume;
+
+    TrainOptions options() {
+        return new TrainOptions(batch, seqLen, lr, warmup, lrMinRatio, weightDecay, clip, steps, minutes, evalEvery,
+                evalBatches, checkpointEvery, logEvery, seed, out);
+    }
+
+    /** {train, held-out} */
+    Corpus[] corpus() throws IOException {
+        Corpus all = data == null ? Corpus.embedded() : Corpus.load(data);
+        System.out.printf("data: %s, %,d bytes in %d documents; last %.0f%% held out%n", all.source(), all.bytes(),
+                all.documents(), heldOut * 100);
+        return heldOut > 0 ? all.split(heldOut) : new Corpus[] {all, null};
+    }
+}

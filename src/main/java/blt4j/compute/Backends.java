@@ -1,0 +1,27 @@
+package blt4j.compute;
+
+import java.util.List;
+
+/** Creates backends by name; an unavailable backend is an error, never a silent substitute. */
+public final class Backends {
+    private Backends() {}
+
+    public static final List<String> NAMES = List.of("reference", "cpu", "opencl");
+
+    /**
+     * @param threads cpu threads (0 = all cores)
+     * @param profile OpenCL device profile name or file (null = the default profile)
+     */
+    public static Backend create(String name, int threads, String profile) {
+        return switch (name) {
+            case "reference" -> new ReferenceBackend();
+            case "cpu" -> threads > 0 ? new CpuBackend(threads) : new CpuBackend();
+            case "opencl" -> openCl(profile);
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: " + String.join(", ", NAMES) + ")");
+        };
+    }
+
+    private static Backend openCl(String profile) {
+        throw new IllegalStateException("the opencl backend is not part of this build");
+    }
+}

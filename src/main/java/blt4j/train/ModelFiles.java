@@ -1,0 +1,112 @@
+package blt4j.train;
+
+import blt4j.compute.Backend;
+import blt4j.io.SafetensorsFile;
+import blt4j.io.SafetensorsWeights;
+import blt4j.model.BltConfig;
+import blt4j.model.ByteLatentTransformer;
+import blt4j.model.EntropyModel;
+import blt4j.model.EntropyModelConfig;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Finds and loads models from what a user points at: a training run folder (uses its {@code latest} checkpoint),
+ * one checkpoint folder, or the reference layout of the fixtures ({@code config.json} with {@code args},
+ * {@code entropy_model} and {@code patcher_args}; {@code weights.safetensors}; {@code entropy_model.safetensors}).
+ */
+public final class ModelFiles {
+    private ModelFiles() {}
+
+    /** Where the entropy model of a BLT run is kept, relative to the run folder. */
+    public static final String ENTROPY_SUBDIR = "entropy";
+
+    public static EntropyModel loadEntropyModel(Path path, Backend backend) throws IOException {
+        Path dir = resolve(path);
+        Path reference = dir.resolve("entropy_model.safetensors");
+        if (Files.isRegularFile(reference)) {
+            EntropyModelConfig cfg = EntropyModelConfig.read(dir.resolve(Checkpoint.CONFIG_FILE));
+            EntropyModel m = new EntropyModel(cfg, backend);
+            loadInto(reference, m.parameters());
+            return m;
+        }
+        JsonObject config = readConfig(dir);
+        String kind = config.has("kind") ? config.get("kind").getAsString() : "?";
+        if ("blt".equals(kind) && Files.isDirectory(path.resolve(ENTROPY_SUBDIR))) {
+            return loadEntropyModel(path.resolve(ENTROPY_SUBDIR), backend);
+        }
+        if (!"entropy".equals(kind) && !"byte-transformer".equals(kind)) {
+            throw new IOException(dir + " holds a '" + kind + "' checkpoint, not a byte LM (entropy model)");
+        }
+        EntropyModel m = new EntropyModel(EntropyModelConfig.fromJson(config.getAsJsonObject("model").toString()), backend, kind);
+        loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
+        return m;
+    }
+
+    public static ByteLatentTransformer loadBlt(Path path, Backend backend) throws IOException {
+        Path dir = resolve(path);
+        Path reference = dir.resolve("weights.safetensors");
+        if (Files.isRegularFile(reference)) {
+            ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(Files.readString(dir.resolve(Checkpoint.CONFIG_FILE))), backend);
+            loadInto(reference, m.parameters());
+            return m;
+        }
+        JsonObject config = readConfig(dir);
+        String kind = config.has("kind") ? config.get("kind").getAsString() : "?";
+        if (!"blt".equals(kind)) {
+            throw new IOException(dir + " holds a '" + kind + "' checkpoint, not a BLT");
+        }
+        ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(config.getAsJsonObject("model").toString()), backend);
+        loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
+        return m;
+    }
+
+    /** A run folder resolves to its latest checkpoint; anything else must be a checkpoint folder itself. */
+    public static Path resolve(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            throw new IOException("checkpoint not found: " + path);
+        }
+        if (!Files.isDirectory(path)) {
+            throw new IOException("checkpoint must be a folder (a training run or one of its step-* folders): " + path);
+        }
+        if (Files.exists(path.resolve(Checkpoint.LATEST))) {
+            Path latest = Checkpoint.latestDir(path);
+            if (latest == null) {
+                throw new IOException(path.resolve(Checkpoint.LATEST) + " points to a missing or incomplete checkpoint");
+            }
+            return latest;
+        }
+        if (!Files.isRegularFile(path.resolve(Checkpoint.CONFIG_FILE))) {
+            throw new IOException(path + " is not a checkpoint: no " + Checkpoint.CONFIG_FILE + " and no " + Checkpoint.LATEST);
+        }
+        return path;
+    }
+
+    private static JsonObject readConfig(Path dir) throws IOException {
+        Path file = dir.resolve(Checkpoint.CONFIG_FILE);
+        try {
+            JsonObject o = new Gson().fromJson(Files.readString(file), JsonObject.class);
+            if (o == null) {
+                throw new IOException(file + " is empty");
+            }
+            return o;
+        } catch (JsonParseException e) {
+            throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static void loadInto(Path file, blt4j.nn.ParameterStore store) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("weights not found: " + file);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            store.load(new SafetensorsWeights(f), false);
+        } catch (IOException e) {
+            throw new IOException("cannot load " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
