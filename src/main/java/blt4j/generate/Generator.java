@@ -53,13 +53,15 @@ public final class Generator {
                 model.completePatch(patchStart);
                 patchStart = p + 1;
             }
-            if (p + 1 < length) {
-                continue; // still reading the prompt: only the caches matter
-            }
             if (produced == maxBytes) {
                 break;
             }
-            int next = sampler.pick(model.decode().toHost());
+            // the decoder runs at every position to fill its caches; only the last prompt position onwards samples
+            var logits = model.decode();
+            if (p + 1 < length) {
+                continue;
+            }
+            int next = sampler.pick(logits.toHost());
             if (next < ByteTokenizer.OFFSET) {
                 break;
             }
