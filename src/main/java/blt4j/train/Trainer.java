@@ -67,6 +67,11 @@ public final class Trainer {
 
     /** Runs until max steps or the time budget; returns the final held-out evaluation (null without held-out data). */
     public Evaluator.Result run() throws IOException {
+        return run(Integer.MAX_VALUE);
+    }
+
+    /** Like {@link #run()} but also stops (with a checkpoint) once {@code stopAt} steps are done. */
+    public Evaluator.Result run(int stopAt) throws IOException {
         Files.createDirectories(options.runDir());
         Backend backend = model.parameters().backend();
         Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed(), trainStarts);
@@ -81,7 +86,7 @@ public final class Trainer {
         log.printf("training %s: %,d parameters on %s; %d rows x %d bytes per step, steps %d..%d%s%n",
                 model.kind(), model.parameters().size(), backend.describe(), options.batchRows(), options.seqLen(),
                 step, options.maxSteps(), options.minutes() > 0 ? String.format(", budget %.1f min", options.minutes()) : "");
-        while (step < options.maxSteps()) {
+        while (step < options.maxSteps() && step < stopAt) {
             if (System.nanoTime() - startNanos > budgetNanos) {
                 log.printf("time budget of %.1f min reached at step %d%n", options.minutes(), step);
                 break;
