@@ -27,5 +27,9 @@ pick_jdk() {
   if [ "${major:-17}" -ge 22 ]; then
     BLT_JVM_FLAGS="$BLT_JVM_FLAGS --enable-native-access=ALL-UNNAMED"
   fi
+  # Maven's bundled Guava warns about sun.misc.Unsafe on JDK 24+; the warning is Maven's, not ours
+  if [ "${major:-17}" -ge 24 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
   export BLT_JAVA BLT_JAVA_HOME BLT_JVM_FLAGS
 }

@@ -14,7 +14,7 @@ final class BackendOptions {
             description = "Threads for the cpu backend (0 = all cores).")
     int threads;
 
-    @Option(names = "--profile", description = "OpenCL device profile (a tornado-config/*.properties file or its name).")
+    @Option(names = "--device-profile", description = "OpenCL device profile (a tornado-config/*.properties file or its name).")
     String profile;
 
     Backend create() {

@@ -18,10 +18,12 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        int code = new CommandLine(new Main())
-                .setExecutionExceptionHandler(Main::reportError)
-                .execute(args);
-        System.exit(code);
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (also used by tests). */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportError);
     }
 
     /** Errors a user can act on print one clear line, not a stack trace (set BLT_DEBUG=1 for the trace). */

@@ -36,11 +36,13 @@ final class TrainEntropyCommand implements Callable<Integer> {
         Corpus[] data = flags.corpus();
         try (Backend backend = backendOptions.create()) {
             EntropyModel model = new EntropyModel(cfg, backend).initialize(flags.seed);
+            flags.startProfile(backend);
             Trainer trainer = new Trainer(model, flags.options(), data[0], data[1], System.out);
             if (flags.resume && !trainer.resume()) {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
             }
             Evaluator.Result result = trainer.run();
+            TrainingFlags.printProfile(backend);
             Path png = LossCurve.write(trainer.history(), flags.out.resolve("loss.png"), "entropy model " + cfg.summary());
             System.out.printf("checkpoint: %s%nloss curve: %s%n", flags.out, png);
             if (result != null) {

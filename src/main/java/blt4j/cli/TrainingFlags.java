@@ -59,8 +59,28 @@ final class TrainingFlags {
     @Option(names = "--seed", defaultValue = "1234", description = "Seed for initialisation and batches (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--profile-ops", description = "Print wall time per backend op at the end (synchronises after every op).")
+    boolean profile;
+
     @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint.")
     boolean resume;
+
+    /** Turns profiling on when asked; call {@link #printProfile} at the end. */
+    void startProfile(blt4j.compute.Backend backend) {
+        backend.setProfiling(profile);
+    }
+
+    static void printProfile(blt4j.compute.Backend backend) {
+        var p = backend.profile();
+        if (p.isEmpty()) {
+            return;
+        }
+        long total = p.values().stream().mapToLong(e -> e[1]).sum();
+        System.out.println("time per op (" + backend.name() + "):");
+        p.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
+                System.out.printf("  %-22s %8d calls %9.2f s %5.1f%%%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e9,
+                        100.0 * e.getValue()[1] / Math.max(1, total)));
+    }
 
     TrainOptions options() {
         return new TrainOptions(batch, seqLen, lr, warmup, lrMinRatio, weightDecay, clip, steps, minutes, evalEvery,

@@ -16,6 +16,7 @@ import java.util.Arrays;
 public abstract class Backend implements AutoCloseable {
 
     private long flops;
+    private java.util.Map<String, long[]> profile;
 
     /** Short name used on the command line: reference, cpu, opencl. */
     public abstract String name();
@@ -34,6 +35,29 @@ public abstract class Backend implements AutoCloseable {
 
     protected void countFlops(long n) {
         flops += n;
+    }
+
+    /** Starts collecting wall time per op (synchronising after each op on device backends); null stops. */
+    public void setProfiling(boolean on) {
+        profile = on ? new java.util.TreeMap<>() : null;
+    }
+
+    /** op name → {calls, nanoseconds} since profiling was switched on. */
+    public java.util.Map<String, long[]> profile() {
+        return profile == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(profile);
+    }
+
+    private long opStart() {
+        return profile == null ? 0 : System.nanoTime();
+    }
+
+    private void opEnd(String op, long start) {
+        if (profile != null) {
+            synchronize();
+            long[] e = profile.computeIfAbsent(op, k -> new long[2]);
+            e[0]++;
+            e[1] += System.nanoTime() - start;
+        }
     }
 
     /** Blocks until all queued work is done (device backends); host backends return at once. */
@@ -116,13 +140,17 @@ public abstract class Backend implements AutoCloseable {
         if (src.dtype() != dst.dtype()) {
             throw new IllegalArgumentException("copy: dtype " + src.dtype() + " to " + dst.dtype());
         }
+        long t0 = opStart();
         copyKernel(src, dst);
+        opEnd("copy", t0);
     }
 
     public final void fill(Tensor t, float value) {
         own(t);
         dtype(t, DType.F32, "fill");
+        long t0 = opStart();
         fillKernel(t, value);
+        opEnd("fill", t0);
     }
 
     public final void zero(Tensor t) {
@@ -136,21 +164,27 @@ public abstract class Backend implements AutoCloseable {
         f32("add", a, b, out);
         sameSize(a, b, "add");
         sameSize(a, out, "add");
+        long t0 = opStart();
         addKernel(a, b, out);
+        opEnd("add", t0);
     }
 
     /** y += alpha · x (residual connections, gradient accumulation). */
     public final void axpy(float alpha, Tensor x, Tensor y) {
         f32("axpy", x, y);
         sameSize(x, y, "axpy");
+        long t0 = opStart();
         axpyKernel(alpha, x, y);
+        opEnd("axpy", t0);
     }
 
     /** out = s · x (may be in place). */
     public final void scale(Tensor x, float s, Tensor out) {
         f32("scale", x, out);
         sameSize(x, out, "scale");
+        long t0 = opStart();
         scaleKernel(x, s, out);
+        opEnd("scale", t0);
     }
 
     /** out = a ⊙ b, or out += a ⊙ b when accumulating (the backward of a product). */
@@ -158,7 +192,9 @@ public abstract class Backend implements AutoCloseable {
         f32("mul", a, b, out);
         sameSize(a, b, "mul");
         sameSize(a, out, "mul");
+        long t0 = opStart();
         mulKernel(a, b, out, accumulate);
+        opEnd("mul", t0);
     }
 
     // ------------------------------------------------------------------ matmul
@@ -186,7 +222,9 @@ public abstract class Backend implements AutoCloseable {
                     + Arrays.toString(b.shape()) + (transB ? "ᵀ" : "") + " -> " + Arrays.toString(c.shape()) + " do not match");
         }
         countFlops(2L * batch * m * n * k);
+        long t0 = opStart();
         matmulKernel(a, transA, b, transB, c, accumulate, batch, m, n, k);
+        opEnd("matmul", t0);
     }
 
     // ------------------------------------------------------------------ normalisation and activations
@@ -198,7 +236,9 @@ public abstract class Backend implements AutoCloseable {
         requireLength(w.size(), d, "rmsNorm weight");
         sameSize(x, out, "rmsNorm");
         requireLength(rstd.size(), x.rows(), "rmsNorm rstd");
+        long t0 = opStart();
         rmsNormKernel(x, w, out, rstd, x.rows(), d, eps);
+        opEnd("rmsNorm", t0);
     }
 
     /** dx += ∂L/∂x, dw += ∂L/∂w. */
@@ -208,14 +248,18 @@ public abstract class Backend implements AutoCloseable {
         sameSize(dx, x, "rmsNormBackward");
         sameSize(dw, w, "rmsNormBackward");
         requireLength(w.size(), x.cols(), "rmsNormBackward weight");
+        long t0 = opStart();
         rmsNormBackwardKernel(dout, x, w, rstd, dx, dw, x.rows(), x.cols());
+        opEnd("rmsNormBackward", t0);
     }
 
     /** out = silu(x) = x·σ(x). */
     public final void silu(Tensor x, Tensor out) {
         f32("silu", x, out);
         sameSize(x, out, "silu");
+        long t0 = opStart();
         siluKernel(x, out);
+        opEnd("silu", t0);
     }
 
     /** dx += dout · silu'(x). */
@@ -223,7 +267,9 @@ public abstract class Backend implements AutoCloseable {
         f32("siluBackward", dout, x, dx);
         sameSize(dout, x, "siluBackward");
         sameSize(dx, x, "siluBackward");
+        long t0 = opStart();
         siluBackwardKernel(dout, x, dx);
+        opEnd("siluBackward", t0);
     }
 
     /** The SwiGLU gate: out = silu(gate) ⊙ up. */
@@ -231,7 +277,9 @@ public abstract class Backend implements AutoCloseable {
         f32("swiglu", gate, up, out);
         sameSize(gate, up, "swiglu");
         sameSize(gate, out, "swiglu");
+        long t0 = opStart();
         swigluKernel(gate, up, out);
+        opEnd("swiglu", t0);
     }
 
     /** dgate += dout ⊙ up ⊙ silu'(gate), dup += dout ⊙ silu(gate). */
@@ -241,7 +289,9 @@ public abstract class Backend implements AutoCloseable {
         sameSize(gate, up, "swigluBackward");
         sameSize(gate, dgate, "swigluBackward");
         sameSize(gate, dup, "swigluBackward");
+        long t0 = opStart();
         swigluBackwardKernel(dout, gate, up, dgate, dup);
+        opEnd("swigluBackward", t0);
     }
 
     // ------------------------------------------------------------------ RoPE
@@ -252,13 +302,17 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int nHeads, int headDim) {
         checkRope("rope", x, positions, cos, sin, out, nHeads, headDim);
+        long t0 = opStart();
         ropeKernel(x, positions, cos, sin, out, x.rows(), nHeads, headDim, false);
+        opEnd("rope", t0);
     }
 
     /** dx += Rᵀ·dout (the inverse rotation). */
     public final void ropeBackward(Tensor dout, Tensor positions, Tensor cos, Tensor sin, Tensor dx, int nHeads, int headDim) {
         checkRope("ropeBackward", dout, positions, cos, sin, dx, nHeads, headDim);
+        long t0 = opStart();
         ropeKernel(dout, positions, cos, sin, dx, dout.rows(), nHeads, headDim, true);
+        opEnd("rope", t0);
     }
 
     private void checkRope(String op, Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int nHeads, int headDim) {
@@ -285,7 +339,9 @@ public abstract class Backend implements AutoCloseable {
     public final void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Ranges mask, int nHeads) {
         int headDim = checkAttention("attention", q, k, v, out, lse, mask, nHeads);
         countFlops(4L * headDim * nHeads * mask.total());
+        long t0 = opStart();
         attentionKernel(q, k, v, out, lse, mask.lo(), mask.hi(), q.rows(), k.rows(), nHeads, headDim);
+        opEnd("attention", t0);
     }
 
     /** dq, dk, dv += gradients of {@link #attention} given its output and lse. */
@@ -298,7 +354,9 @@ public abstract class Backend implements AutoCloseable {
         sameSize(dk, k, "attentionBackward");
         sameSize(dv, v, "attentionBackward");
         countFlops(8L * headDim * nHeads * mask.total());
+        long t0 = opStart();
         attentionBackwardKernel(dout, q, k, v, out, lse, mask.lo(), mask.hi(), dq, dk, dv, q.rows(), k.rows(), nHeads, headDim);
+        opEnd("attentionBackward", t0);
     }
 
     private int checkAttention(String op, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Ranges mask, int nHeads) {
@@ -327,7 +385,9 @@ public abstract class Backend implements AutoCloseable {
     public final void softmax(Tensor x, Tensor out) {
         f32("softmax", x, out);
         sameSize(x, out, "softmax");
+        long t0 = opStart();
         softmaxKernel(x, out, x.rows(), x.cols());
+        opEnd("softmax", t0);
     }
 
     /** dx += y ⊙ (dout − Σ dout ⊙ y) for y = softmax(x). */
@@ -335,7 +395,9 @@ public abstract class Backend implements AutoCloseable {
         f32("softmaxBackward", dout, y, dx);
         sameSize(dout, y, "softmaxBackward");
         sameSize(dx, y, "softmaxBackward");
+        long t0 = opStart();
         softmaxBackwardKernel(dout, y, dx, y.rows(), y.cols());
+        opEnd("softmaxBackward", t0);
     }
 
     /**
@@ -346,7 +408,9 @@ public abstract class Backend implements AutoCloseable {
         checkCe("crossEntropy", logits, targets, weights);
         f32("crossEntropy", losses);
         requireLength(losses.size(), logits.rows(), "crossEntropy losses");
+        long t0 = opStart();
         crossEntropyKernel(logits, targets, weights, losses, logits.rows(), logits.cols());
+        opEnd("crossEntropy", t0);
     }
 
     /** dlogits += scale · weight · (softmax(logits) − onehot(target)); scale is usually 1/count. */
@@ -354,7 +418,9 @@ public abstract class Backend implements AutoCloseable {
         checkCe("crossEntropyBackward", logits, targets, weights);
         f32("crossEntropyBackward", dlogits);
         sameSize(dlogits, logits, "crossEntropyBackward");
+        long t0 = opStart();
         crossEntropyBackwardKernel(logits, targets, weights, scale, dlogits, logits.rows(), logits.cols());
+        opEnd("crossEntropyBackward", t0);
     }
 
     private void checkCe(String op, Tensor logits, Tensor targets, Tensor weights) {
@@ -371,7 +437,9 @@ public abstract class Backend implements AutoCloseable {
     public final void entropy(Tensor logits, Tensor out) {
         f32("entropy", logits, out);
         requireLength(out.size(), logits.rows(), "entropy output");
+        long t0 = opStart();
         entropyKernel(logits, out, logits.rows(), logits.cols());
+        opEnd("entropy", t0);
     }
 
     // ------------------------------------------------------------------ embedding and pooling
@@ -382,7 +450,9 @@ public abstract class Backend implements AutoCloseable {
         ints("embedding", ids);
         requireLength(out.cols(), table.cols(), "embedding width");
         requireLength(out.rows(), ids.size(), "embedding rows");
+        long t0 = opStart();
         embeddingKernel(table, ids, out, ids.size(), table.cols(), table.rows(), accumulate);
+        opEnd("embedding", t0);
     }
 
     /** dtable[ids[i]] += dout[i] (scatter-add; repeated ids accumulate). */
@@ -391,7 +461,9 @@ public abstract class Backend implements AutoCloseable {
         ints("embeddingBackward", ids);
         requireLength(dout.cols(), dtable.cols(), "embeddingBackward width");
         requireLength(dout.rows(), ids.size(), "embeddingBackward rows");
+        long t0 = opStart();
         embeddingBackwardKernel(dout, ids, dtable, ids.size(), dtable.cols(), dtable.rows());
+        opEnd("embeddingBackward", t0);
     }
 
     /**
@@ -407,7 +479,9 @@ public abstract class Backend implements AutoCloseable {
             throw new IllegalArgumentException("segmentMax: segment reaches row " + segments.maxHi() + " of " + x.rows());
         }
         sameSize(out, argmax, "segmentMax");
+        long t0 = opStart();
         segmentMaxKernel(x, segments.lo(), segments.hi(), out, argmax, out.rows(), x.rows(), x.cols());
+        opEnd("segmentMax", t0);
     }
 
     /** dx[argmax[j,c], c] += dout[j, c]. */
@@ -416,7 +490,9 @@ public abstract class Backend implements AutoCloseable {
         ints("segmentMaxBackward", argmax);
         sameSize(dout, argmax, "segmentMaxBackward");
         requireLength(dx.cols(), dout.cols(), "segmentMaxBackward width");
+        long t0 = opStart();
         segmentMaxBackwardKernel(dout, argmax, dx, dout.rows(), dx.rows(), dx.cols());
+        opEnd("segmentMaxBackward", t0);
     }
 
     // ------------------------------------------------------------------ optimiser
@@ -434,7 +510,9 @@ public abstract class Backend implements AutoCloseable {
         if (step < 1) {
             throw new IllegalArgumentException("adamw: step counts from 1, got " + step);
         }
+        long t0 = opStart();
         adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        opEnd("adamw", t0);
     }
 
     /** Σ x² accumulated in double (the global gradient norm is its square root). Synchronises. */
