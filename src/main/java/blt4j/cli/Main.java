@@ -12,6 +12,9 @@ import picocli.CommandLine.Command;
             TrainEntropyCommand.class,
             EntropyCommand.class,
             PatchCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
+            GenerateCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -46,6 +46,23 @@ public final class EntropyModelConfig {
         return c;
     }
 
+    /**
+     * The byte-transformer baseline: a plain byte LM as wide and deep as a BLT's global model, full causal
+     * attention (no window), RoPE θ of the BLT.
+     */
+    public static EntropyModelConfig byteTransformer(BltConfig blt, int maxSeqlen) {
+        EntropyModelConfig c = new EntropyModelConfig();
+        c.dim = blt.dimGlobal;
+        c.nLayers = blt.nLayersGlobal;
+        c.nHeads = blt.nHeadsGlobal;
+        c.multipleOf = blt.multipleOf;
+        c.ropeTheta = blt.ropeTheta;
+        c.slidingWindow = null;
+        c.attnBiasType = "causal";
+        c.maxSeqlen = maxSeqlen;
+        return c;
+    }
+
     public static EntropyModelConfig preset(String name) {
         return switch (name) {
             case "entropy-tiny" -> tiny();

@@ -1,0 +1,111 @@
+package blt4j.cli;
+
+import blt4j.compute.Backend;
+import blt4j.model.ByteLatentTransformer;
+import blt4j.model.EntropyModel;
+import blt4j.model.FlopModel;
+import blt4j.train.Batch;
+import blt4j.train.Batcher;
+import blt4j.train.Corpus;
+import blt4j.train.EntropyPatching;
+import blt4j.train.ModelFiles;
+import blt4j.train.TrainableModel;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code blt eval}: held-out bits per byte, mean patch size and FLOPs per byte (analytic and counted). */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Evaluate a BLT, byte-transformer or entropy-model checkpoint: bits/byte = Σ next-byte loss (nats) / "
+                + "(ln 2 · predicted bytes); for BLT also mean patch size and forward FLOPs per byte, from the analytic "
+                + "formulas and from the backend's FLOP counter.")
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    BackendOptions backendOptions = new BackendOptions();
+
+    @Option(names = {"-c", "--checkpoint"}, required = true, description = "Run or checkpoint folder.")
+    Path checkpoint;
+
+    @Option(names = "--data", description = "Text to evaluate on (default: the embedded corpus).")
+    Path data;
+
+    @Option(names = "--held-out", defaultValue = "0.1", description = "Evaluate on this last fraction of --data (1 = all of it; default: ${DEFAULT-VALUE}, the training split).")
+    double heldOut;
+
+    @Option(names = "--seq-len", defaultValue = "1024", description = "Bytes per evaluated row (default: ${DEFAULT-VALUE}).")
+    int seqLen;
+
+    @Option(names = "--max-rows", defaultValue = "0", description = "Evaluate at most this many rows (0 = all).")
+    int maxRows;
+
+    @Override
+    public Integer call() throws Exception {
+        Corpus all = data == null ? Corpus.embedded() : Corpus.load(data);
+        Corpus corpus = heldOut >= 1 ? all : all.split(heldOut)[1];
+        String kind = kindOf(checkpoint);
+        try (Backend backend = backendOptions.create()) {
+            TrainableModel model;
+            Batch[] rows;
+            double analytic = 0;
+            if ("blt".equals(kind)) {
+                ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
+                EntropyModel scorer = ModelFiles.loadEntropyModel(checkpoint, backend);
+                float theta = blt.config().patchingThreshold.floatValue();
+                EntropyPatching patching = EntropyPatching.score(corpus, scorer, System.out);
+                rows = Batcher.evaluationBatches(corpus, 1, seqLen, maxRows, patching.starts(theta));
+                model = blt;
+                for (Batch b : rows) {
+                    analytic += FlopModel.bltForward(blt.config(), seqLen, b.patchLengths()[0].length);
+                }
+            } else {
+                EntropyModel lm = ModelFiles.loadEntropyModel(checkpoint, backend);
+                rows = Batcher.evaluationBatches(corpus, 1, Math.min(seqLen, lm.config().maxSeqlen), maxRows, null);
+                model = lm;
+                for (Batch b : rows) {
+                    analytic += FlopModel.lmForward(lm.config(), b.seqLen());
+                }
+            }
+            double nats = 0;
+            long predicted = 0;
+            long patches = 0;
+            long bytes = 0;
+            backend.resetFlops();
+            long start = System.nanoTime();
+            for (Batch b : rows) {
+                int n = b.counted();
+                nats += model.forwardLoss(b) * n;
+                predicted += n;
+                bytes += b.seqLen();
+                if (b.patchLengths() != null) {
+                    patches += b.patchLengths()[0].length;
+                }
+            }
+            double secs = (System.nanoTime() - start) / 1e9;
+            double counted = backend.flops();
+            System.out.printf("%s on %s (%,d rows of %d bytes): %.4f bits/byte over %,d predicted bytes, %,.0f bytes/s%n",
+                    kind, corpus.source(), rows.length, rows.length == 0 ? 0 : rows[0].seqLen(), nats / predicted / Math.log(2),
+                    predicted, bytes / secs);
+            if (patches > 0) {
+                // patch counts include the BOS patch and the next-byte slot of every row
+                System.out.printf("mean patch size: %.3f bytes (%,d patches over %,d bytes, BOS and next-slot patches included)%n",
+                        (double) bytes / patches, patches, bytes);
+            }
+            System.out.printf("forward FLOPs per byte: analytic %.4g, counted by the backend %.4g (counted/analytic %.4f)%n",
+                    analytic / bytes, counted / bytes, counted / analytic);
+        }
+        return 0;
+    }
+
+    private static String kindOf(Path checkpoint) throws java.io.IOException {
+        Path dir = ModelFiles.resolve(checkpoint);
+        if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
+            return "blt";
+        }
+        JsonObject cfg = com.google.gson.JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
+        return cfg.has("kind") ? cfg.get("kind").getAsString() : "entropy";
+    }
+}

@@ -1,0 +1,119 @@
+package blt4j.cli;
+
+import blt4j.compute.Backend;
+import blt4j.model.BltConfig;
+import blt4j.model.ByteLatentTransformer;
+import blt4j.model.EntropyModel;
+import blt4j.model.EntropyModelConfig;
+import blt4j.patch.ThresholdSearch;
+import blt4j.train.Checkpoint;
+import blt4j.train.Corpus;
+import blt4j.train.EntropyPatching;
+import blt4j.train.Evaluator;
+import blt4j.train.ModelFiles;
+import blt4j.train.TrainableModel;
+import blt4j.train.Trainer;
+import blt4j.viz.LossCurve;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code blt train}: train a BLT on entropy patches, or the byte-transformer baseline. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a Byte Latent Transformer on entropy patches from a trained entropy model, or the plain "
+                + "byte-transformer baseline (--model byte-transformer), with the same schedule, progress, checkpoints and --resume "
+                + "as train-entropy.",
+            "Patches are computed once before training: the entropy model is frozen, so every byte is scored exactly once."})
+final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    BackendOptions backendOptions = new BackendOptions();
+
+    @Mixin
+    TrainingFlags flags = new TrainingFlags();
+
+    @Option(names = "--model", defaultValue = "blt-tiny",
+            description = "blt-micro, blt-tiny, blt-1b, or byte-transformer (the baseline, shaped like blt-tiny's global model) (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--config", description = "BLT config JSON (reference ByteLatentTransformerArgs names); overrides the preset.")
+    Path config;
+
+    @Option(names = {"-e", "--entropy-model"}, description = "Trained entropy model (run or checkpoint folder); required for BLT.")
+    Path entropyModel;
+
+    @Option(names = "--threshold", description = "Entropy threshold θ (nats); default: searched for --target-patch-size.")
+    Float threshold;
+
+    @Option(names = "--target-patch-size", defaultValue = "4.5", description = "Mean patch size the threshold search aims for (default: ${DEFAULT-VALUE}).")
+    double targetPatchSize;
+
+    @Override
+    public Integer call() throws Exception {
+        Corpus[] data = flags.corpus();
+        try (Backend backend = backendOptions.create()) {
+            flags.startProfile(backend);
+            TrainableModel trainable;
+            Trainer trainer;
+            if ("byte-transformer".equals(model)) {
+                EntropyModelConfig cfg = EntropyModelConfig.byteTransformer(bltConfig("blt-tiny"), Math.max(flags.seqLen, 1024));
+                trainable = new EntropyModel(cfg, backend, "byte-transformer").initialize(flags.seed);
+                trainer = new Trainer(trainable, flags.options(), data[0], data[1], System.out);
+            } else {
+                if (entropyModel == null) {
+                    throw new IllegalArgumentException("BLT training needs a trained entropy model: --entropy-model RUN "
+                            + "(train one with `blt train-entropy`)");
+                }
+                BltConfig cfg = bltConfig(model);
+                EntropyModel scorer = ModelFiles.loadEntropyModel(entropyModel, backend);
+                System.out.println("patching with the entropy model from " + entropyModel);
+                EntropyPatching train = EntropyPatching.score(data[0], scorer, System.out);
+                float theta;
+                if (threshold != null) {
+                    theta = threshold;
+                } else {
+                    ThresholdSearch.Result r = train.thresholdFor(targetPatchSize);
+                    theta = r.threshold();
+                }
+                cfg.patchingThreshold = (double) theta;
+                System.out.printf("threshold θ = %.4f nats: mean patch %.3f bytes on the training data%n", theta, train.meanPatchSize(theta));
+                EntropyPatching held = data[1] == null ? null : EntropyPatching.score(data[1], scorer, System.out);
+                ByteLatentTransformer blt = new ByteLatentTransformer(cfg, backend).initialize(flags.seed);
+                trainable = blt;
+                trainer = new Trainer(blt, flags.options(), data[0], data[1], System.out);
+                trainer.setPatchStarts(train.starts(theta), held == null ? null : held.starts(theta));
+                keepEntropyModel(scorer);
+            }
+            if (flags.resume && !trainer.resume()) {
+                System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
+            }
+            Evaluator.Result result = trainer.run();
+            TrainingFlags.printProfile(backend);
+            Path png = LossCurve.write(trainer.history(), flags.out.resolve("loss.png"), trainable.kind() + " training");
+            System.out.printf("checkpoint: %s%nloss curve: %s%n", flags.out, png);
+            if (result != null) {
+                System.out.printf("held-out bits/byte: %.4f%n", result.bitsPerByte());
+            }
+        }
+        return 0;
+    }
+
+    private BltConfig bltConfig(String preset) throws java.io.IOException {
+        BltConfig c = config != null ? BltConfig.fromJson(Files.readString(config)) : BltConfig.preset(preset);
+        c.maxEncoderSeqLength = Math.max(c.maxEncoderSeqLength, flags.seqLen);
+        return c;
+    }
+
+    /** The run keeps its own copy of the entropy model, so eval and generate need only the run folder. */
+    private void keepEntropyModel(EntropyModel scorer) throws java.io.IOException {
+        Path dir = flags.out.resolve(ModelFiles.ENTROPY_SUBDIR);
+        Files.createDirectories(dir);
+        com.google.gson.JsonObject cfg = new com.google.gson.JsonObject();
+        cfg.addProperty("kind", "entropy");
+        cfg.add("model", com.google.gson.JsonParser.parseString(scorer.configJson()));
+        blt4j.io.AtomicFiles.writeString(dir.resolve(Checkpoint.CONFIG_FILE), cfg.toString());
+        Checkpoint.saveWeights(dir.resolve(Checkpoint.MODEL_FILE), scorer.parameters(), "entropy");
+    }
+}
