@@ -211,7 +211,8 @@ public abstract class Backend implements AutoCloseable {
         }
         int batch = a.rank() == 3 ? a.dim(0) : 1;
         if (a.rank() == 3 && (b.dim(0) != batch || c.dim(0) != batch)) {
-            throw new IllegalArgumentException("matmul: batch sizes differ");
+            throw new IllegalArgumentException("matmul: batch sizes differ, " + Arrays.toString(a.shape()) + " "
+                    + Arrays.toString(b.shape()) + " " + Arrays.toString(c.shape()));
         }
         int m = transA ? a.dim(-1) : a.dim(-2);
         int k = transA ? a.dim(-2) : a.dim(-1);

@@ -102,15 +102,22 @@ public final class Tensor {
         return new Tensor(backend, storage, offset, dtype, newShape);
     }
 
-    /** Rows {@code [from, to)} of a tensor seen as [rows, cols]. */
+    /**
+     * Rows {@code [from, to)} of a tensor seen as [rows, cols], as a 2-D view {@code [to − from, cols]}.
+     * A 1-D tensor (per-row values such as targets, losses, rstd) is sliced by element: {@code [to − from]}.
+     */
     public Tensor rowSlice(int from, int to) {
-        int c = cols();
-        int[] s = shape.length == 0 ? new int[] {to - from} : shape.clone();
-        if (shape.length <= 1) {
-            return view(from * c, to - from);
+        boolean vector = shape.length <= 1;
+        int n = vector ? size : rows();
+        if (from < 0 || to < from || to > n) {
+            throw new IllegalArgumentException("rowSlice [" + from + ", " + to + ") outside the " + n + " rows of tensor of shape "
+                    + Arrays.toString(shape));
         }
-        s = new int[] {to - from, c};
-        return view(from * c, s);
+        if (vector) {
+            return view(from, to - from);
+        }
+        int c = cols();
+        return view(from * c, to - from, c);
     }
 
     public float[] toHost() {
