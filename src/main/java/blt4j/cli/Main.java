@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             EvalCommand.class,
             GenerateCommand.class,
+            ForwardCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

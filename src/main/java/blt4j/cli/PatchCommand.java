@@ -220,7 +220,7 @@ final class PatchCommand implements Callable<Integer> {
         }
         float[] h = scorer.score(ByteTokenizer.encode(head, true, false));
         ThresholdSearch.Result r = ThresholdSearch.findThreshold(h, targetPatchSize);
-        System.err.printf("threshold search on %,d bytes: θ = %.4f nats gives mean patch %.3f bytes (target %.2f)%n",
+        (json ? System.err : System.out).printf("threshold search on %,d bytes: θ = %.4f nats gives mean patch %.3f bytes (target %.2f)%n",
                 head.length, r.threshold(), r.meanPatchSize(), targetPatchSize);
         return r.threshold();
     }

@@ -50,6 +50,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--target-patch-size", defaultValue = "4.5", description = "Mean patch size the threshold search aims for (default: ${DEFAULT-VALUE}).")
     double targetPatchSize;
 
+    /** The final held-out evaluation of the last run (for the demo). */
+    Evaluator.Result lastResult;
+
     @Override
     public Integer call() throws Exception {
         Corpus[] data = flags.corpus();
@@ -90,6 +93,7 @@ final class TrainCommand implements Callable<Integer> {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
             }
             Evaluator.Result result = trainer.run();
+            lastResult = result;
             TrainingFlags.printProfile(backend);
             Path png = LossCurve.write(trainer.history(), flags.out.resolve("loss.png"), trainable.kind() + " training");
             System.out.printf("checkpoint: %s%nloss curve: %s%n", flags.out, png);

@@ -30,6 +30,9 @@ final class TrainEntropyCommand implements Callable<Integer> {
     @Option(names = "--config", description = "Model config JSON (reference LMTransformerArgs field names); overrides --preset.")
     Path config;
 
+    /** The final held-out evaluation of the last run (for the demo). */
+    Evaluator.Result lastResult;
+
     @Override
     public Integer call() throws Exception {
         EntropyModelConfig cfg = config != null ? EntropyModelConfig.read(config) : EntropyModelConfig.preset(preset);
@@ -42,6 +45,7 @@ final class TrainEntropyCommand implements Callable<Integer> {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
             }
             Evaluator.Result result = trainer.run();
+            lastResult = result;
             TrainingFlags.printProfile(backend);
             Path png = LossCurve.write(trainer.history(), flags.out.resolve("loss.png"), "entropy model " + cfg.summary());
             System.out.printf("checkpoint: %s%nloss curve: %s%n", flags.out, png);

@@ -105,12 +105,32 @@ public final class BltConfig {
         return c;
     }
 
+    /**
+     * {@code blt-demo}: what ./blt demo trains in a few minutes on two cores: d_local 64, d_global 128,
+     * encoder 1 / global 2 / decoder 1 layers, 2/4/2 heads, k = 2, hash tables 6 × 4099 rows (2.1M parameters).
+     */
+    public static BltConfig demo() {
+        BltConfig c = tiny();
+        c.dimLocalEncoder = 64;
+        c.dimLocalDecoder = 64;
+        c.dimGlobal = 128;
+        c.nLayersGlobal = 2;
+        c.nLayersLocalDecoder = 1;
+        c.nHeadsLocalEncoder = 2;
+        c.nHeadsLocalDecoder = 2;
+        c.crossAttnNheads = 2;
+        c.encoderHashByteGroupVocab = 4099;
+        c.multipleOf = 64;
+        return c;
+    }
+
     public static BltConfig preset(String name) {
         return switch (name) {
+            case "blt-demo" -> demo();
             case "blt-micro" -> micro();
             case "blt-tiny" -> tiny();
             case "blt-1b" -> blt1b();
-            default -> throw new IllegalArgumentException("unknown BLT preset '" + name + "' (known: blt-micro, blt-tiny, blt-1b)");
+            default -> throw new IllegalArgumentException("unknown BLT preset '" + name + "' (known: blt-demo, blt-micro, blt-tiny, blt-1b)");
         };
     }
 
