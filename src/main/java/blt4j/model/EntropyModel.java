@@ -149,16 +149,35 @@ public final class EntropyModel implements TrainableModel {
 
         /** Appends a token; returns the logits [1, 260] of the next token (valid until the next call). */
         public Tensor append(int token) {
-            Tensor id = backend.fromHost(new int[] {token}, 1);
-            Tensor x = backend.zeros(1, config.dim);
-            backend.embedding(tokEmbeddings.value(), id, x, false);
-            Tensor pos = backend.fromHost(new int[] {position}, 1);
+            return append(new int[] {token});
+        }
+
+        /** Appends a block of tokens; returns their logits [t, 260] (row i predicts the token after tokens[i]). */
+        public Tensor append(int[] tokens) {
+            int t = tokens.length;
+            Tensor ids = backend.fromHost(tokens, t);
+            Tensor x = backend.zeros(t, config.dim);
+            backend.embedding(tokEmbeddings.value(), ids, x, false);
+            int[] pos = new int[t];
+            int[] lo = new int[t];
+            int[] hi = new int[t];
             int window = config.window();
-            int lo = window > 0 ? Math.max(0, position - window + 1) : 0;
-            Ranges mask = Ranges.of(backend, new int[] {lo}, new int[] {position + 1});
-            Tensor h = layers.forwardCached(x, pos, rope, caches, mask);
-            position++;
+            for (int i = 0; i < t; i++) {
+                int p = position + i;
+                pos[i] = p;
+                lo[i] = window > 0 ? Math.max(0, p - window + 1) : 0;
+                hi[i] = p + 1;
+            }
+            Tensor h = layers.forwardCached(x, backend.fromHost(pos, t), rope, caches, Ranges.of(backend, lo, hi));
+            position += t;
             return output.forward(norm.forward(h));
+        }
+
+        /** Entropies (nats) of each row of logits returned by {@link #append}. */
+        public float[] entropies(Tensor logits) {
+            Tensor h = backend.zeros(logits.rows());
+            backend.entropy(logits, h);
+            return h.toHost();
         }
 
         /** Entropy (nats) of the distribution returned by the last {@link #append}. */

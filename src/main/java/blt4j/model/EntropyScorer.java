@@ -18,6 +18,24 @@ public final class EntropyScorer {
         this.chunk = model.config().maxSeqlen;
     }
 
+    /** Rows computed at once inside a chunk; keys and values of earlier rows come from the KV caches. */
+    private static final int BLOCK = 512;
+
+    /**
+     * One independent row of the reference's chunking, computed block by block with KV caches so activation
+     * memory stays bounded (the result equals one forward over the whole row).
+     */
+    private float[] scoreRow(int[] row) {
+        EntropyModel.Incremental inc = model.incremental(row.length);
+        float[] out = new float[row.length];
+        for (int from = 0; from < row.length; from += BLOCK) {
+            int to = Math.min(row.length, from + BLOCK);
+            float[] h = inc.entropies(inc.append(java.util.Arrays.copyOfRange(row, from, to)));
+            System.arraycopy(h, 0, out, from, h.length);
+        }
+        return out;
+    }
+
     /** Receives the entropy H[t] (nats) of predicting token t+1, for every token t in order. */
     @FunctionalInterface
     public interface Sink {
@@ -30,8 +48,7 @@ public final class EntropyScorer {
         for (int start = 0; start < tokens.length; start += chunk) {
             int n = Math.min(chunk, tokens.length - start);
             int[] row = java.util.Arrays.copyOfRange(tokens, start, start + n);
-            model.forward(row, 1, n);
-            System.arraycopy(model.entropies(), 0, out, start, n);
+            System.arraycopy(scoreRow(row), 0, out, start, n);
         }
         return out;
     }
@@ -57,8 +74,7 @@ public final class EntropyScorer {
                 row[at++] = (buf[i] & 0xFF) + ByteTokenizer.OFFSET;
             }
             first = false;
-            model.forward(row, 1, n);
-            float[] h = model.entropies();
+            float[] h = scoreRow(row);
             for (int i = 0; i < n; i++) {
                 sink.accept(position++, row[i], h[i]);
             }
