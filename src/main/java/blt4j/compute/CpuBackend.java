@@ -29,6 +29,9 @@ public final class CpuBackend extends HostBackend {
     private final long minParallelWork;
     private final ExecutorService pool;
     private final ThreadLocal<Boolean> inWorker = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    /** Packed keys of the last attention call (grown, reused: one call at a time per backend). */
+    private float[] keyPack = new float[0];
+    private float[] valuePack = new float[0];
     private final ReferenceBackend fallback = VECTOR ? null : new ReferenceBackend();
 
     public CpuBackend() {
@@ -469,14 +472,27 @@ public final class CpuBackend extends HostBackend {
         int width = nHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         long avgKeys = Math.max(1, tk / 2);
+        // K packed per head into blocks of KB keys × headDim (reused buffer), so scores need no horizontal sums
+        int kbl = CpuKernels.KB;
+        int nkb = (tk + kbl - 1) / kbl;
+        int need = nHeads * nkb * headDim * kbl;
+        if (keyPack.length < need) {
+            keyPack = new float[need];
+        }
+        float[] kt = keyPack;
+        parallelFor(nHeads * nkb, (long) headDim * kbl, (from, to) -> {
+            for (int idx = from; idx < to; idx++) {
+                CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
+            }
+        });
         parallelFor(nHeads * tq, 4L * headDim * avgKeys, (from, to) -> {
-            float[] sbuf = CpuKernels.scratch().sbuf(tk);
+            float[] sbuf = CpuKernels.scratch().sbuf(tk + 2 * kbl);
             for (int idx = from; idx < to; idx++) {
                 int h = idx / tq;
                 int qi = idx % tq;
                 int hoff = h * headDim;
-                lv[lso + idx] = CpuKernels.attentionRow(qv, qo + qi * width + hoff, kv, ko + hoff, vv, vo + hoff,
-                        ov, oo + qi * width + hoff, width, headDim, lo[klo + qi], hi[kho + qi], scale, sbuf);
+                lv[lso + idx] = CpuKernels.attentionRowPacked(qv, qo + qi * width + hoff, kt, h * nkb * headDim * kbl, headDim,
+                        vv, vo + hoff, ov, oo + qi * width + hoff, width, lo[klo + qi], hi[kho + qi], scale, sbuf);
             }
         });
     }
@@ -498,12 +514,31 @@ public final class CpuBackend extends HostBackend {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         long avgKeys = Math.max(1, tk / 2);
         long perQuery = 8L * headDim * avgKeys;
+        int kbl = CpuKernels.KB;
+        int nkb = (tk + kbl - 1) / kbl;
+        int need = nHeads * nkb * headDim * kbl;
+        if (keyPack.length < need) {
+            keyPack = new float[need];
+        }
+        if (valuePack.length < need) {
+            valuePack = new float[need];
+        }
+        float[] kt = keyPack;
+        float[] vt = valuePack;
+        parallelFor(nHeads * nkb, 2L * headDim * kbl, (from, to) -> {
+            for (int idx = from; idx < to; idx++) {
+                CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
+                CpuKernels.packKeys(vv, vo, width, headDim, tk, idx / nkb, idx % nkb, nkb, vt);
+            }
+        });
         int headParts = parts(nHeads, perQuery * tq);
         int wantParts = parts(nHeads * tq, perQuery);
         if (headParts >= wantParts && (headParts == 1 || nHeads % headParts == 0 || nHeads >= 4 * headParts)) {
             // one pass, each thread owns whole heads: dq, dk, dv of a head are written by one thread only
             parallelFor(nHeads, perQuery * tq, (from, to) -> {
-                float[] sbuf = CpuKernels.scratch().sbuf(tk);
+                CpuKernels.Scratch sc = CpuKernels.scratch();
+                float[] pbuf = sc.sbuf(tk + 2 * kbl);
+                float[] dbuf = sc.dbuf(tk + 2 * kbl);
                 for (int h = from; h < to; h++) {
                     int hoff = h * headDim;
                     for (int qi = 0; qi < tq; qi++) {
@@ -513,9 +548,9 @@ public final class CpuBackend extends HostBackend {
                         }
                         int row = qi * width + hoff;
                         float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
-                        CpuKernels.attentionBackwardRow(gv, go + row, qv, qo + row, kv, ko + hoff, vv, vo + hoff, dsum,
-                                lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff, width, headDim, a, b,
-                                scale, true, true, sbuf);
+                        CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
+                                kv, ko + hoff, dsum, lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
+                                width, headDim, a, b, scale, true, true, pbuf, dbuf);
                     }
                 }
             });
@@ -524,7 +559,9 @@ public final class CpuBackend extends HostBackend {
         // two passes: dq over (head, query); dk/dv over (head, key block), each key block visiting the queries whose
         // range meets it (found by scanning the ranges, so no monotonicity is assumed)
         parallelFor(nHeads * tq, perQuery / 2, (from, to) -> {
-            float[] sbuf = CpuKernels.scratch().sbuf(tk);
+            CpuKernels.Scratch sc = CpuKernels.scratch();
+            float[] pbuf = sc.sbuf(tk + 2 * kbl);
+            float[] dbuf = sc.dbuf(tk + 2 * kbl);
             for (int idx = from; idx < to; idx++) {
                 int h = idx / tq;
                 int qi = idx % tq;
@@ -535,15 +572,17 @@ public final class CpuBackend extends HostBackend {
                 int hoff = h * headDim;
                 int row = qi * width + hoff;
                 float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
-                CpuKernels.attentionBackwardRow(gv, go + row, qv, qo + row, kv, ko + hoff, vv, vo + hoff, dsum,
-                        lv[lso + idx], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff, width, headDim, a, b,
-                        scale, true, false, sbuf);
+                CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
+                        kv, ko + hoff, dsum, lv[lso + idx], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
+                        width, headDim, a, b, scale, true, false, pbuf, dbuf);
             }
         });
         int block = 32;
         int kBlocks = (tk + block - 1) / block;
         parallelFor(nHeads * kBlocks, perQuery * tq / Math.max(1, kBlocks), (from, to) -> {
-            float[] sbuf = CpuKernels.scratch().sbuf(tk);
+            CpuKernels.Scratch sc = CpuKernels.scratch();
+            float[] pbuf = sc.sbuf(tk + 2 * kbl);
+            float[] dbuf = sc.dbuf(tk + 2 * kbl);
             for (int idx = from; idx < to; idx++) {
                 int h = idx / kBlocks;
                 int j0 = (idx % kBlocks) * block;
@@ -556,9 +595,9 @@ public final class CpuBackend extends HostBackend {
                     }
                     int row = qi * width + hoff;
                     float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
-                    CpuKernels.attentionBackwardRow(gv, go + row, qv, qo + row, kv, ko + hoff, vv, vo + hoff, dsum,
-                            lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff, width, headDim, a, b,
-                            scale, false, true, sbuf);
+                    CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
+                            kv, ko + hoff, dsum, lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
+                            width, headDim, a, b, scale, false, true, pbuf, dbuf);
                 }
             }
         });

@@ -511,6 +511,145 @@ final class CpuKernels {
         return m + (float) Math.log(sum);
     }
 
+    /** Keys per packed block of K: four vectors, so one query's scores for a block stay in registers. */
+    static final int KB = 4 * L;
+
+    /** Packs head h's keys into blocks kt[((h·nkb + jb)·D + d)·KB + jj] = k[(jb·KB + jj)·width + h·D + d], zero-padded. */
+    static void packKeys(float[] k, int ko, int width, int headDim, int tk, int h, int jb, int nkb, float[] kt) {
+        int base = (h * nkb + jb) * headDim * KB;
+        int j0 = jb * KB;
+        int cnt = Math.min(KB, tk - j0);
+        for (int jj = 0; jj < cnt; jj++) {
+            int src = ko + (j0 + jj) * width + h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                kt[base + d * KB + jj] = k[src + d];
+            }
+        }
+        for (int jj = cnt; jj < KB; jj++) {
+            for (int d = 0; d < headDim; d++) {
+                kt[base + d * KB + jj] = 0f;
+            }
+        }
+    }
+
+    /** s[so .. so+KB) = scale · q·k for the KB keys of one packed block (no horizontal reductions). */
+    static void scoreBlock(float[] q, int qrow, float[] kt, int kb, int headDim, float scale, float[] s, int so) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        for (int d = 0; d < headDim; d++) {
+            FloatVector qd = FloatVector.broadcast(S, q[qrow + d]);
+            int at = kb + d * KB;
+            a0 = FloatVector.fromArray(S, kt, at).fma(qd, a0);
+            a1 = FloatVector.fromArray(S, kt, at + L).fma(qd, a1);
+            a2 = FloatVector.fromArray(S, kt, at + 2 * L).fma(qd, a2);
+            a3 = FloatVector.fromArray(S, kt, at + 3 * L).fma(qd, a3);
+        }
+        a0.mul(scale).intoArray(s, so);
+        a1.mul(scale).intoArray(s, so + L);
+        a2.mul(scale).intoArray(s, so + 2 * L);
+        a3.mul(scale).intoArray(s, so + 3 * L);
+    }
+
+    /** out[orow + d] = f · Σ_j p[po + j] · v[vrow + j·width + d], accumulators kept in registers over all keys. */
+    static void weightedSum(float[] p, int po, int n, float[] v, int vrow, int width, float[] out, int orow, int headDim, float f,
+                            boolean acc) {
+        int c = 0;
+        for (; c + 4 * L <= headDim; c += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                FloatVector pj = FloatVector.broadcast(S, p[po + j]);
+                int at = vrow + j * width + c;
+                a0 = FloatVector.fromArray(S, v, at).fma(pj, a0);
+                a1 = FloatVector.fromArray(S, v, at + L).fma(pj, a1);
+                a2 = FloatVector.fromArray(S, v, at + 2 * L).fma(pj, a2);
+                a3 = FloatVector.fromArray(S, v, at + 3 * L).fma(pj, a3);
+            }
+            put(a0.mul(f), out, orow + c, acc);
+            put(a1.mul(f), out, orow + c + L, acc);
+            put(a2.mul(f), out, orow + c + 2 * L, acc);
+            put(a3.mul(f), out, orow + c + 3 * L, acc);
+        }
+        for (; c + L <= headDim; c += L) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                a0 = FloatVector.fromArray(S, v, vrow + j * width + c).fma(FloatVector.broadcast(S, p[po + j]), a0);
+            }
+            put(a0.mul(f), out, orow + c, acc);
+        }
+        for (; c < headDim; c++) {
+            float sum = 0f;
+            for (int j = 0; j < n; j++) {
+                sum += p[po + j] * v[vrow + j * width + c];
+            }
+            out[orow + c] = acc ? out[orow + c] + sum * f : sum * f;
+        }
+    }
+
+    private static void put(FloatVector x, float[] out, int at, boolean acc) {
+        (acc ? x.add(FloatVector.fromArray(S, out, at)) : x).intoArray(out, at);
+    }
+
+    /**
+     * Backward of one (head, query) over keys [from, to) on packed K and V blocks: dq row when doDq, dk/dv rows when
+     * doKv (the caller owns those rows); probabilities recomputed from lse.
+     */
+    static void attentionBackwardRowPacked(float[] g, int grow, float[] q, int qrow, float[] kt, float[] vt, int pbase,
+                                           float[] k, int kcol, float dsum, float l, float[] dq, int dqrow,
+                                           float[] dk, int dkcol, float[] dv, int dvcol, int width, int headDim,
+                                           int from, int to, float scale, boolean doDq, boolean doKv, float[] pbuf, float[] dbuf) {
+        int b0 = from / KB;
+        int b1 = (to - 1) / KB;
+        for (int jb = b0; jb <= b1; jb++) {
+            int blk = pbase + jb * headDim * KB;
+            scoreBlock(q, qrow, kt, blk, headDim, scale, pbuf, (jb - b0) * KB);
+            scoreBlock(g, grow, vt, blk, headDim, 1f, dbuf, (jb - b0) * KB);
+        }
+        int so = from - b0 * KB;
+        int n = to - from;
+        expShift(pbuf, so, pbuf, so, n, l);
+        int j = 0;
+        FloatVector vds = FloatVector.broadcast(S, dsum);
+        for (; j + L <= n; j += L) {
+            FloatVector pv = FloatVector.fromArray(S, pbuf, so + j);
+            pv.mul(FloatVector.fromArray(S, dbuf, so + j).sub(vds)).mul(scale).intoArray(dbuf, so + j);
+        }
+        for (; j < n; j++) {
+            dbuf[so + j] = pbuf[so + j] * (dbuf[so + j] - dsum) * scale;
+        }
+        if (doDq) {
+            weightedSum(dbuf, so, n, k, kcol + from * width, width, dq, dqrow, headDim, 1f, true);
+        }
+        if (doKv) {
+            for (j = 0; j < n; j++) {
+                int krow = (from + j) * width;
+                axpy(dbuf[so + j], q, qrow, dk, dkcol + krow, headDim);
+                axpy(pbuf[so + j], g, grow, dv, dvcol + krow, headDim);
+            }
+        }
+    }
+
+    /**
+     * Forward of one (head, query) on packed keys: scores block by block, softmax, weighted sum of values.
+     * kbase is the head's first packed block; vbase the head's column offset in v. Returns the log-sum-exp.
+     */
+    static float attentionRowPacked(float[] q, int qrow, float[] kt, int kbase, int headDim, float[] v, int vbase,
+                                    float[] out, int orow, int width, int from, int to, float scale, float[] sbuf) {
+        if (to <= from) {
+            zero(out, orow, headDim);
+            return Float.NEGATIVE_INFINITY;
+        }
+        int b0 = from / KB;
+        int b1 = (to - 1) / KB;
+        for (int jb = b0; jb <= b1; jb++) {
+            scoreBlock(q, qrow, kt, kbase + jb * headDim * KB, headDim, scale, sbuf, (jb - b0) * KB);
+        }
+        int so = from - b0 * KB;
+        int n = to - from;
+        float m = max(sbuf, so, n);
+        float sum = expShift(sbuf, so, sbuf, so, n, m);
+        weightedSum(sbuf, so, n, v, vbase + from * width, width, out, orow, headDim, 1f / sum, false);
+        return m + (float) Math.log(sum);
+    }
+
     /**
      * Backward of one (head, query) over keys [from, to): dq row always, dk/dv rows when {@code keys} is true
      * (the caller owns those rows), probabilities recomputed from lse.
@@ -595,6 +734,14 @@ final class CpuKernels {
         float[] bp = new float[0];
         final float[] tile = new float[MR * NR];
         float[] sbuf = new float[0];
+        float[] dbuf = new float[0];
+
+        float[] dbuf(int n) {
+            if (dbuf.length < n) {
+                dbuf = new float[Math.max(n, 256)];
+            }
+            return dbuf;
+        }
 
         float[] sbuf(int n) {
             if (sbuf.length < n) {
