@@ -31,6 +31,8 @@ public final class CpuBackend extends HostBackend {
     private final ThreadLocal<Boolean> inWorker = ThreadLocal.withInitial(() -> Boolean.FALSE);
     /** Packed keys of the last attention call (grown, reused: one call at a time per backend). */
     private float[] keyPack = new float[0];
+    /** Shared packed B panel of the multi-threaded matmul (grown, reused). */
+    private float[] sharedB = new float[0];
     private float[] valuePack = new float[0];
     private final ReferenceBackend fallback = VECTOR ? null : new ReferenceBackend();
 
@@ -378,14 +380,39 @@ public final class CpuBackend extends HostBackend {
         int nr = CpuKernels.NR;
         int rowStrips = (m + mr - 1) / mr;
         int colStrips = (n + nr - 1) / nr;
-        long perRowStrip = 2L * mr * n * Math.max(k, 1);
-        long perColStrip = 2L * nr * m * Math.max(k, 1);
-        if (rowStrips >= threads || rowStrips >= colStrips) {
-            parallelFor(rowStrips, perRowStrip, (from, to) ->
-                    CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, from * mr, Math.min(m, to * mr), 0, n));
-        } else {
-            parallelFor(colStrips, perColStrip, (from, to) ->
-                    CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, from * nr, Math.min(n, to * nr)));
+        long total = 2L * m * n * Math.max(k, 1);
+        if (parts(rowStrips * colStrips, total / Math.max(1, (long) rowStrips * colStrips)) == 1 || k == 0) {
+            CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+            return;
+        }
+        // shared packed B panel per (jc, pc): packed cooperatively, then split by row strips of C (or by column
+        // strips when C has too few rows to keep every thread busy)
+        int kcMax = Math.min(CpuKernels.KC, k);
+        int ncMax = Math.min(CpuKernels.NC, n);
+        int need = kcMax * ((ncMax + nr - 1) / nr) * nr;
+        if (sharedB.length < need) {
+            sharedB = new float[need];
+        }
+        float[] bp = sharedB;
+        boolean byRows = rowStrips >= 2 * threads || rowStrips >= colStrips;
+        for (int jc = 0; jc < n; jc += CpuKernels.NC) {
+            int nc = Math.min(CpuKernels.NC, n - jc);
+            int strips = (nc + nr - 1) / nr;
+            for (int pc = 0; pc < k; pc += CpuKernels.KC) {
+                int kc = Math.min(CpuKernels.KC, k - pc);
+                int fjc = jc, fpc = pc;
+                boolean overwrite = !acc && pc == 0;
+                parallelFor(strips, (long) kc * nr, (s0, s1) ->
+                        CpuKernels.packBStrips(b, bo, tb, n, k, fpc, kc, fjc, nc, bp, s0, s1));
+                if (byRows) {
+                    parallelFor(rowStrips, 2L * mr * nc * kc, (r0, r1) ->
+                            CpuKernels.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, r0 * mr, Math.min(m, r1 * mr),
+                                    0, strips, overwrite));
+                } else {
+                    parallelFor(strips, 2L * nr * m * kc, (s0, s1) ->
+                            CpuKernels.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, 0, m, s0, s1, overwrite));
+                }
+            }
         }
     }
 

@@ -809,7 +809,13 @@ final class CpuKernels {
 
     private static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
                               boolean overwrite, float[] tile) {
-        for (int jr = 0; jr < nc; jr += NR) {
+        macro(ap, bp, c, cbase, ldc, mc, nc, kc, overwrite, tile, 0, (nc + NR - 1) / NR);
+    }
+
+    /** Column strips [js0, js1) of the packed B panel against all rows of the packed A block. */
+    private static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
+                              boolean overwrite, float[] tile, int js0, int js1) {
+        for (int jr = js0 * NR; jr < Math.min(nc, js1 * NR); jr += NR) {
             int cols = Math.min(NR, nc - jr);
             int boff = (jr / NR) * kc * NR;
             for (int ir = 0; ir < mc; ir += MR) {
@@ -821,6 +827,41 @@ final class CpuKernels {
                     microEdge(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, rows, cols, overwrite, tile);
                 }
             }
+        }
+    }
+
+    /**
+     * The multi-threaded pieces: one thread packs strips [s0, s1) of a shared B panel; later each thread multiplies
+     * rows [i0, i1) (packing its own A blocks) against column strips [js0, js1) of that panel.
+     */
+    static void packBStrips(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp, int s0, int s1) {
+        for (int st = s0; st < s1; st++) {
+            int js = st * NR;
+            int cols = Math.min(NR, nc - js);
+            int dst = st * kc * NR;
+            if (!tb) {
+                packBRows(b, bo + pc * n + jc + js, n, kc, cols, bp, dst);
+            } else {
+                packBCols(b, bo + (jc + js) * k + pc, k, kc, cols, bp, dst);
+            }
+        }
+    }
+
+    static void gemmPanel(float[] a, int ao, boolean ta, float[] bp, float[] c, int co, int m, int n, int k,
+                          int pc, int kc, int jc, int nc, int i0, int i1, int js0, int js1, boolean overwrite) {
+        if (i1 <= i0 || js1 <= js0) {
+            return;
+        }
+        Scratch sc = scratch();
+        int aNeed = kc * roundUp(Math.min(MC, i1 - i0), MR);
+        if (sc.ap.length < aNeed) {
+            sc.ap = new float[aNeed];
+        }
+        float[] ap = sc.ap;
+        for (int ic = i0; ic < i1; ic += MC) {
+            int mc = Math.min(MC, i1 - ic);
+            packA(a, ao, ta, m, k, ic, mc, pc, kc, ap);
+            macro(ap, bp, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, js0, js1);
         }
     }
 
