@@ -47,6 +47,7 @@ public final class KernelBenchmark {
     private final boolean quick;
     private final Path root;
     private final Appendable log;
+    private String loadBefore = "";
 
     /**
      * @param reps  measured repetitions per cell (at least 1)
@@ -89,6 +90,7 @@ public final class KernelBenchmark {
                 all.put(l, c);
             }
         }
+        loadBefore = loadAverage();
         try {
             List<Row> rows = new ArrayList<>();
             for (Map.Entry<String, Backend> e : all.entrySet()) {
@@ -305,6 +307,8 @@ public final class KernelBenchmark {
         sb.append("| machine | ").append(machine).append(" |\n");
         sb.append("| JDK | ").append(jdk).append(" |\n");
         sb.append("| commit | ").append(commit).append(" |\n");
+        sb.append("| load average (1/5/15 min) | before ").append(loadBefore).append(", after ").append(loadAverage())
+                .append(" (other processes share these cores: a load above the idle level makes multi-thread numbers noisy) |\n");
         sb.append("| mode | ").append(quick ? "quick" : "full").append(", ").append(reps).append(" repetitions per cell")
                 .append(quick ? " (reference matmul: at most 3, reference attention: at most 5)" : "").append(" |\n");
         for (Map.Entry<String, Backend> e : backends.entrySet()) {
@@ -336,6 +340,16 @@ public final class KernelBenchmark {
             // not Linux
         }
         return System.getProperty("os.arch") + " (model unknown)";
+    }
+
+    /** The 1, 5 and 15 minute load averages from /proc/loadavg, or "n/a". */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
     }
 
     static String hostname() {
