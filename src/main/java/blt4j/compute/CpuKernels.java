@@ -51,6 +51,21 @@ final class CpuKernels {
         }
     }
 
+    /** y1 += a1·x1 and y2 += a2·x2 in one pass (the dk/dv update of attention backward). */
+    static void axpy2(float a1, float[] x1, int x1o, float[] y1, int y1o, float a2, float[] x2, int x2o, float[] y2, int y2o, int n) {
+        int i = 0;
+        FloatVector v1 = FloatVector.broadcast(S, a1);
+        FloatVector v2 = FloatVector.broadcast(S, a2);
+        for (; i + L <= n; i += L) {
+            v1.fma(FloatVector.fromArray(S, x1, x1o + i), FloatVector.fromArray(S, y1, y1o + i)).intoArray(y1, y1o + i);
+            v2.fma(FloatVector.fromArray(S, x2, x2o + i), FloatVector.fromArray(S, y2, y2o + i)).intoArray(y2, y2o + i);
+        }
+        for (; i < n; i++) {
+            y1[y1o + i] += a1 * x1[x1o + i];
+            y2[y2o + i] += a2 * x2[x2o + i];
+        }
+    }
+
     static float max(float[] x, int xo, int n) {
         int i = 0;
         float m = Float.NEGATIVE_INFINITY;
@@ -621,8 +636,7 @@ final class CpuKernels {
         if (doKv) {
             for (j = 0; j < n; j++) {
                 int krow = (from + j) * width;
-                axpy(dbuf[so + j], q, qrow, dk, dkcol + krow, headDim);
-                axpy(pbuf[so + j], g, grow, dv, dvcol + krow, headDim);
+                axpy2(dbuf[so + j], q, qrow, dk, dkcol + krow, pbuf[so + j], g, grow, dv, dvcol + krow, headDim);
             }
         }
     }
