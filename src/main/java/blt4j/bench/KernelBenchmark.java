@@ -288,7 +288,7 @@ public final class KernelBenchmark {
 
     /** How many times faster r is than the same kernel on the named backend (NaN if absent or r is that backend). */
     static double ratio(List<Row> rows, Row r, String base) {
-        if (r.backend().equals(base)) {
+        if (r.backend().equals(base) || r.backend().equals("reference")) {
             return Double.NaN;
         }
         for (Row o : rows) {
