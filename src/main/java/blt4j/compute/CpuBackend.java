@@ -1,0 +1,822 @@
+package blt4j.compute;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The fast host backend: Vector API kernels ({@link CpuKernels}) split over a small fixed pool of daemon threads.
+ * Work is partitioned statically (chunk boundaries depend only on the size and the thread count), and every
+ * scattering backward (attention dk/dv, embedding, segment max, RMSNorm dw) is partitioned so that no two threads
+ * write the same element: results are deterministic for a fixed thread count.
+ *
+ * <p>Not thread-safe for concurrent calls on one instance from several caller threads (like every backend).
+ * Without {@code --add-modules jdk.incubator.vector} it still works, on the single-threaded reference kernels,
+ * and {@link #describe()} says so.
+ */
+public final class CpuBackend extends HostBackend {
+
+    /** Below about this many scalar operations a kernel runs on the calling thread. */
+    private static final long DEFAULT_MIN_PARALLEL_WORK = 1 << 15;
+
+    private static final boolean VECTOR = vectorModulePresent();
+
+    private final int threads;
+    private final long minParallelWork;
+    private final ExecutorService pool;
+    private final ThreadLocal<Boolean> inWorker = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    /** Packed keys of the last attention call (grown, reused: one call at a time per backend). */
+    private float[] keyPack = new float[0];
+    /** Shared packed B panel of the multi-threaded matmul (grown, reused). */
+    private float[] sharedB = new float[0];
+    private float[] valuePack = new float[0];
+    private final ReferenceBackend fallback = VECTOR ? null : new ReferenceBackend();
+
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors());
+    }
+
+    public CpuBackend(int threads) {
+        this(threads, DEFAULT_MIN_PARALLEL_WORK);
+    }
+
+    /** Tests pass a tiny minParallelWork to force splitting (and uneven chunks) even on small tensors. */
+    CpuBackend(int threads, long minParallelWork) {
+        this.minParallelWork = Math.max(1, minParallelWork);
+        if (threads < 1) {
+            throw new IllegalArgumentException("cpu backend needs at least 1 thread, got " + threads);
+        }
+        this.threads = threads;
+        if (threads > 1 && VECTOR) {
+            AtomicInteger count = new AtomicInteger();
+            this.pool = Executors.newFixedThreadPool(threads - 1, r -> {
+                Thread t = new Thread(() -> {
+                    inWorker.set(Boolean.TRUE);
+                    r.run();
+                }, "blt4j-cpu-" + count.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            this.pool = null;
+        }
+    }
+
+    private static boolean vectorModulePresent() {
+        try {
+            if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                return false;
+            }
+            return CpuKernels.L >= 1;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** Whether the Vector API kernels are in use (false: the JVM lacks {@code --add-modules jdk.incubator.vector}). */
+    public static boolean vectorApiAvailable() {
+        return VECTOR;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String describe() {
+        if (!VECTOR) {
+            return "cpu (Vector API NOT usable: start java with --add-modules jdk.incubator.vector; "
+                    + "running the scalar reference kernels on 1 thread instead of " + threads + ")";
+        }
+        return "cpu (Vector API " + CpuKernels.S + ", " + CpuKernels.L + " fp32 lanes, " + threads + " thread"
+                + (threads == 1 ? "" : "s") + ", matmul micro-tile " + CpuKernels.MR + "x" + CpuKernels.NR + ")";
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    // ------------------------------------------------------------------ parallel for
+
+    @FunctionalInterface
+    interface RangeBody {
+        void run(int from, int to);
+    }
+
+    /** How many chunks to split n items of about workPerItem operations each into. */
+    private int parts(int n, long workPerItem) {
+        if (pool == null || n <= 1 || inWorker.get()) {
+            return 1;
+        }
+        long total = (long) n * Math.max(1, workPerItem);
+        long p = Math.min(threads, Math.min(n, total / minParallelWork));
+        return (int) Math.max(1, p);
+    }
+
+    /** Runs body over [0, n) split into contiguous chunks; chunk t is [n·t/parts, n·(t+1)/parts). */
+    void parallelFor(int n, long workPerItem, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int parts = parts(n, workPerItem);
+        if (parts == 1) {
+            body.run(0, n);
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(parts - 1);
+        for (int t = 1; t < parts; t++) {
+            int from = (int) ((long) n * t / parts);
+            int to = (int) ((long) n * (t + 1) / parts);
+            futures.add(pool.submit(() -> body.run(from, to)));
+        }
+        Throwable failure = null;
+        try {
+            body.run(0, (int) ((long) n / parts));
+        } catch (Throwable t) {
+            failure = t;
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("cpu kernel failed", failure);
+        }
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    private static final long ELEM = 1;
+
+    @Override
+    protected void addKernel(Tensor a, Tensor b, Tensor out) {
+        if (!VECTOR) {
+            fallback.addKernel(a, b, out);
+            return;
+        }
+        float[] av = f(a), bv = f(b), ov = f(out);
+        int ao = a.offset(), bo = b.offset(), oo = out.offset();
+        parallelFor(a.size(), ELEM, (from, to) -> CpuKernels.add(av, ao, bv, bo, ov, oo, from, to));
+    }
+
+    @Override
+    protected void axpyKernel(float alpha, Tensor x, Tensor y) {
+        if (!VECTOR) {
+            fallback.axpyKernel(alpha, x, y);
+            return;
+        }
+        float[] xv = f(x), yv = f(y);
+        int xo = x.offset(), yo = y.offset();
+        parallelFor(x.size(), ELEM, (from, to) -> CpuKernels.axpyRange(alpha, xv, xo, yv, yo, from, to));
+    }
+
+    @Override
+    protected void scaleKernel(Tensor x, float s, Tensor out) {
+        if (!VECTOR) {
+            fallback.scaleKernel(x, s, out);
+            return;
+        }
+        float[] xv = f(x), ov = f(out);
+        int xo = x.offset(), oo = out.offset();
+        parallelFor(x.size(), ELEM, (from, to) -> CpuKernels.scale(xv, xo, s, ov, oo, from, to));
+    }
+
+    @Override
+    protected void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate) {
+        if (!VECTOR) {
+            fallback.mulKernel(a, b, out, accumulate);
+            return;
+        }
+        float[] av = f(a), bv = f(b), ov = f(out);
+        int ao = a.offset(), bo = b.offset(), oo = out.offset();
+        parallelFor(a.size(), ELEM, (from, to) -> CpuKernels.mul(av, ao, bv, bo, ov, oo, from, to, accumulate));
+    }
+
+    @Override
+    protected void siluKernel(Tensor x, Tensor out) {
+        if (!VECTOR) {
+            fallback.siluKernel(x, out);
+            return;
+        }
+        float[] xv = f(x), ov = f(out);
+        int xo = x.offset(), oo = out.offset();
+        parallelFor(x.size(), 8, (from, to) -> CpuKernels.silu(xv, xo, ov, oo, from, to));
+    }
+
+    @Override
+    protected void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx) {
+        if (!VECTOR) {
+            fallback.siluBackwardKernel(dout, x, dx);
+            return;
+        }
+        float[] gv = f(dout), xv = f(x), dv = f(dx);
+        int go = dout.offset(), xo = x.offset(), dxo = dx.offset();
+        parallelFor(x.size(), 8, (from, to) -> CpuKernels.siluBackward(gv, go, xv, xo, dv, dxo, from, to));
+    }
+
+    @Override
+    protected void swigluKernel(Tensor gate, Tensor up, Tensor out) {
+        if (!VECTOR) {
+            fallback.swigluKernel(gate, up, out);
+            return;
+        }
+        float[] gv = f(gate), uv = f(up), ov = f(out);
+        int go = gate.offset(), uo = up.offset(), oo = out.offset();
+        parallelFor(gate.size(), 8, (from, to) -> CpuKernels.swiglu(gv, go, uv, uo, ov, oo, from, to));
+    }
+
+    @Override
+    protected void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup) {
+        if (!VECTOR) {
+            fallback.swigluBackwardKernel(dout, gate, up, dgate, dup);
+            return;
+        }
+        float[] dv = f(dout), gv = f(gate), uv = f(up), dgv = f(dgate), duv = f(dup);
+        int dof = dout.offset(), go = gate.offset(), uo = up.offset(), dgo = dgate.offset(), duo = dup.offset();
+        parallelFor(gate.size(), 10, (from, to) -> CpuKernels.swigluBackward(dv, dof, gv, go, uv, uo, dgv, dgo, duv, duo, from, to));
+    }
+
+    @Override
+    protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                               float eps, float weightDecay, int step) {
+        if (!VECTOR) {
+            fallback.adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            return;
+        }
+        float bc1 = (float) (1.0 - Math.pow(beta1, step));
+        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+        float[] pv = f(param), gv = f(grad), mv = f(m), vv = f(v);
+        int po = param.offset(), go = grad.offset(), mo = m.offset(), vo = v.offset();
+        parallelFor(param.size(), 10, (from, to) ->
+                CpuKernels.adamw(pv, po, gv, go, mv, mo, vv, vo, from, to, lr, beta1, beta2, eps, weightDecay, bc1, bc2));
+    }
+
+    private static final int SSQ_CHUNK = 4096;
+
+    @Override
+    protected double sumOfSquaresKernel(Tensor x) {
+        if (!VECTOR) {
+            return fallback.sumOfSquaresKernel(x);
+        }
+        float[] xv = f(x);
+        int xo = x.offset();
+        int n = x.size();
+        int chunks = (n + SSQ_CHUNK - 1) / SSQ_CHUNK;
+        double[] partial = new double[chunks];
+        parallelFor(chunks, SSQ_CHUNK, (from, to) -> {
+            for (int ch = from; ch < to; ch++) {
+                partial[ch] = CpuKernels.sumOfSquares(xv, xo, ch * SSQ_CHUNK, Math.min(n, (ch + 1) * SSQ_CHUNK));
+            }
+        });
+        double s = 0;
+        for (double p : partial) {
+            s += p;
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    @Override
+    protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
+                                int batch, int m, int n, int k) {
+        if (!VECTOR) {
+            fallback.matmulKernel(a, transA, b, transB, c, accumulate, batch, m, n, k);
+            return;
+        }
+        float[] av = f(a), bv = f(b), cv = f(c);
+        int ao = a.offset(), bo = b.offset(), co = c.offset();
+        long work = 2L * m * n * Math.max(k, 1);
+        if (batch >= threads && batch > 1 && parts(batch, work) > 1) {
+            parallelFor(batch, work, (from, to) -> {
+                for (int bi = from; bi < to; bi++) {
+                    gemmSerial(av, ao + bi * m * k, transA, bv, bo + bi * k * n, transB, cv, co + bi * m * n, accumulate, m, n, k);
+                }
+            });
+            return;
+        }
+        for (int bi = 0; bi < batch; bi++) {
+            gemm(av, ao + bi * m * k, transA, bv, bo + bi * k * n, transB, cv, co + bi * m * n, accumulate, m, n, k);
+        }
+    }
+
+    private static void gemmSerial(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co,
+                                   boolean acc, int m, int n, int k) {
+        if (m == 1 && k > 0) {
+            // x = the single row of op(A), contiguous either way
+            if (tb) {
+                CpuKernels.gemvDot(b, bo, a, ao, c, co, k, 0, n, acc);
+            } else {
+                CpuKernels.gemvAxpy(b, bo, n, a, ao, c, co, k, 0, n, acc);
+            }
+        } else if (n == 1 && k > 0) {
+            if (!ta) {
+                CpuKernels.gemvDot(a, ao, b, bo, c, co, k, 0, m, acc);
+            } else {
+                CpuKernels.gemvAxpy(a, ao, m, b, bo, c, co, k, 0, m, acc);
+            }
+        } else {
+            CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+        }
+    }
+
+    /** One matrix product, split over threads by row blocks of C (or column blocks when C is wide and short). */
+    private void gemm(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co,
+                      boolean acc, int m, int n, int k) {
+        if (m == 1 && k > 0) {
+            final int kk = k;
+            if (tb) {
+                parallelFor(n, 2L * k, (from, to) -> CpuKernels.gemvDot(b, bo, a, ao, c, co, kk, from, to, acc));
+            } else {
+                // column ranges in whole vectors so threads never share a cache line of C more than needed
+                int lanes = CpuKernels.L;
+                int groups = (n + lanes - 1) / lanes;
+                parallelFor(groups, 2L * k * lanes, (from, to) ->
+                        CpuKernels.gemvAxpy(b, bo, n, a, ao, c, co, kk, from * lanes, Math.min(n, to * lanes), acc));
+            }
+            return;
+        }
+        if (n == 1 && k > 0) {
+            final int kk = k;
+            if (!ta) {
+                parallelFor(m, 2L * k, (from, to) -> CpuKernels.gemvDot(a, ao, b, bo, c, co, kk, from, to, acc));
+            } else {
+                int lanes = CpuKernels.L;
+                int groups = (m + lanes - 1) / lanes;
+                parallelFor(groups, 2L * k * lanes, (from, to) ->
+                        CpuKernels.gemvAxpy(a, ao, m, b, bo, c, co, kk, from * lanes, Math.min(m, to * lanes), acc));
+            }
+            return;
+        }
+        int mr = CpuKernels.MR;
+        int nr = CpuKernels.NR;
+        int rowStrips = (m + mr - 1) / mr;
+        int colStrips = (n + nr - 1) / nr;
+        long total = 2L * m * n * Math.max(k, 1);
+        if (parts(rowStrips * colStrips, total / Math.max(1, (long) rowStrips * colStrips)) == 1 || k == 0) {
+            CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+            return;
+        }
+        // shared packed B panel per (jc, pc): packed cooperatively, then split by row strips of C (or by column
+        // strips when C has too few rows to keep every thread busy)
+        int kcMax = Math.min(CpuKernels.KC, k);
+        int ncMax = Math.min(CpuKernels.NC, n);
+        int need = kcMax * ((ncMax + nr - 1) / nr) * nr;
+        if (sharedB.length < need) {
+            sharedB = new float[need];
+        }
+        float[] bp = sharedB;
+        boolean byRows = rowStrips >= 2 * threads || rowStrips >= colStrips;
+        for (int jc = 0; jc < n; jc += CpuKernels.NC) {
+            int nc = Math.min(CpuKernels.NC, n - jc);
+            int strips = (nc + nr - 1) / nr;
+            for (int pc = 0; pc < k; pc += CpuKernels.KC) {
+                int kc = Math.min(CpuKernels.KC, k - pc);
+                int fjc = jc, fpc = pc;
+                boolean overwrite = !acc && pc == 0;
+                parallelFor(strips, (long) kc * nr, (s0, s1) ->
+                        CpuKernels.packBStrips(b, bo, tb, n, k, fpc, kc, fjc, nc, bp, s0, s1));
+                if (byRows) {
+                    parallelFor(rowStrips, 2L * mr * nc * kc, (r0, r1) ->
+                            CpuKernels.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, r0 * mr, Math.min(m, r1 * mr),
+                                    0, strips, overwrite));
+                } else {
+                    parallelFor(strips, 2L * nr * m * kc, (s0, s1) ->
+                            CpuKernels.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, 0, m, s0, s1, overwrite));
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ normalisation
+
+    @Override
+    protected void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps) {
+        if (!VECTOR) {
+            fallback.rmsNormKernel(x, w, out, rstd, rows, d, eps);
+            return;
+        }
+        float[] xv = f(x), wv = f(w), ov = f(out), rv = f(rstd);
+        int xo = x.offset(), wo = w.offset(), oo = out.offset(), ro = rstd.offset();
+        parallelFor(rows, 4L * d, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                CpuKernels.rmsNormRow(xv, xo + r * d, wv, wo, ov, oo + r * d, rv, ro + r, d, eps);
+            }
+        });
+    }
+
+    @Override
+    protected void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d) {
+        if (!VECTOR) {
+            fallback.rmsNormBackwardKernel(dout, x, w, rstd, dx, dw, rows, d);
+            return;
+        }
+        float[] gv = f(dout), xv = f(x), wv = f(w), rv = f(rstd), dxv = f(dx), dwv = f(dw);
+        int go = dout.offset(), xo = x.offset(), wo = w.offset(), ro = rstd.offset(), dxo = dx.offset(), dwo = dw.offset();
+        parallelFor(rows, 8L * d, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                CpuKernels.rmsNormBackwardRow(gv, go + r * d, xv, xo + r * d, wv, wo, rv[ro + r], dxv, dxo + r * d, d);
+            }
+        });
+        // dw: each thread owns a range of whole vector-width column groups
+        int lanes = CpuKernels.L;
+        int groups = (d + lanes - 1) / lanes;
+        parallelFor(groups, 3L * rows * lanes, (from, to) ->
+                CpuKernels.rmsNormDw(gv, go, xv, xo, rv, ro, dwv, dwo, rows, d, from * lanes, Math.min(d, to * lanes)));
+    }
+
+    // ------------------------------------------------------------------ RoPE
+
+    @Override
+    protected void ropeKernel(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int rows, int nHeads,
+                              int headDim, boolean backward) {
+        if (!VECTOR) {
+            fallback.ropeKernel(x, positions, cos, sin, out, rows, nHeads, headDim, backward);
+            return;
+        }
+        float[] xv = f(x), cv = f(cos), sv = f(sin), ov = f(out);
+        int[] pv = i(positions);
+        int xo = x.offset(), po = positions.offset(), oo = out.offset();
+        int half = headDim / 2;
+        int cosRows = cos.rows();
+        int cso = cos.offset(), sso = sin.offset();
+        int width = nHeads * headDim;
+        parallelFor(rows, 3L * width, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int p = pv[po + r];
+                if (p < 0 || p >= cosRows) {
+                    throw new IllegalArgumentException("rope: position " + p + " outside table of " + cosRows);
+                }
+                for (int h = 0; h < nHeads; h++) {
+                    int at = r * width + h * headDim;
+                    CpuKernels.ropeHead(xv, xo + at, cv, cso + p * half, sv, sso + p * half, ov, oo + at, headDim, backward);
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    @Override
+    protected void attentionKernel(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyLo, Tensor keyHi,
+                                   int tq, int tk, int nHeads, int headDim) {
+        if (!VECTOR) {
+            fallback.attentionKernel(q, k, v, out, lse, keyLo, keyHi, tq, tk, nHeads, headDim);
+            return;
+        }
+        float[] qv = f(q), kv = f(k), vv = f(v), ov = f(out), lv = f(lse);
+        int[] lo = i(keyLo), hi = i(keyHi);
+        int qo = q.offset(), ko = k.offset(), vo = v.offset(), oo = out.offset(), lso = lse.offset();
+        int klo = keyLo.offset(), kho = keyHi.offset();
+        int width = nHeads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        long avgKeys = Math.max(1, tk / 2);
+        // K packed per head into blocks of KB keys × headDim (reused buffer), so scores need no horizontal sums
+        int kbl = CpuKernels.KB;
+        int nkb = (tk + kbl - 1) / kbl;
+        int need = nHeads * nkb * headDim * kbl;
+        if (keyPack.length < need) {
+            keyPack = new float[need];
+        }
+        float[] kt = keyPack;
+        parallelFor(nHeads * nkb, (long) headDim * kbl, (from, to) -> {
+            for (int idx = from; idx < to; idx++) {
+                CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
+            }
+        });
+        parallelFor(nHeads * tq, 4L * headDim * avgKeys, (from, to) -> {
+            float[] sbuf = CpuKernels.scratch().sbuf(tk + 2 * kbl);
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / tq;
+                int qi = idx % tq;
+                int hoff = h * headDim;
+                lv[lso + idx] = CpuKernels.attentionRowPacked(qv, qo + qi * width + hoff, kt, h * nkb * headDim * kbl, headDim,
+                        vv, vo + hoff, ov, oo + qi * width + hoff, width, lo[klo + qi], hi[kho + qi], scale, sbuf);
+            }
+        });
+    }
+
+    @Override
+    protected void attentionBackwardKernel(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
+                                           Tensor keyLo, Tensor keyHi, Tensor dq, Tensor dk, Tensor dv,
+                                           int tq, int tk, int nHeads, int headDim) {
+        if (!VECTOR) {
+            fallback.attentionBackwardKernel(dout, q, k, v, out, lse, keyLo, keyHi, dq, dk, dv, tq, tk, nHeads, headDim);
+            return;
+        }
+        float[] gv = f(dout), qv = f(q), kv = f(k), vv = f(v), ov = f(out), lv = f(lse), dqv = f(dq), dkv = f(dk), dvv = f(dv);
+        int[] lo = i(keyLo), hi = i(keyHi);
+        int go = dout.offset(), qo = q.offset(), ko = k.offset(), vo = v.offset(), oo = out.offset(), lso = lse.offset();
+        int dqo = dq.offset(), dko = dk.offset(), dvo = dv.offset();
+        int klo = keyLo.offset(), kho = keyHi.offset();
+        int width = nHeads * headDim;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        long avgKeys = Math.max(1, tk / 2);
+        long perQuery = 8L * headDim * avgKeys;
+        int kbl = CpuKernels.KB;
+        int nkb = (tk + kbl - 1) / kbl;
+        int need = nHeads * nkb * headDim * kbl;
+        if (keyPack.length < need) {
+            keyPack = new float[need];
+        }
+        if (valuePack.length < need) {
+            valuePack = new float[need];
+        }
+        float[] kt = keyPack;
+        float[] vt = valuePack;
+        parallelFor(nHeads * nkb, 2L * headDim * kbl, (from, to) -> {
+            for (int idx = from; idx < to; idx++) {
+                CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
+                CpuKernels.packKeys(vv, vo, width, headDim, tk, idx / nkb, idx % nkb, nkb, vt);
+            }
+        });
+        int headParts = parts(nHeads, perQuery * tq);
+        int wantParts = parts(nHeads * tq, perQuery);
+        if (headParts >= wantParts && (headParts == 1 || nHeads % headParts == 0 || nHeads >= 4 * headParts)) {
+            // one pass, each thread owns whole heads: dq, dk, dv of a head are written by one thread only
+            parallelFor(nHeads, perQuery * tq, (from, to) -> {
+                CpuKernels.Scratch sc = CpuKernels.scratch();
+                float[] pbuf = sc.sbuf(tk + 2 * kbl);
+                float[] dbuf = sc.dbuf(tk + 2 * kbl);
+                for (int h = from; h < to; h++) {
+                    int hoff = h * headDim;
+                    for (int qi = 0; qi < tq; qi++) {
+                        int a = lo[klo + qi], b = hi[kho + qi];
+                        if (b <= a) {
+                            continue;
+                        }
+                        int row = qi * width + hoff;
+                        float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
+                        CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
+                                kv, ko + hoff, dsum, lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
+                                width, headDim, a, b, scale, true, true, pbuf, dbuf);
+                    }
+                }
+            });
+            return;
+        }
+        // two passes: dq over (head, query); dk/dv over (head, key block), each key block visiting the queries whose
+        // range meets it (found by scanning the ranges, so no monotonicity is assumed)
+        parallelFor(nHeads * tq, perQuery / 2, (from, to) -> {
+            CpuKernels.Scratch sc = CpuKernels.scratch();
+            float[] pbuf = sc.sbuf(tk + 2 * kbl);
+            float[] dbuf = sc.dbuf(tk + 2 * kbl);
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / tq;
+                int qi = idx % tq;
+                int a = lo[klo + qi], b = hi[kho + qi];
+                if (b <= a) {
+                    continue;
+                }
+                int hoff = h * headDim;
+                int row = qi * width + hoff;
+                float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
+                CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
+                        kv, ko + hoff, dsum, lv[lso + idx], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
+                        width, headDim, a, b, scale, true, false, pbuf, dbuf);
+            }
+        });
+        int block = 32;
+        int kBlocks = (tk + block - 1) / block;
+        parallelFor(nHeads * kBlocks, perQuery * tq / Math.max(1, kBlocks), (from, to) -> {
+            CpuKernels.Scratch sc = CpuKernels.scratch();
+            float[] pbuf = sc.sbuf(tk + 2 * kbl);
+            float[] dbuf = sc.dbuf(tk + 2 * kbl);
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / kBlocks;
+                int j0 = (idx % kBlocks) * block;
+                int j1 = Math.min(tk, j0 + block);
+                int hoff = h * headDim;
+                for (int qi = 0; qi < tq; qi++) {
+                    int a = Math.max(lo[klo + qi], j0), b = Math.min(hi[kho + qi], j1);
+                    if (b <= a) {
+                        continue;
+                    }
+                    int row = qi * width + hoff;
+                    float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
+                    CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
+                            kv, ko + hoff, dsum, lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
+                            width, headDim, a, b, scale, false, true, pbuf, dbuf);
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ softmax, loss, entropy
+
+    @Override
+    protected void softmaxKernel(Tensor x, Tensor out, int rows, int cols) {
+        if (!VECTOR) {
+            fallback.softmaxKernel(x, out, rows, cols);
+            return;
+        }
+        float[] xv = f(x), ov = f(out);
+        int xo = x.offset(), oo = out.offset();
+        parallelFor(rows, 12L * cols, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                CpuKernels.softmaxRow(xv, xo + r * cols, ov, oo + r * cols, cols);
+            }
+        });
+    }
+
+    @Override
+    protected void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols) {
+        if (!VECTOR) {
+            fallback.softmaxBackwardKernel(dout, y, dx, rows, cols);
+            return;
+        }
+        float[] gv = f(dout), yv = f(y), dv = f(dx);
+        int go = dout.offset(), yo = y.offset(), dxo = dx.offset();
+        parallelFor(rows, 4L * cols, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                CpuKernels.softmaxBackwardRow(gv, go + r * cols, yv, yo + r * cols, dv, dxo + r * cols, cols);
+            }
+        });
+    }
+
+    @Override
+    protected void crossEntropyKernel(Tensor logits, Tensor targets, Tensor weights, Tensor losses, int rows, int cols) {
+        if (!VECTOR) {
+            fallback.crossEntropyKernel(logits, targets, weights, losses, rows, cols);
+            return;
+        }
+        float[] lv = f(logits), wv = f(weights), sv = f(losses);
+        int[] tv = i(targets);
+        int lo = logits.offset(), to = targets.offset(), wo = o(weights), so = losses.offset();
+        parallelFor(rows, 10L * cols, (from, end) -> {
+            for (int r = from; r < end; r++) {
+                int t = tv[to + r];
+                float w = wv == null ? 1f : wv[wo + r];
+                if (t < 0 || w == 0f) {
+                    sv[so + r] = 0f;
+                    continue;
+                }
+                if (t >= cols) {
+                    throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
+                }
+                sv[so + r] = w * (CpuKernels.logSumExp(lv, lo + r * cols, cols) - lv[lo + r * cols + t]);
+            }
+        });
+    }
+
+    @Override
+    protected void crossEntropyBackwardKernel(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits,
+                                              int rows, int cols) {
+        if (!VECTOR) {
+            fallback.crossEntropyBackwardKernel(logits, targets, weights, scale, dlogits, rows, cols);
+            return;
+        }
+        float[] lv = f(logits), wv = f(weights), dv = f(dlogits);
+        int[] tv = i(targets);
+        int lo = logits.offset(), to = targets.offset(), wo = o(weights), dlo = dlogits.offset();
+        parallelFor(rows, 20L * cols, (from, end) -> {
+            for (int r = from; r < end; r++) {
+                int t = tv[to + r];
+                float w = wv == null ? 1f : wv[wo + r];
+                if (t < 0 || w == 0f) {
+                    continue;
+                }
+                if (t >= cols) {
+                    throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
+                }
+                float lse = CpuKernels.logSumExp(lv, lo + r * cols, cols);
+                float fac = scale * w;
+                CpuKernels.ceBackwardRow(lv, lo + r * cols, lse, fac, dv, dlo + r * cols, cols);
+                dv[dlo + r * cols + t] -= fac;
+            }
+        });
+    }
+
+    @Override
+    protected void entropyKernel(Tensor logits, Tensor out, int rows, int cols) {
+        if (!VECTOR) {
+            fallback.entropyKernel(logits, out, rows, cols);
+            return;
+        }
+        float[] lv = f(logits), ov = f(out);
+        int lo = logits.offset(), oo = out.offset();
+        parallelFor(rows, 12L * cols, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                ov[oo + r] = CpuKernels.entropyRow(lv, lo + r * cols, cols);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ embedding and pooling
+
+    @Override
+    protected void embeddingKernel(Tensor table, Tensor ids, Tensor out, int n, int d, int tableRows, boolean accumulate) {
+        if (!VECTOR) {
+            fallback.embeddingKernel(table, ids, out, n, d, tableRows, accumulate);
+            return;
+        }
+        float[] tv = f(table), ov = f(out);
+        int[] iv = i(ids);
+        int tbo = table.offset(), io = ids.offset(), oo = out.offset();
+        checkIds(iv, io, n, tableRows);
+        parallelFor(n, d, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                CpuKernels.copyRow(tv, tbo + iv[io + r] * d, ov, oo + r * d, d, accumulate);
+            }
+        });
+    }
+
+    private static void checkIds(int[] ids, int io, int n, int tableRows) {
+        for (int r = 0; r < n; r++) {
+            int id = ids[io + r];
+            if (id < 0 || id >= tableRows) {
+                throw new IllegalArgumentException("embedding id " + id + " outside table of " + tableRows + " rows");
+            }
+        }
+    }
+
+    @Override
+    protected void embeddingBackwardKernel(Tensor dout, Tensor ids, Tensor dtable, int n, int d, int tableRows) {
+        if (!VECTOR) {
+            fallback.embeddingBackwardKernel(dout, ids, dtable, n, d, tableRows);
+            return;
+        }
+        float[] gv = f(dout), tv = f(dtable);
+        int[] iv = i(ids);
+        int go = dout.offset(), io = ids.offset(), dto = dtable.offset();
+        checkIds(iv, io, n, tableRows);
+        // each thread owns a range of columns and walks all ids in order: no races, reference summation order
+        int lanes = CpuKernels.L;
+        int groups = (d + lanes - 1) / lanes;
+        parallelFor(groups, (long) n * lanes, (from, to) -> {
+            int c0 = from * lanes;
+            int c1 = Math.min(d, to * lanes);
+            for (int r = 0; r < n; r++) {
+                CpuKernels.axpy(1f, gv, go + r * d + c0, tv, dto + iv[io + r] * d + c0, c1 - c0);
+            }
+        });
+    }
+
+    @Override
+    protected void segmentMaxKernel(Tensor x, Tensor lo, Tensor hi, Tensor out, Tensor argmax, int segments, int rows, int d) {
+        if (!VECTOR) {
+            fallback.segmentMaxKernel(x, lo, hi, out, argmax, segments, rows, d);
+            return;
+        }
+        float[] xv = f(x), ov = f(out);
+        int[] lv = i(lo), hv = i(hi), av = i(argmax);
+        int xo = x.offset(), slo = lo.offset(), sho = hi.offset(), oo = out.offset(), ao = argmax.offset();
+        long avg = Math.max(1, rows / Math.max(1, segments));
+        parallelFor(segments, avg * d, (from, to) -> {
+            for (int s = from; s < to; s++) {
+                CpuKernels.segmentMaxSeg(xv, xo, lv[slo + s], hv[sho + s], ov, oo + s * d, av, ao + s * d, d);
+            }
+        });
+    }
+
+    @Override
+    protected void segmentMaxBackwardKernel(Tensor dout, Tensor argmax, Tensor dx, int segments, int rows, int d) {
+        if (!VECTOR) {
+            fallback.segmentMaxBackwardKernel(dout, argmax, dx, segments, rows, d);
+            return;
+        }
+        float[] gv = f(dout), xv = f(dx);
+        int[] av = i(argmax);
+        int go = dout.offset(), ao = argmax.offset(), dxo = dx.offset();
+        // a scatter by row index: each thread owns whole columns, so two segments never race on one element
+        parallelFor(d, 2L * segments, (from, to) -> {
+            for (int s = 0; s < segments; s++) {
+                int base = s * d;
+                for (int c = from; c < to; c++) {
+                    int r = av[ao + base + c];
+                    if (r >= 0) {
+                        xv[dxo + r * d + c] += gv[go + base + c];
+                    }
+                }
+            }
+        });
+    }
+}

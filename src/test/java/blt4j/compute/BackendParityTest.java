@@ -1,0 +1,559 @@
+package blt4j.compute;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Every op of a backend against {@link ReferenceBackend}, at awkward sizes (1, 3, 7, 13, 65, 127, 509 and one large
+ * size, one dimension swept at a time), on views with nonzero offsets, with accumulation on and off. Outputs must
+ * satisfy |x − ref| ≤ 1e-5 + 1e-4·max|ref|, and nothing outside a view may change. Subclasses only say which
+ * backend to build ({@code CpuBackendParityTest}; the OpenCL backend reuses this class).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class BackendParityTest {
+
+    protected static final int[] SIZES = {1, 3, 7, 13, 65, 127, 509};
+    protected static final int LARGE_ELEMENTWISE = (1 << 17) + 3;
+
+    protected abstract Backend createBackend();
+
+    protected Backend be;
+    protected Backend ref;
+    private final Random rnd = new Random(20240611L);
+
+    @BeforeAll
+    void open() {
+        be = createBackend();
+        ref = new ReferenceBackend();
+    }
+
+    @AfterAll
+    void closeBackends() {
+        be.close();
+        ref.close();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The same data on both backends, each a view at a nonzero offset inside a larger random-filled parent. */
+    protected final class Pair {
+        final Tensor r;
+        final Tensor b;
+        final Tensor rParent;
+        final Tensor bParent;
+
+        Pair(float[] data, int... shape) {
+            int n = Tensor.checkedSize(shape);
+            int off = 1 + rnd.nextInt(5);
+            float[] parent = new float[n + off + 3];
+            for (int i = 0; i < parent.length; i++) {
+                parent[i] = rnd.nextFloat() * 2 - 1;
+            }
+            System.arraycopy(data, 0, parent, off, n);
+            rParent = ref.fromHost(parent, parent.length);
+            bParent = be.fromHost(parent, parent.length);
+            r = rParent.view(off, shape);
+            b = bParent.view(off, shape);
+        }
+
+        void check(String what) {
+            assertClose(what, ref.toHost(rParent), be.toHost(bParent));
+        }
+    }
+
+    protected final class IntPair {
+        final Tensor r;
+        final Tensor b;
+
+        IntPair(int[] data, int... shape) {
+            int off = 2;
+            int[] parent = new int[data.length + off + 1];
+            System.arraycopy(data, 0, parent, off, data.length);
+            r = ref.fromHost(parent, parent.length).view(off, shape);
+            b = be.fromHost(parent, parent.length).view(off, shape);
+        }
+    }
+
+    protected Pair rand(float scale, int... shape) {
+        float[] d = new float[Tensor.checkedSize(shape)];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (rnd.nextFloat() * 2 - 1) * scale;
+        }
+        return new Pair(d, shape);
+    }
+
+    protected Pair rand(int... shape) {
+        return rand(1f, shape);
+    }
+
+    protected static void assertClose(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        float max = 0f;
+        for (float v : expected) {
+            if (Float.isFinite(v)) {
+                max = Math.max(max, Math.abs(v));
+            }
+        }
+        double tol = 1e-5 + 1e-4 * max;
+        for (int i = 0; i < expected.length; i++) {
+            float e = expected[i];
+            float a = actual[i];
+            if (Float.isNaN(a) && !Float.isNaN(e)) {
+                fail(what + ": NaN at " + i + " (expected " + e + ")");
+            }
+            if (e == a) {
+                continue;
+            }
+            if (!Float.isFinite(e) || !Float.isFinite(a) || Math.abs(a - e) > tol) {
+                fail(what + ": element " + i + " of " + expected.length + " is " + a + ", expected " + e + " (tol " + tol + ")");
+            }
+        }
+    }
+
+    private static String dims(String op, int... d) {
+        StringBuilder sb = new StringBuilder(op);
+        for (int x : d) {
+            sb.append(' ').append(x);
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ elementwise
+
+    private int[] elementwiseSizes() {
+        int[] s = java.util.Arrays.copyOf(SIZES, SIZES.length + 1);
+        s[SIZES.length] = LARGE_ELEMENTWISE;
+        return s;
+    }
+
+    @Test
+    void elementwise() {
+        for (int n : elementwiseSizes()) {
+            Pair a = rand(3f, n), b = rand(3f, n), out = rand(n);
+            ref.add(a.r, b.r, out.r);
+            be.add(a.b, b.b, out.b);
+            out.check("add " + n);
+            ref.axpy(0.37f, a.r, out.r);
+            be.axpy(0.37f, a.b, out.b);
+            out.check("axpy " + n);
+            ref.scale(a.r, -1.7f, out.r);
+            be.scale(a.b, -1.7f, out.b);
+            out.check("scale " + n);
+            ref.scale(out.r, 0.5f, out.r);
+            be.scale(out.b, 0.5f, out.b);
+            out.check("scale in place " + n);
+            for (boolean acc : new boolean[] {false, true}) {
+                ref.mul(a.r, b.r, out.r, acc);
+                be.mul(a.b, b.b, out.b, acc);
+                out.check("mul acc=" + acc + " " + n);
+            }
+            ref.copy(a.r, out.r);
+            be.copy(a.b, out.b);
+            out.check("copy " + n);
+            ref.fill(out.r, 2.5f);
+            be.fill(out.b, 2.5f);
+            out.check("fill " + n);
+        }
+    }
+
+    @Test
+    void activations() {
+        for (int n : elementwiseSizes()) {
+            Pair x = rand(12f, n), up = rand(2f, n), g = rand(n), out = rand(n), dx = rand(n), dup = rand(n);
+            if (n > 4) { // exp overflow regions
+                float[] big = {-120f, 95f, -0f, 88.7f, -88.7f};
+                float[] d = ref.toHost(x.r);
+                System.arraycopy(big, 0, d, 0, big.length);
+                x = new Pair(d, n);
+            }
+            ref.silu(x.r, out.r);
+            be.silu(x.b, out.b);
+            out.check("silu " + n);
+            ref.siluBackward(g.r, x.r, dx.r);
+            be.siluBackward(g.b, x.b, dx.b);
+            dx.check("siluBackward " + n);
+            ref.swiglu(x.r, up.r, out.r);
+            be.swiglu(x.b, up.b, out.b);
+            out.check("swiglu " + n);
+            ref.swigluBackward(g.r, x.r, up.r, dx.r, dup.r);
+            be.swigluBackward(g.b, x.b, up.b, dx.b, dup.b);
+            dx.check("swigluBackward dgate " + n);
+            dup.check("swigluBackward dup " + n);
+        }
+    }
+
+    @Test
+    void adamwAndNorms() {
+        for (int n : elementwiseSizes()) {
+            Pair p = rand(n), g = rand(0.1f, n), m = rand(0.01f, n);
+            float[] vv = new float[n];
+            for (int i = 0; i < n; i++) {
+                vv[i] = rnd.nextFloat() * 1e-3f;
+            }
+            Pair v = new Pair(vv, n);
+            for (int step = 1; step <= 3; step++) {
+                ref.adamw(p.r, g.r, m.r, v.r, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step);
+                be.adamw(p.b, g.b, m.b, v.b, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, step);
+            }
+            p.check("adamw p " + n);
+            m.check("adamw m " + n);
+            v.check("adamw v " + n);
+            double e = ref.sumOfSquares(g.r);
+            double a = be.sumOfSquares(g.b);
+            assertTrue(Math.abs(a - e) <= 1e-5 + 1e-4 * Math.abs(e), "sumOfSquares " + n + ": " + a + " vs " + e);
+            double ne = ref.clipGradNorm(g.r, 0.5);
+            double na = be.clipGradNorm(g.b, 0.5);
+            assertTrue(Math.abs(na - ne) <= 1e-5 + 1e-4 * ne, "clipGradNorm " + n);
+            g.check("clipGradNorm " + n);
+        }
+    }
+
+    // ------------------------------------------------------------------ matmul
+
+    private void matmulCase(int batch, int m, int n, int k, boolean ta, boolean tb, boolean acc) {
+        int[] as = ta ? new int[] {k, m} : new int[] {m, k};
+        int[] bs = tb ? new int[] {n, k} : new int[] {k, n};
+        int[] cs = {m, n};
+        if (batch > 0) {
+            as = new int[] {batch, as[0], as[1]};
+            bs = new int[] {batch, bs[0], bs[1]};
+            cs = new int[] {batch, m, n};
+        }
+        Pair a = rand(as), b = rand(bs), c = rand(cs);
+        ref.matmul(a.r, ta, b.r, tb, c.r, acc);
+        be.matmul(a.b, ta, b.b, tb, c.b, acc);
+        c.check(dims("matmul b/m/n/k", batch, m, n, k) + " ta=" + ta + " tb=" + tb + " acc=" + acc);
+    }
+
+    @Test
+    void matmulSweep() {
+        int base = 33;
+        for (int combo = 0; combo < 4; combo++) {
+            boolean ta = (combo & 1) != 0;
+            boolean tb = (combo & 2) != 0;
+            for (int s : SIZES) {
+                boolean acc = (s & 2) != 0;
+                matmulCase(0, s, base, 21, ta, tb, acc);
+                matmulCase(0, base, s, 21, ta, tb, !acc);
+                matmulCase(0, base, 19, s, ta, tb, acc);
+            }
+        }
+    }
+
+    @Test
+    void matmulLargeAndBatched() {
+        for (int combo = 0; combo < 4; combo++) {
+            boolean ta = (combo & 1) != 0;
+            boolean tb = (combo & 2) != 0;
+            matmulCase(0, 300, 283, 310, ta, tb, combo % 2 == 0);
+            matmulCase(3, 13, 65, 7, ta, tb, true);
+            matmulCase(2, 65, 40, 127, ta, tb, false);
+            matmulCase(1, 7, 13, 3, ta, tb, false);
+            matmulCase(4, 1, 13, 33, ta, tb, false);
+        }
+    }
+
+    @Test
+    void matrixVector() {
+        for (int combo = 0; combo < 4; combo++) {
+            boolean ta = (combo & 1) != 0;
+            boolean tb = (combo & 2) != 0;
+            for (boolean acc : new boolean[] {false, true}) {
+                matmulCase(0, 1, 509, 300, ta, tb, acc);
+                matmulCase(0, 509, 1, 300, ta, tb, acc);
+                matmulCase(0, 1, 1, 127, ta, tb, acc);
+                matmulCase(0, 1, 1030, 1, ta, tb, acc);
+                matmulCase(0, 3, 5, 0, ta, tb, acc);
+                matmulCase(0, 1, 7, 0, ta, tb, acc);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ normalisation, RoPE
+
+    @Test
+    void rmsNorm() {
+        for (int s : SIZES) {
+            rmsNormCase(s, 64);
+            rmsNormCase(17, s);
+        }
+        rmsNormCase(1024, 256);
+    }
+
+    private void rmsNormCase(int rows, int d) {
+        Pair x = rand(2f, rows, d), w = rand(d), out = rand(rows, d), rstd = rand(rows), g = rand(rows, d), dx = rand(rows, d),
+                dw = rand(d);
+        ref.rmsNorm(x.r, w.r, out.r, rstd.r, 1e-5f);
+        be.rmsNorm(x.b, w.b, out.b, rstd.b, 1e-5f);
+        out.check(dims("rmsNorm", rows, d));
+        rstd.check(dims("rmsNorm rstd", rows, d));
+        ref.rmsNormBackward(g.r, x.r, w.r, rstd.r, dx.r, dw.r);
+        be.rmsNormBackward(g.b, x.b, w.b, rstd.b, dx.b, dw.b);
+        dx.check(dims("rmsNormBackward dx", rows, d));
+        dw.check(dims("rmsNormBackward dw", rows, d));
+    }
+
+    @Test
+    void rope() {
+        for (int s : SIZES) {
+            ropeCase(s, 2, 16);
+        }
+        for (int hd : new int[] {2, 6, 8, 14, 16, 64}) {
+            ropeCase(13, 3, hd);
+        }
+        ropeCase(1024, 4, 64);
+    }
+
+    private void ropeCase(int rows, int heads, int headDim) {
+        int maxPos = rows + 5;
+        float[][] cs = RopeTables.hostTables(10000.0, headDim, maxPos);
+        Pair cos = new Pair(cs[0], maxPos, headDim / 2);
+        Pair sin = new Pair(cs[1], maxPos, headDim / 2);
+        int[] pos = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            pos[i] = rnd.nextInt(maxPos);
+        }
+        IntPair p = new IntPair(pos, rows);
+        int w = heads * headDim;
+        Pair x = rand(rows, w), out = rand(rows, w), dx = rand(rows, w);
+        ref.rope(x.r, p.r, cos.r, sin.r, out.r, heads, headDim);
+        be.rope(x.b, p.b, cos.b, sin.b, out.b, heads, headDim);
+        out.check(dims("rope", rows, heads, headDim));
+        ref.ropeBackward(x.r, p.r, cos.r, sin.r, dx.r, heads, headDim);
+        be.ropeBackward(x.b, p.b, cos.b, sin.b, dx.b, heads, headDim);
+        dx.check(dims("ropeBackward", rows, heads, headDim));
+        ref.rope(x.r, p.r, cos.r, sin.r, x.r, heads, headDim);
+        be.rope(x.b, p.b, cos.b, sin.b, x.b, heads, headDim);
+        x.check(dims("rope in place", rows, heads, headDim));
+    }
+
+    // ------------------------------------------------------------------ attention
+
+    private void attentionCase(String what, int tq, int tk, int heads, int headDim, int[] lo, int[] hi) {
+        int w = heads * headDim;
+        Ranges mr = Ranges.of(ref, lo, hi);
+        Ranges mb = Ranges.of(be, lo, hi);
+        Pair q = rand(2f, tq, w), k = rand(2f, tk, w), v = rand(tk, w), out = rand(tq, w), lse = rand(heads, tq);
+        ref.attention(q.r, k.r, v.r, out.r, lse.r, mr, heads);
+        be.attention(q.b, k.b, v.b, out.b, lse.b, mb, heads);
+        String name = what + dims("", tq, tk, heads, headDim);
+        out.check("attention out " + name);
+        lse.check("attention lse " + name);
+        for (int i = 0; i < tq; i++) {
+            if (hi[i] <= lo[i]) {
+                float[] o = be.toHost(out.b);
+                for (int d = 0; d < w; d++) {
+                    assertEquals(0f, o[i * w + d], "empty range must give 0 output, " + name);
+                }
+            }
+        }
+        Pair g = rand(tq, w), dq = rand(tq, w), dk = rand(tk, w), dv = rand(tk, w);
+        ref.attentionBackward(g.r, q.r, k.r, v.r, out.r, lse.r, mr, dq.r, dk.r, dv.r, heads);
+        be.attentionBackward(g.b, q.b, k.b, v.b, out.b, lse.b, mb, dq.b, dk.b, dv.b, heads);
+        dq.check("attentionBackward dq " + name);
+        dk.check("attentionBackward dk " + name);
+        dv.check("attentionBackward dv " + name);
+    }
+
+    private void selfCase(int t, int heads, int headDim, int window, boolean docs) {
+        boolean[] docEnd = null;
+        if (docs) {
+            docEnd = new boolean[t];
+            for (int i = 0; i < t; i++) {
+                docEnd[i] = rnd.nextInt(17) == 0;
+            }
+        }
+        Ranges m = AttentionMask.selfAttention(ref, t, window, docEnd);
+        int[] lo = ref.toHostInts(m.lo());
+        int[] hi = ref.toHostInts(m.hi());
+        attentionCase("self w=" + window + " docs=" + docs, t, t, heads, headDim, lo, hi);
+    }
+
+    @Test
+    void attentionSelf() {
+        for (int s : SIZES) {
+            selfCase(s, 2, 16, 0, false);
+            selfCase(s, 3, 8, 5, true);
+        }
+        for (int hd : new int[] {1, 3, 7, 13, 64}) {
+            selfCase(40, 4, hd, 9, true);
+        }
+        selfCase(300, 4, 64, 128, true);
+        selfCase(257, 1, 32, 0, false);
+        selfCase(100, 3, 16, 0, true);
+    }
+
+    @Test
+    void attentionCrossAndEmpty() {
+        for (int s : SIZES) {
+            crossCase(s, 2 * s + 1, 4, 8);
+            crossCase(13, s, 3, 16);
+        }
+        // all ranges empty
+        attentionCase("all empty", 5, 3, 2, 4, new int[5], new int[5]);
+        crossCase(200, 300, 2, 64);
+    }
+
+    /** Random ranges, some empty, not monotone. */
+    private void crossCase(int tq, int tk, int heads, int headDim) {
+        int[] lo = new int[tq];
+        int[] hi = new int[tq];
+        for (int i = 0; i < tq; i++) {
+            int a = rnd.nextInt(tk + 1);
+            int b = rnd.nextInt(tk + 1);
+            if (rnd.nextInt(5) == 0) {
+                b = a;
+            }
+            lo[i] = Math.min(a, b);
+            hi[i] = Math.max(a, b);
+        }
+        attentionCase("cross", tq, tk, heads, headDim, lo, hi);
+    }
+
+    @Test
+    void attentionBackwardIsDeterministic() {
+        int t = 200;
+        int heads = 3;
+        int hd = 16;
+        int w = heads * hd;
+        Ranges m = AttentionMask.selfAttention(be, t, 50, null);
+        Pair q = rand(t, w), k = rand(t, w), v = rand(t, w), out = rand(t, w), lse = rand(heads, t), g = rand(t, w);
+        be.attention(q.b, k.b, v.b, out.b, lse.b, m, heads);
+        float[][] first = null;
+        for (int rep = 0; rep < 3; rep++) {
+            Tensor dq = be.zeros(t, w), dk = be.zeros(t, w), dv = be.zeros(t, w);
+            be.attentionBackward(g.b, q.b, k.b, v.b, out.b, lse.b, m, dq, dk, dv, heads);
+            float[][] now = {dq.toHost(), dk.toHost(), dv.toHost()};
+            if (first == null) {
+                first = now;
+            } else {
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(first[i], now[i], "attention backward must be bitwise repeatable");
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ softmax, loss, entropy
+
+    @Test
+    void softmaxLossEntropy() {
+        for (int s : SIZES) {
+            softmaxCase(s, 260);
+            softmaxCase(9, s);
+        }
+        softmaxCase(1024, 260);
+    }
+
+    private void softmaxCase(int rows, int cols) {
+        String name = dims("", rows, cols);
+        Pair x = rand(8f, rows, cols), y = rand(rows, cols), g = rand(rows, cols), dx = rand(rows, cols);
+        ref.softmax(x.r, y.r);
+        be.softmax(x.b, y.b);
+        y.check("softmax" + name);
+        ref.softmaxBackward(g.r, y.r, dx.r);
+        be.softmaxBackward(g.b, y.b, dx.b);
+        dx.check("softmaxBackward" + name);
+
+        int[] targets = new int[rows];
+        float[] wts = new float[rows];
+        for (int i = 0; i < rows; i++) {
+            targets[i] = rnd.nextInt(8) == 0 ? -1 : rnd.nextInt(cols);
+            wts[i] = rnd.nextInt(6) == 0 ? 0f : rnd.nextFloat();
+        }
+        IntPair t = new IntPair(targets, rows);
+        Pair wt = new Pair(wts, rows);
+        for (boolean weighted : new boolean[] {false, true}) {
+            Pair losses = rand(rows), dl = rand(rows, cols);
+            ref.crossEntropy(x.r, t.r, weighted ? wt.r : null, losses.r);
+            be.crossEntropy(x.b, t.b, weighted ? wt.b : null, losses.b);
+            losses.check("crossEntropy weighted=" + weighted + name);
+            ref.crossEntropyBackward(x.r, t.r, weighted ? wt.r : null, 0.25f, dl.r);
+            be.crossEntropyBackward(x.b, t.b, weighted ? wt.b : null, 0.25f, dl.b);
+            dl.check("crossEntropyBackward weighted=" + weighted + name);
+        }
+        Pair h = rand(rows);
+        ref.entropy(x.r, h.r);
+        be.entropy(x.b, h.b);
+        h.check("entropy" + name);
+    }
+
+    // ------------------------------------------------------------------ embedding, pooling
+
+    @Test
+    void embedding() {
+        for (int s : SIZES) {
+            embeddingCase(s, 50, 64);
+            embeddingCase(20, s, 16);
+            embeddingCase(20, 11, s);
+        }
+        embeddingCase(4096, 300, 128);
+    }
+
+    private void embeddingCase(int n, int tableRows, int d) {
+        String name = dims("", n, tableRows, d);
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rnd.nextInt(Math.min(tableRows, 1 + rnd.nextInt(tableRows))); // repeats are common
+        }
+        IntPair id = new IntPair(ids, n);
+        Pair table = rand(tableRows, d), out = rand(n, d), g = rand(n, d), dt = rand(tableRows, d);
+        for (boolean acc : new boolean[] {false, true}) {
+            ref.embedding(table.r, id.r, out.r, acc);
+            be.embedding(table.b, id.b, out.b, acc);
+            out.check("embedding acc=" + acc + name);
+        }
+        ref.embeddingBackward(g.r, id.r, dt.r);
+        be.embeddingBackward(g.b, id.b, dt.b);
+        dt.check("embeddingBackward" + name);
+    }
+
+    @Test
+    void segmentMax() {
+        for (int s : SIZES) {
+            segmentCase(s, 3 * s + 2, 32);
+            segmentCase(9, 40, s);
+        }
+        segmentCase(1000, 4096, 128);
+    }
+
+    private void segmentCase(int segs, int rows, int d) {
+        String name = dims("", segs, rows, d);
+        int[] lo = new int[segs];
+        int[] hi = new int[segs];
+        for (int i = 0; i < segs; i++) {
+            int a = rnd.nextInt(rows + 1);
+            int len = rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(7);
+            lo[i] = a;
+            hi[i] = Math.min(rows, a + len);
+        }
+        float[] xd = new float[rows * d];
+        for (int i = 0; i < xd.length; i++) {
+            xd[i] = rnd.nextInt(9) - 4; // many ties: the first row must win
+        }
+        Pair x = new Pair(xd, rows, d), out = rand(segs, d), g = rand(segs, d), dx = rand(rows, d);
+        Tensor ar = ref.allocate(DType.I32, segs, d);
+        Tensor ab = be.allocate(DType.I32, segs, d);
+        ref.segmentMax(x.r, Ranges.of(ref, lo, hi), out.r, ar);
+        be.segmentMax(x.b, Ranges.of(be, lo, hi), out.b, ab);
+        out.check("segmentMax" + name);
+        assertArrayEquals(ref.toHostInts(ar), be.toHostInts(ab), "segmentMax argmax" + name);
+        ref.segmentMaxBackward(g.r, ar, dx.r);
+        be.segmentMaxBackward(g.b, ab, dx.b);
+        dx.check("segmentMaxBackward" + name);
+    }
+
+    @Test
+    void describes() {
+        assertTrue(!be.describe().isBlank());
+        assertTrue(!be.name().isBlank());
+    }
+}
