@@ -25,10 +25,8 @@ public final class ByteLatentTransformer implements TrainableModel {
     private Tensor patches;
     private Tensor globalOut;
     private Tensor logits;
-    private Tensor targets;
-    private Tensor weights;
+    private final blt4j.nn.NextByteLoss lossHead;
     private int bytes;
-    private int counted;
 
     public ByteLatentTransformer(BltConfig config, Backend backend) {
         config.validate();
@@ -38,6 +36,7 @@ public final class ByteLatentTransformer implements TrainableModel {
         global = new GlobalTransformer(config, store, backend);
         decoder = new LocalDecoder(config, store, backend);
         store.allocate(backend);
+        lossHead = new blt4j.nn.NextByteLoss(backend);
     }
 
     @Override
@@ -96,11 +95,7 @@ public final class ByteLatentTransformer implements TrainableModel {
             throw new IllegalArgumentException("forward: rows of " + n + " bytes exceed max_encoder_seq_length "
                     + config.maxEncoderSeqLength);
         }
-        for (int id : tokens) {
-            if (id < 0 || id >= config.vocabSize) {
-                throw new IllegalArgumentException("token id " + id + " outside the 260-entry byte vocabulary");
-            }
-        }
+        blt4j.nn.NextByteLoss.requireByteIds(tokens, config.vocabSize);
         PatchLayout layout = new PatchLayout(tokens, rows, n, patchLengths, config.eosId);
         for (int[] l : patchLengths) {
             if (l.length > global.maxPatches()) {
@@ -186,23 +181,13 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /** Mean next-byte cross-entropy (nats) of the last forward; weight 0 or a negative target skips a byte. */
     public double loss(int[] targetIds, float[] rowWeights) {
-        targets = backend.fromHost(targetIds, bytes);
-        weights = rowWeights == null ? null : backend.fromHost(rowWeights, bytes);
-        Tensor losses = backend.zeros(bytes);
-        backend.crossEntropy(logits, targets, weights, losses);
-        double sum = 0;
-        for (float v : losses.toHost()) {
-            sum += v;
-        }
-        counted = EntropyModel.counted(targetIds, rowWeights);
-        return sum / Math.max(1, counted);
+        return lossHead.forward(logits, targetIds, rowWeights);
     }
 
     /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
     @Override
     public void backward() {
-        Tensor dLogits = backend.zeros(bytes, config.vocabSize);
-        backend.crossEntropyBackward(logits, targets, weights, 1f / Math.max(1, counted), dLogits);
+        Tensor dLogits = lossHead.backward();
         Tensor dHidden = backend.zeros(bytes, config.dimLocalEncoder);
         Tensor dGlobal = backend.zeros(globalOut.rows(), config.dimGlobal);
         decoder.backward(dLogits, dHidden, dGlobal);

@@ -34,11 +34,8 @@ public final class EntropyModel implements TrainableModel {
     private Tensor hidden;
     private Tensor normed;
     private Tensor logits;
-    private Tensor targets;
-    private Tensor weights;
-    private Tensor losses;
+    private final blt4j.nn.NextByteLoss lossHead;
     private int rows;
-    private int lastCount;
 
     private final String kind;
 
@@ -59,6 +56,7 @@ public final class EntropyModel implements TrainableModel {
         this.norm = new RmsNorm(store, backend, "norm", d, config.normEps);
         this.output = new Linear(store, backend, "output", d, config.vocabSize, std);
         store.allocate(backend);
+        this.lossHead = new blt4j.nn.NextByteLoss(backend);
         this.rope = RopeTables.build(backend, config.ropeTheta, config.headDim(), config.maxSeqlen);
     }
 
@@ -109,11 +107,7 @@ public final class EntropyModel implements TrainableModel {
             throw new IllegalArgumentException("forward: rows of " + seqLen + " exceed max_seqlen " + config.maxSeqlen
                     + "; score long inputs in chunks (EntropyScorer)");
         }
-        for (int id : tokenIds) {
-            if (id < 0 || id >= config.vocabSize) {
-                throw new IllegalArgumentException("token id " + id + " outside the 260-entry byte vocabulary");
-            }
-        }
+        blt4j.nn.NextByteLoss.requireByteIds(tokenIds, config.vocabSize);
         rows = tokenIds.length;
         ids = backend.fromHost(tokenIds, rows);
         int[] pos = new int[rows];
@@ -159,16 +153,11 @@ public final class EntropyModel implements TrainableModel {
             Tensor x = backend.zeros(t, config.dim);
             backend.embedding(tokEmbeddings.value(), ids, x, false);
             int[] pos = new int[t];
-            int[] lo = new int[t];
-            int[] hi = new int[t];
-            int window = config.window();
             for (int i = 0; i < t; i++) {
-                int p = position + i;
-                pos[i] = p;
-                lo[i] = window > 0 ? Math.max(0, p - window + 1) : 0;
-                hi[i] = p + 1;
+                pos[i] = position + i;
             }
-            Tensor h = layers.forwardCached(x, backend.fromHost(pos, t), rope, caches, Ranges.of(backend, lo, hi));
+            Ranges mask = AttentionMask.cachedWindow(backend, position, t, config.window());
+            Tensor h = layers.forwardCached(x, backend.fromHost(pos, t), rope, caches, mask);
             position += t;
             return output.forward(norm.forward(h));
         }
@@ -207,34 +196,13 @@ public final class EntropyModel implements TrainableModel {
      * negative target are ignored. Keeps what {@link #backward()} needs.
      */
     public double loss(int[] targetIds, float[] rowWeights) {
-        targets = backend.fromHost(targetIds, rows);
-        weights = rowWeights == null ? null : backend.fromHost(rowWeights, rows);
-        losses = backend.zeros(rows);
-        backend.crossEntropy(logits, targets, weights, losses);
-        float[] l = losses.toHost();
-        double sum = 0;
-        for (float v : l) {
-            sum += v;
-        }
-        lastCount = counted(targetIds, rowWeights);
-        return sum / Math.max(1, lastCount);
-    }
-
-    static int counted(int[] targets, float[] weights) {
-        int n = 0;
-        for (int i = 0; i < targets.length; i++) {
-            if (targets[i] >= 0 && (weights == null || weights[i] != 0f)) {
-                n++;
-            }
-        }
-        return n;
+        return lossHead.forward(logits, targetIds, rowWeights);
     }
 
     /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
     @Override
     public void backward() {
-        Tensor dLogits = backend.zeros(rows, config.vocabSize);
-        backend.crossEntropyBackward(logits, targets, weights, 1f / Math.max(1, lastCount), dLogits);
+        Tensor dLogits = lossHead.backward();
         Tensor dNormed = backend.zeros(rows, config.dim);
         output.backward(dLogits, normed, dNormed);
         Tensor dHidden = backend.zeros(rows, config.dim);

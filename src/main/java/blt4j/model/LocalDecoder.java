@@ -103,8 +103,7 @@ final class LocalDecoder {
         int k = config.crossAttnK;
         int[] lo = new int[1];
         Ranges all = Ranges.of(backend, lo, new int[] {k});
-        int window = config.window();
-        Ranges self = Ranges.of(backend, new int[] {window > 0 ? Math.max(0, position - window + 1) : 0}, new int[] {position + 1});
+        Ranges self = blt4j.compute.AttentionMask.cachedWindow(backend, position, 1, config.window());
         Tensor pos = backend.fromHost(new int[] {position}, 1);
         Tensor h = encoderState;
         for (int i = 0; i < layers.length; i++) {

@@ -119,9 +119,7 @@ final class LocalEncoder {
             int id = (int) Math.floorMod(h, (long) config.encoderHashByteGroupVocab);
             backend.embedding(hashTables[t].value(), backend.fromHost(new int[] {id}, 1), x, true);
         }
-        int window = config.window();
-        int lo = window > 0 ? Math.max(0, position - window + 1) : 0;
-        Ranges mask = Ranges.of(backend, new int[] {lo}, new int[] {position + 1});
+        Ranges mask = blt4j.compute.AttentionMask.cachedWindow(backend, position, 1, config.window());
         return layers.forwardCached(x, backend.fromHost(new int[] {position}, 1), rope, caches, mask);
     }
 
