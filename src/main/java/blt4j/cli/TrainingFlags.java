@@ -62,6 +62,9 @@ final class TrainingFlags {
     @Option(names = "--profile-ops", description = "Print wall time per backend op at the end (synchronises after every op).")
     boolean profile;
 
+    @Option(names = "--max-train-flops", defaultValue = "0", description = "Stop once training (forward + backward) has used this many FLOPs; 0 = no limit.")
+    double maxTrainFlops;
+
     @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint.")
     boolean resume;
 
@@ -84,7 +87,7 @@ final class TrainingFlags {
 
     TrainOptions options() {
         return new TrainOptions(batch, seqLen, lr, warmup, lrMinRatio, weightDecay, clip, steps, minutes, evalEvery,
-                evalBatches, checkpointEvery, logEvery, seed, out);
+                evalBatches, checkpointEvery, logEvery, seed, out, maxTrainFlops);
     }
 
     /** {train, held-out} */

@@ -23,6 +23,7 @@ public final class Trainer {
     private final AdamW optimizer;
     private final List<TrainingState.Point> history = new ArrayList<>();
     private int step;
+    private double trainFlops;
     private java.util.BitSet trainStarts;
     private java.util.BitSet heldOutStarts;
 
@@ -47,6 +48,11 @@ public final class Trainer {
 
     public int step() {
         return step;
+    }
+
+    /** FLOPs of the training steps run by this trainer (forward + backward, as counted by the backend). */
+    public double trainFlops() {
+        return trainFlops;
     }
 
     public List<TrainingState.Point> history() {
@@ -91,7 +97,12 @@ public final class Trainer {
                 log.printf("time budget of %.1f min reached at step %d%n", options.minutes(), step);
                 break;
             }
+            if (options.maxTrainFlops() > 0 && trainFlops >= options.maxTrainFlops()) {
+                log.printf("training-FLOP budget of %.3g reached at step %d%n", options.maxTrainFlops(), step);
+                break;
+            }
             Batch b = batcher.batch(step);
+            long flopsBefore = backend.flops();
             model.parameters().zeroGrads();
             double loss = model.forwardLoss(b);
             requireFinite(loss, "loss");
@@ -100,6 +111,7 @@ public final class Trainer {
             requireFinite(norm, "gradient norm");
             double lr = schedule.at(step);
             optimizer.step((float) lr);
+            trainFlops += backend.flops() - flopsBefore;
             step++;
             bytesSeen += b.counted();
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
@@ -123,6 +135,9 @@ public final class Trainer {
             }
         }
         save();
+        double wall = (System.nanoTime() - startNanos) / 1e9;
+        log.printf("trained %d steps in %.1f s: %,d bytes, %,.0f bytes/s, %.4g training FLOPs (%.2f GFLOP/s incl. evaluation time)%n",
+                step - startStep, wall, bytesSeen, bytesSeen / Math.max(wall, 1e-9), trainFlops, trainFlops / Math.max(wall, 1e-9) / 1e9);
         if (evalBatches != null && (lastEval == null || history.isEmpty() || history.get(history.size() - 1).evalBitsPerByte() == null)) {
             lastEval = Evaluator.evaluate(model, evalBatches);
             log.printf("held-out: %.4f bits/byte over %,d bytes%n", lastEval.bitsPerByte(), lastEval.predictedBytes());
