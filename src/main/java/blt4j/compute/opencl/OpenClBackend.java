@@ -64,6 +64,8 @@ public final class OpenClBackend extends Backend {
     private long launches;
 
     private static final int SUM_GROUPS = 256;
+    /** Columns per work-item of the naive matmul with B not transposed (NB in matmul.cl). */
+    private static final int NAIVE_BLOCK = 32;
 
     /** The backend on the device chosen by {@link DeviceProfile#defaultProfile()}. */
     public OpenClBackend() {
@@ -488,7 +490,13 @@ public final class OpenClBackend extends Backend {
         if (variant == DeviceProfile.MatmulVariant.TILED) {
             launch("matmul_tiled", new long[] {roundUp(n, tile), roundUp(m, tile), batch}, new long[] {tile, tile, 1}, args);
         } else {
-            launch("matmul_naive", new long[] {n, m, batch}, null, args);
+            String name = "matmul_naive_" + (transA ? "t" : "n") + (transB ? "t" : "n");
+            Object[] naiveArgs = {a, b, c, m, n, k, accumulate};
+            if (transB) {
+                launch(name, new long[] {n, m, batch}, null, naiveArgs);
+            } else {
+                launch(name, new long[] {(n + NAIVE_BLOCK - 1) / NAIVE_BLOCK, m, batch}, null, naiveArgs);
+            }
         }
     }
 
