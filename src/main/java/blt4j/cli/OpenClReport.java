@@ -5,6 +5,6 @@ final class OpenClReport {
     private OpenClReport() {}
 
     static String text() {
-        return "  opencl    : not part of this build";
+        return "  opencl    :\n" + blt4j.compute.opencl.OpenClDevices.report().indent(4).stripTrailing();
     }
 }

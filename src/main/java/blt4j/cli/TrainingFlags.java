@@ -74,7 +74,7 @@ final class TrainingFlags {
     }
 
     static void printProfile(blt4j.compute.Backend backend) {
-        var p = backend.profile();
+        var p = backend.opTimes();
         if (p.isEmpty()) {
             return;
         }

@@ -43,7 +43,7 @@ public abstract class Backend implements AutoCloseable {
     }
 
     /** op name → {calls, nanoseconds} since profiling was switched on. */
-    public java.util.Map<String, long[]> profile() {
+    public java.util.Map<String, long[]> opTimes() {
         return profile == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(profile);
     }
 

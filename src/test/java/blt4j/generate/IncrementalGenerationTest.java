@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import blt4j.SharedData;
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.train.ModelFiles;
@@ -18,9 +17,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class IncrementalGenerationTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"reference", "cpu"})
+    @ValueSource(strings = {"reference", "cpu", "opencl"})
     void greedyIncrementalEqualsFullRecompute(String backendName) throws Exception {
-        try (Backend backend = Backends.create(backendName, 2, null)) {
+        try (Backend backend = blt4j.TestBackends.create(backendName)) {
             var dir = SharedData.bltMicro();
             ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
             EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);

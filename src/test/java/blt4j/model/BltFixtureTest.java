@@ -3,7 +3,6 @@ package blt4j.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
 import blt4j.io.SafetensorsFile;
 import blt4j.io.SafetensorsWeights;
 import blt4j.nn.AdamW;
@@ -26,13 +25,14 @@ class BltFixtureTest {
     }
 
     @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"short,reference", "long,reference", "packed,reference", "short,cpu", "long,cpu", "packed,cpu"})
+    @CsvSource({"short,reference", "long,reference", "packed,reference", "short,cpu", "long,cpu", "packed,cpu",
+        "short,opencl", "long,opencl", "packed,opencl"})
     void forwardLossAndGradientsMatch(String caseName, String backendName) throws Exception {
         JsonObject exp = Fixtures.expected(caseName);
         int[] x = Fixtures.ints(exp, "x");
         int[] y = Fixtures.ints(exp, "y");
         int[] lengths = Fixtures.ints(exp, "patch_lengths");
-        try (Backend backend = Backends.create(backendName, 2, null);
+        try (Backend backend = blt4j.TestBackends.create(backendName);
              SafetensorsFile t = SafetensorsFile.open(Fixtures.caseDir(caseName).resolve("tensors.safetensors"));
              SafetensorsFile g = SafetensorsFile.open(Fixtures.caseDir(caseName).resolve("grads.safetensors"))) {
             ByteLatentTransformer model = load(backend);
@@ -58,7 +58,7 @@ class BltFixtureTest {
     }
 
     @ParameterizedTest(name = "three AdamW steps on {0}")
-    @CsvSource({"reference", "cpu"})
+    @CsvSource({"reference", "cpu", "opencl"})
     void threeAdamWStepsMatch(String backendName) throws Exception {
         JsonObject exp = Fixtures.expected("short");
         JsonObject adam = exp.getAsJsonObject("adamw");
@@ -66,7 +66,7 @@ class BltFixtureTest {
         int[] y = Fixtures.ints(exp, "y");
         int[][] lengths = {Fixtures.ints(exp, "patch_lengths")};
         var lossesAfter = adam.getAsJsonArray("loss_after_step");
-        try (Backend backend = Backends.create(backendName, 2, null);
+        try (Backend backend = blt4j.TestBackends.create(backendName);
              SafetensorsFile after = SafetensorsFile.open(Fixtures.caseDir("short").resolve("weights_after_3_adamw.safetensors"))) {
             ByteLatentTransformer model = load(backend);
             AdamW opt = new AdamW(model.parameters(), 0.9f, 0.95f, 1e-8f, 0.1f);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
 import blt4j.io.SafetensorsFile;
 import blt4j.io.SafetensorsWeights;
 import blt4j.patch.EntropyPatcher;
@@ -16,12 +15,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 class EntropyModelFixtureTest {
 
     @ParameterizedTest(name = "{0} on {1}")
-    @CsvSource({"short,reference", "long,reference", "packed,reference", "short,cpu", "long,cpu", "packed,cpu"})
+    @CsvSource({"short,reference", "long,reference", "packed,reference", "short,cpu", "long,cpu", "packed,cpu",
+        "short,opencl", "long,opencl", "packed,opencl"})
     void entropiesAndPatchesMatchTheReference(String caseName, String backendName) throws Exception {
         JsonObject exp = Fixtures.expected(caseName);
         int[] x = Fixtures.ints(exp, "x");
         EntropyModelConfig cfg = EntropyModelConfig.read(Fixtures.dir().resolve("config.json"));
-        try (Backend backend = Backends.create(backendName, 2, null);
+        try (Backend backend = blt4j.TestBackends.create(backendName);
              SafetensorsFile weights = SafetensorsFile.open(Fixtures.dir().resolve("entropy_model.safetensors"));
              SafetensorsFile tensors = SafetensorsFile.open(Fixtures.caseDir(caseName).resolve("tensors.safetensors"))) {
             EntropyModel model = new EntropyModel(cfg, backend);
