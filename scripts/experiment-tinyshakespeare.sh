@@ -30,20 +30,20 @@ note "patch figure of a held-out paragraph"
 $BLT patch "$DATA" --offset 1050353 --show 500 -c "$RUNS/entropy" --target-patch-size 4.5 --sample 100000 \
   --html "$RESULTS/patches-held-out.html" --png "$RESULTS/patches-held-out.png" > "$RESULTS/patches-held-out.txt"
 
+# BLT and the same-wall-time baseline run side by side, so both see the same machine load.
+note "blt-tiny and byte-transformer side by side, $BLT_MIN min each"
 if [ ! -f "$RUNS/blt/latest" ]; then
-  note "blt-tiny, $BLT_MIN min"
   $BLT train --model blt-tiny -e "$RUNS/entropy" --data "$DATA" -o "$RUNS/blt" --target-patch-size 4.5 --steps 300 \
     --minutes "$BLT_MIN" --batch 4 --seq-len 1024 --lr 2e-3 --warmup 30 --eval-every 100 --eval-batches 10 \
-    --checkpoint-every 25 --log-every 10 | tee "$RESULTS/blt-train.log"
+    --checkpoint-every 25 --log-every 10 > "$RESULTS/blt-train.log" 2>&1 &
 fi
-flops=$(grep -o '[0-9.e+]* training FLOPs' "$RESULTS/blt-train.log" | tail -1 | cut -d' ' -f1)
-
 if [ ! -f "$RUNS/bt-time/latest" ]; then
-  note "byte-transformer, same wall time ($BLT_MIN min)"
   $BLT train --model byte-transformer --data "$DATA" -o "$RUNS/bt-time" --steps 300 --minutes "$BLT_MIN" --batch 4 \
     --seq-len 1024 --lr 2e-3 --warmup 30 --eval-every 100 --eval-batches 10 --checkpoint-every 25 --log-every 10 \
-    | tee "$RESULTS/bt-time-train.log"
+    > "$RESULTS/bt-time-train.log" 2>&1 &
 fi
+wait
+flops=$(grep -o '[0-9.e+]* training FLOPs' "$RESULTS/blt-train.log" | tail -1 | cut -d' ' -f1)
 if [ ! -f "$RUNS/bt-flops/latest" ] && [ -n "$flops" ]; then
   note "byte-transformer, same training FLOPs ($flops)"
   $BLT train --model byte-transformer --data "$DATA" -o "$RUNS/bt-flops" --steps 300 --max-train-flops "$flops" --batch 4 \
