@@ -33,7 +33,7 @@ public final class ModelBenchmark {
     /** Workload sizes of one profile. */
     public record Sizes(String bltPreset, int entropyBytes, int trainRows, int trainBytes, int promptBytes, int generateBytes) {
         public static final Sizes FULL = new Sizes("blt-tiny", 8192, 4, 1024, 512, 256);
-        public static final Sizes QUICK = new Sizes("blt-tiny", 1024, 1, 384, 128, 32);
+        public static final Sizes QUICK = new Sizes("blt-tiny", 1024, 1, 256, 128, 32);
         public static final Sizes TINY = new Sizes("blt-micro", 128, 1, 64, 16, 8);
 
         public BltConfig blt() {
