@@ -8,23 +8,15 @@ import blt4j.compute.ReferenceBackend;
 import blt4j.compute.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
-import org.apache.commons.math3.distribution.BinomialDistribution;
-import org.apache.commons.math3.stat.descriptive.rank.Median;
 
 /**
  * Kernel benchmark over backends: matmul 1024³, matrix-vector 2048², causal attention forward (1024 positions,
@@ -36,9 +28,29 @@ import org.apache.commons.math3.stat.descriptive.rank.Median;
  */
 public final class KernelBenchmark {
 
-    /** One measured (kernel, backend) cell. Times in milliseconds; NaN where a rate does not apply. */
+    /**
+     * One measured (kernel, backend) cell. Times in milliseconds; NaN where a rate does not apply. {@code status} is
+     * "ok", or "unavailable: why" for a backend that could not be created (then nothing was measured).
+     */
     public record Row(String kernel, String backend, String description, int warmups, int reps, double medianMs,
-                      double ciLowMs, double ciHighMs, double ciLevel, double gflops, double gbps) {}
+                      double ciLowMs, double ciHighMs, double ciLevel, double cv, double gflops, double gbps, String status) {
+        /** FLOP per byte of compulsory traffic (NaN without a FLOP count). */
+        public double intensity() {
+            return gflops / gbps;
+        }
+
+        public static Row unavailable(String backend, String why) {
+            return new Row("*", backend, why, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                    Double.NaN, "unavailable: " + why);
+        }
+    }
+
+    /** Problem sizes: matmul s³, matvec m², attention positions, softmax rows. */
+    public record Sizes(int matmul, int matvec, int attention, int softmaxRows) {
+        public static final Sizes FULL = new Sizes(1024, 2048, 1024, 4096);
+        public static final Sizes QUICK = new Sizes(512, 2048, 512, 4096);
+        public static final Sizes TINY = new Sizes(64, 128, 64, 64);
+    }
 
     /** What a run produced. */
     public record Result(List<Row> rows, Path csv, Path markdown, String machine, String jdk, String commit) {}
@@ -47,6 +59,7 @@ public final class KernelBenchmark {
     private final boolean quick;
     private final Path root;
     private final Appendable log;
+    private final Sizes sizes;
     private String loadBefore = "";
 
     /**
@@ -56,6 +69,12 @@ public final class KernelBenchmark {
      * @param log   progress lines (e.g. System.out), or null
      */
     public KernelBenchmark(int reps, boolean quick, Path root, Appendable log) {
+        this(reps, quick, Sizes.FULL, root, log);
+    }
+
+    /** With explicit problem sizes (the bench suite's quick and tiny profiles). */
+    public KernelBenchmark(int reps, boolean quick, Sizes sizes, Path root, Appendable log) {
+        this.sizes = sizes;
         if (reps < 1) {
             throw new IllegalArgumentException("repetitions must be at least 1");
         }
@@ -90,19 +109,24 @@ public final class KernelBenchmark {
                 all.put(l, c);
             }
         }
-        loadBefore = loadAverage();
+        loadBefore = RunInfo.loadAverage();
         try {
-            List<Row> rows = new ArrayList<>();
-            for (Map.Entry<String, Backend> e : all.entrySet()) {
-                say("benchmarking " + e.getKey() + ": " + e.getValue().describe());
-                rows.addAll(benchBackend(e.getKey(), e.getValue()));
-            }
-            return write(rows, all);
+            return write(measure(all), all);
         } finally {
             for (Backend b : owned) {
                 b.close();
             }
         }
+    }
+
+    /** Measures exactly the given backends (label → backend), in order; writes nothing. */
+    public List<Row> measure(Map<String, Backend> backends) {
+        List<Row> rows = new ArrayList<>();
+        for (Map.Entry<String, Backend> e : backends.entrySet()) {
+            say("benchmarking kernels on " + e.getKey() + ": " + e.getValue().describe());
+            rows.addAll(benchBackend(e.getKey(), e.getValue()));
+        }
+        return rows;
     }
 
     static String label(Backend b) {
@@ -121,25 +145,25 @@ public final class KernelBenchmark {
         int warm = quick ? 2 : 5;
 
         // matmul 1024^3 as a Linear layer: C = A · Bᵀ
-        int s = 1024;
+        int s = sizes.matmul();
         Tensor a = random(be, rnd, s, s);
         Tensor b = random(be, rnd, s, s);
         Tensor c = be.zeros(s, s);
         int mmReps = slow && quick ? Math.min(reps, 3) : reps;
         int mmWarm = slow ? 1 : warm;
-        rows.add(measure("matmul 1024x1024x1024", label, be, mmWarm, mmReps, 2.0 * s * s * s, 3.0 * s * s * 4,
+        rows.add(measure("matmul " + s + "x" + s + "x" + s, label, be, mmWarm, mmReps, 2.0 * s * s * s, 3.0 * s * s * 4,
                 () -> be.matmul(a, false, b, true, c, false)));
 
         // matrix-vector 2048x2048: y = x · Wᵀ with x [1, 2048]
-        int mv = 2048;
+        int mv = sizes.matvec();
         Tensor w = random(be, rnd, mv, mv);
         Tensor x = random(be, rnd, 1, mv);
         Tensor y = be.zeros(1, mv);
-        rows.add(measure("matvec 2048x2048", label, be, warm * 4, reps * (quick ? 1 : 4), 2.0 * mv * mv,
+        rows.add(measure("matvec " + mv + "x" + mv, label, be, warm * 4, reps * (quick ? 1 : 4), 2.0 * mv * mv,
                 4.0 * ((double) mv * mv + 2 * mv), () -> be.matmul(x, false, w, true, y, false)));
 
         // causal self-attention forward: 1024 positions, 4 heads of 64
-        int t = 1024, heads = 4, hd = 64, width = heads * hd;
+        int t = sizes.attention(), heads = 4, hd = 64, width = heads * hd;
         Tensor q = random(be, rnd, t, width);
         Tensor k = random(be, rnd, t, width);
         Tensor v = random(be, rnd, t, width);
@@ -147,15 +171,15 @@ public final class KernelBenchmark {
         Tensor lse = be.zeros(heads, t);
         Ranges mask = AttentionMask.selfAttention(be, t, 0, null);
         double attFlops = 4.0 * hd * heads * mask.total();
-        rows.add(measure("attention fwd T=1024 H=4 D=64 causal", label, be, slow ? 1 : warm, slow && quick ? Math.min(reps, 5) : reps,
+        rows.add(measure("attention fwd T=" + t + " H=4 D=64 causal", label, be, slow ? 1 : warm, slow && quick ? Math.min(reps, 5) : reps,
                 attFlops, 4.0 * 4 * t * width + 4.0 * heads * t, () -> be.attention(q, k, v, out, lse, mask, heads)));
 
         // softmax + entropy over [4096 x 260]
-        int rowsN = 4096, vocab = 260;
+        int rowsN = sizes.softmaxRows(), vocab = 260;
         Tensor logits = random(be, rnd, rowsN, vocab);
         Tensor probs = be.zeros(rowsN, vocab);
         Tensor ent = be.zeros(rowsN);
-        rows.add(measure("softmax+entropy 4096x260", label, be, warm, reps, Double.NaN,
+        rows.add(measure("softmax+entropy " + rowsN + "x260", label, be, warm, reps, Double.NaN,
                 4.0 * (3.0 * rowsN * vocab + rowsN), () -> {
                     be.softmax(logits, probs);
                     be.entropy(logits, ent);
@@ -176,50 +200,18 @@ public final class KernelBenchmark {
     }
 
     private Row measure(String kernel, String label, Backend be, int warmups, int n, double flops, double bytes, Runnable op) {
-        for (int i = 0; i < warmups; i++) {
-            op.run();
-        }
-        be.synchronize();
-        double[] ms = new double[n];
-        for (int i = 0; i < n; i++) {
-            long t0 = System.nanoTime();
-            op.run();
-            be.synchronize();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        double median = new Median().evaluate(ms);
-        double[] ci = medianCi(ms);
-        Row r = new Row(kernel, label, be.describe(), warmups, n, median, ci[0], ci[1], ci[2],
-                Double.isNaN(flops) ? Double.NaN : flops / (median * 1e6), bytes / (median * 1e6));
-        say(String.format(Locale.ROOT, "  %-40s %-10s median %10.3f ms  [%s]  %s GFLOP/s  %.1f GB/s  (%d reps)", kernel, label,
-                median, ciText(r), fmt(r.gflops(), 1), r.gbps(), n));
+        Stats.Summary st = Stats.time(be, warmups, n, op);
+        double median = st.medianMs();
+        Row r = new Row(kernel, label, be.describe(), warmups, n, median, st.ciLowMs(), st.ciHighMs(), st.ciLevel(), st.cv(),
+                Double.isNaN(flops) ? Double.NaN : flops / (median * 1e6), bytes / (median * 1e6), "ok");
+        say(String.format(Locale.ROOT, "  %-40s %-10s median %10.3f ms  [%s]  cv %s  %s GFLOP/s  %.1f GB/s  (%d reps)", kernel,
+                label, median, ciText(r), fmt(r.cv(), 3), fmt(r.gflops(), 1), r.gbps(), n));
         return r;
     }
 
-    /**
-     * Distribution-free CI of the median: order statistics x(j) ≤ median ≤ x(n−1−j) with the largest j whose
-     * coverage 1 − 2·P(Bin(n, ½) ≤ j) is still ≥ 95%. With fewer than 6 samples no such j exists: the range
-     * min..max is returned with its (lower) coverage.
-     */
+    /** See {@link Stats#medianCi}. */
     static double[] medianCi(double[] samples) {
-        double[] s = samples.clone();
-        Arrays.sort(s);
-        int n = s.length;
-        if (n == 1) {
-            return new double[] {s[0], s[0], 0};
-        }
-        BinomialDistribution bin = new BinomialDistribution(null, n, 0.5);
-        int best = 0;
-        double coverage = 1 - 2 * bin.probability(0);
-        for (int j = 1; j < n / 2; j++) {
-            double cov = 1 - 2 * bin.cumulativeProbability(j);
-            if (cov < 0.95) {
-                break;
-            }
-            best = j;
-            coverage = cov;
-        }
-        return new double[] {s[best], s[n - 1 - best], coverage};
+        return Stats.medianCi(samples);
     }
 
     private static String ciText(Row r) {
@@ -227,7 +219,7 @@ public final class KernelBenchmark {
     }
 
     private static String fmt(double v, int decimals) {
-        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%." + decimals + "f", v);
+        return Stats.fmt(v, decimals);
     }
 
     private void say(String line) {
@@ -244,11 +236,11 @@ public final class KernelBenchmark {
     // ------------------------------------------------------------------ reports
 
     private Result write(List<Row> rows, Map<String, Backend> backends) {
-        String machine = cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores";
-        String jdk = System.getProperty("java.vm.name") + " " + Runtime.version();
-        String commit = gitCommit();
-        String host = hostname();
-        Path dir = root.resolve(LocalDate.now() + "-" + host);
+        RunInfo info = RunInfo.collect(quick ? "quick" : "full", null);
+        String machine = info.machine();
+        String jdk = info.jdk();
+        String commit = info.commit();
+        Path dir = info.folder(root);
         try {
             Files.createDirectories(dir);
             Path csv = dir.resolve("kernels.csv");
@@ -263,7 +255,7 @@ public final class KernelBenchmark {
     }
 
     private static String csvQuote(String s) {
-        return "\"" + s.replace("\"", "\"\"") + "\"";
+        return Stats.csvQuote(s);
     }
 
     private String csv(List<Row> rows, String machine, String jdk, String commit) {
@@ -283,16 +275,16 @@ public final class KernelBenchmark {
     }
 
     private static String num(double v) {
-        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6g", v);
+        return Stats.num(v);
     }
 
     /** How many times faster r is than the same kernel on the named backend (NaN if absent or r is that backend). */
     static double ratio(List<Row> rows, Row r, String base) {
-        if (r.backend().equals(base) || r.backend().equals("reference")) {
+        if (r.backend().equals(base) || r.backend().equals("reference") || !r.status().equals("ok")) {
             return Double.NaN;
         }
         for (Row o : rows) {
-            if (o.kernel().equals(r.kernel()) && o.backend().equals(base)) {
+            if (o.kernel().equals(r.kernel()) && o.backend().equals(base) && o.status().equals("ok")) {
                 return o.medianMs() / r.medianMs();
             }
         }
@@ -303,11 +295,11 @@ public final class KernelBenchmark {
         StringBuilder sb = new StringBuilder();
         sb.append("# Kernel benchmark\n\n");
         sb.append("| | |\n|---|---|\n");
-        sb.append("| date | ").append(LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)).append(" |\n");
+        sb.append("| date | ").append(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ISO_LOCAL_DATE_TIME)).append(" |\n");
         sb.append("| machine | ").append(machine).append(" |\n");
         sb.append("| JDK | ").append(jdk).append(" |\n");
         sb.append("| commit | ").append(commit).append(" |\n");
-        sb.append("| load average (1/5/15 min) | before ").append(loadBefore).append(", after ").append(loadAverage())
+        sb.append("| load average (1/5/15 min) | before ").append(loadBefore).append(", after ").append(RunInfo.loadAverage())
                 .append(" (other processes share these cores: a load above the idle level makes multi-thread numbers noisy) |\n");
         sb.append("| mode | ").append(quick ? "quick" : "full").append(", ").append(reps).append(" repetitions per cell")
                 .append(quick ? " (reference matmul: at most 3, reference attention: at most 5)" : "").append(" |\n");
@@ -325,64 +317,5 @@ public final class KernelBenchmark {
                     .append(" | ").append(fmt(ratio(rows, r, "cpu-1t"), 2)).append(" |\n");
         }
         return sb.toString();
-    }
-
-    // ------------------------------------------------------------------ machine facts
-
-    static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return System.getProperty("os.arch") + " (model unknown)";
-    }
-
-    /** The 1, 5 and 15 minute load averages from /proc/loadavg, or "n/a". */
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
-    }
-
-    static String hostname() {
-        String h = System.getenv("HOSTNAME");
-        if (h == null || h.isBlank()) {
-            try {
-                h = Files.readString(Path.of("/etc/hostname")).trim();
-            } catch (IOException | RuntimeException e) {
-                h = null;
-            }
-        }
-        if (h == null || h.isBlank()) {
-            try {
-                h = InetAddress.getLocalHost().getHostName();
-            } catch (IOException e) {
-                h = "unknown-host";
-            }
-        }
-        return h.replaceAll("[^A-Za-z0-9._-]", "_");
-    }
-
-    static String gitCommit() {
-        try {
-            Process p = new ProcessBuilder("git", "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 && !out.isEmpty()) {
-                return out;
-            }
-        } catch (IOException e) {
-            // no git
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return "unknown";
     }
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             GenerateCommand.class,
             ForwardCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -27,6 +27,24 @@ public final class ByteLatentTransformer implements TrainableModel {
     private Tensor logits;
     private final blt4j.nn.NextByteLoss lossHead;
     private int bytes;
+    private StageTimer stages;
+
+    /** Records time and FLOPs per stage (local encoder, global transformer, local decoder, loss); null stops. */
+    public void setStageTimer(StageTimer timer) {
+        this.stages = timer;
+    }
+
+    private void stage(String name) {
+        if (stages != null) {
+            stages.begin(name);
+        }
+    }
+
+    private void endStage() {
+        if (stages != null) {
+            stages.end();
+        }
+    }
 
     public ByteLatentTransformer(BltConfig config, Backend backend) {
         config.validate();
@@ -96,6 +114,7 @@ public final class ByteLatentTransformer implements TrainableModel {
                     + config.maxEncoderSeqLength);
         }
         blt4j.nn.NextByteLoss.requireByteIds(tokens, config.vocabSize);
+        stage(StageTimer.PATCHING);
         PatchLayout layout = new PatchLayout(tokens, rows, n, patchLengths, config.eosId);
         for (int[] l : patchLengths) {
             if (l.length > global.maxPatches()) {
@@ -110,12 +129,16 @@ public final class ByteLatentTransformer implements TrainableModel {
         Tensor bytePositions = backend.fromHost(pos, bytes);
         Ranges localMask = AttentionMask.batched(backend, rows, n, config.window(),
                 AttentionMask.splitAfter(tokens, config.eosId));
+        stage(StageTimer.ENCODER);
         embeds = encoder.embed(tokens, rows, n);
         Tensor hidden = encoder.encode(bytePositions, localMask);
         patches = encoder.patches(layout, layout.patchBytes(backend), layout.encoderSlots(backend, config.crossAttnK));
+        stage(StageTimer.GLOBAL);
         Tensor patchPositions = backend.fromHost(layout.patchPositions(), layout.totalPatches());
         globalOut = global.forward(patches, patchPositions, layout.globalMask(backend));
+        stage(StageTimer.DECODER);
         logits = decoder.forward(hidden, globalOut, bytePositions, localMask, layout.decoderSlots(backend, config.crossAttnK));
+        endStage();
         return logits;
     }
 
@@ -145,17 +168,23 @@ public final class ByteLatentTransformer implements TrainableModel {
 
         /** Runs the encoder on tokens[length] (the next token of the sequence). */
         public void appendToken(int[] tokens) {
+            stage(StageTimer.ENCODER);
             Tensor h = encoder.stepByte(tokens, length, encoderCaches);
             backend.copy(h, states.rowSlice(length, length + 1));
             length++;
+            endStage();
         }
 
         /** Closes the patch of encoder positions [start, length) with one global step. */
         public void completePatch(int start) {
+            stage(StageTimer.ENCODER);
             Tensor vec = encoder.patchVector(states.rowSlice(start, length));
+            stage(StageTimer.GLOBAL);
             Tensor o = global.step(vec, patches, globalCaches);
+            stage(StageTimer.DECODER);
             slots = decoder.slotsOf(o);
             patches++;
+            endStage();
         }
 
         /** Logits [1, 260] predicting the token after the last appended one. */
@@ -163,7 +192,10 @@ public final class ByteLatentTransformer implements TrainableModel {
             if (slots == null) {
                 throw new IllegalStateException("no completed patch yet: the BOS patch must be completed first");
             }
-            return decoder.step(states.rowSlice(length - 1, length), slots, length - 1, decoderCaches);
+            stage(StageTimer.DECODER);
+            Tensor out = decoder.step(states.rowSlice(length - 1, length), slots, length - 1, decoderCaches);
+            endStage();
+            return out;
         }
 
         public int patches() {
@@ -181,18 +213,26 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /** Mean next-byte cross-entropy (nats) of the last forward; weight 0 or a negative target skips a byte. */
     public double loss(int[] targetIds, float[] rowWeights) {
-        return lossHead.forward(logits, targetIds, rowWeights);
+        stage(StageTimer.LOSS);
+        double loss = lossHead.forward(logits, targetIds, rowWeights);
+        endStage();
+        return loss;
     }
 
     /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
     @Override
     public void backward() {
+        stage(StageTimer.LOSS);
         Tensor dLogits = lossHead.backward();
+        stage(StageTimer.DECODER);
         Tensor dHidden = backend.zeros(bytes, config.dimLocalEncoder);
         Tensor dGlobal = backend.zeros(globalOut.rows(), config.dimGlobal);
         decoder.backward(dLogits, dHidden, dGlobal);
+        stage(StageTimer.GLOBAL);
         Tensor dPatches = backend.zeros(patches.rows(), patches.cols());
         global.backward(dGlobal, dPatches);
+        stage(StageTimer.ENCODER);
         encoder.backward(dPatches, dHidden);
+        endStage();
     }
 }

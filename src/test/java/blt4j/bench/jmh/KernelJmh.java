@@ -24,8 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH view of the two heaviest kernels per backend (matmul and causal attention forward). Run with
- * {@code mvn -q test-compile && mvn -q dependency:build-classpath -Dmdep.outputFile=cp.txt && java --add-modules
- * jdk.incubator.vector -cp target/test-classes:target/classes:$(cat cp.txt) org.openjdk.jmh.Main KernelJmh}.
+ * {@code scripts/jmh.sh KernelJmh} (it builds the test classes and the classpath; arguments go to JMH).
  * The reference backend is slow (about 1 s per GFLOP): add {@code -p backend=cpu-1t,cpu-2t} to leave it out.
  */
 @BenchmarkMode(Mode.AverageTime)

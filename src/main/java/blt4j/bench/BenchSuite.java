@@ -1,0 +1,214 @@
+package blt4j.bench;
+
+import blt4j.compute.Backend;
+import blt4j.compute.Backends;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The backend comparison suite behind {@code blt bench}: kernels ({@link KernelBenchmark}), model workloads
+ * ({@link ModelBenchmark}) and peak micro-benchmarks ({@link PeakFlops}) on every requested backend, written to
+ * {@code <out>/<yyyy-MM-dd>-<host>/} as kernels.csv, model.csv, breakdown.csv, report.md and two PNG charts. A
+ * backend that cannot be created becomes a row saying it is unavailable (and a non-zero exit unless skipMissing).
+ */
+public final class BenchSuite {
+
+    /** Size profiles: full (the documented sizes), quick (smaller, under 2 minutes on 2 cores), tiny (CI smoke). */
+    public enum Profile {
+        FULL, QUICK, TINY;
+
+        String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        KernelBenchmark.Sizes kernels() {
+            return switch (this) {
+                case FULL -> KernelBenchmark.Sizes.FULL;
+                case QUICK -> KernelBenchmark.Sizes.QUICK;
+                case TINY -> KernelBenchmark.Sizes.TINY;
+            };
+        }
+
+        ModelBenchmark.Sizes model() {
+            return switch (this) {
+                case FULL -> ModelBenchmark.Sizes.FULL;
+                case QUICK -> ModelBenchmark.Sizes.QUICK;
+                case TINY -> ModelBenchmark.Sizes.TINY;
+            };
+        }
+    }
+
+    /** What to run and where. */
+    public record Options(boolean kernels, boolean model, List<String> backends, List<Integer> threads, int reps, int warmups,
+                          Profile profile, boolean skipMissing, Path out, String deviceProfile) {}
+
+    /** What a run produced; exitCode is 0, or 3 when a backend was missing and skipMissing was not given. */
+    public record Result(int exitCode, Path folder, List<String> missing, List<KernelBenchmark.Row> kernelRows,
+                         List<ModelBenchmark.Row> modelRows, List<ModelBenchmark.StageRow> stageRows) {}
+
+    /** Exit code when a requested backend is unavailable and --skip-missing was not given. */
+    public static final int EXIT_MISSING = 3;
+
+    private final Options o;
+    private final PrintStream log;
+
+    public BenchSuite(Options options, PrintStream log) {
+        this.o = options;
+        this.log = log;
+    }
+
+    /** label → factory for every requested backend (cpu once per thread count). */
+    private Map<String, Supplier<Backend>> factories() {
+        Map<String, Supplier<Backend>> f = new LinkedHashMap<>();
+        for (String name : o.backends()) {
+            if (name.equals("cpu")) {
+                for (int t : o.threads()) {
+                    f.put("cpu-" + t + "t", () -> Backends.create("cpu", t, null));
+                }
+            } else {
+                if (!Backends.NAMES.contains(name)) {
+                    throw new IllegalArgumentException("unknown backend '" + name + "' (known: " + String.join(", ", Backends.NAMES) + ")");
+                }
+                f.put(name, () -> Backends.create(name, 0, o.deviceProfile()));
+            }
+        }
+        return f;
+    }
+
+    public Result run() {
+        RunInfo info = RunInfo.collect(o.profile().label(), o.deviceProfile());
+        String loadBefore = RunInfo.loadAverage();
+        long start = System.nanoTime();
+        log.printf("blt bench (%s profile, %d reps, %d warm-ups) on %s, %s%n", o.profile().label(), o.reps(), o.warmups(),
+                info.machine(), info.jdk());
+        Map<String, Backend> live = new LinkedHashMap<>();
+        Map<String, Supplier<Backend>> factories = factories();
+        Map<String, String> missing = new LinkedHashMap<>();
+        ModelBenchmark mb = new ModelBenchmark(o.profile().model(), o.reps(), o.warmups(), log);
+        List<ModelBenchmark.Row> peakRows = new ArrayList<>();
+        Map<String, double[]> peaks = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Supplier<Backend>> e : factories.entrySet()) {
+                try {
+                    if (o.model()) {
+                        mb.startup(e.getKey(), e.getValue());
+                    }
+                    live.put(e.getKey(), e.getValue().get());
+                } catch (RuntimeException | LinkageError ex) {
+                    String why = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+                    missing.put(e.getKey(), why);
+                    log.println("  " + e.getKey() + ": unavailable: " + why);
+                }
+            }
+            for (Map.Entry<String, Backend> e : live.entrySet()) {
+                double[] p = peak(e.getKey(), e.getValue(), info, peakRows);
+                peaks.put(e.getKey(), p);
+            }
+            List<KernelBenchmark.Row> kernelRows = new ArrayList<>();
+            if (o.kernels()) {
+                KernelBenchmark kb = new KernelBenchmark(o.reps(), o.profile() != Profile.FULL, o.profile().kernels(), o.out(), log);
+                kernelRows.addAll(kb.measure(live));
+                for (Map.Entry<String, String> m : missing.entrySet()) {
+                    kernelRows.add(KernelBenchmark.Row.unavailable(m.getKey(), m.getValue()));
+                }
+            }
+            List<ModelBenchmark.Row> modelRows = new ArrayList<>(peakRows);
+            if (o.model()) {
+                for (Map.Entry<String, Backend> e : live.entrySet()) {
+                    log.println("model workloads on " + e.getKey() + ": " + e.getValue().describe());
+                    mb.run(e.getKey(), e.getValue(), peaks.get(e.getKey())[0]);
+                }
+                modelRows.addAll(mb.rows());
+                for (Map.Entry<String, String> m : missing.entrySet()) {
+                    modelRows.add(ModelBenchmark.Row.unavailable(m.getKey(), m.getValue()));
+                }
+            }
+            Map<String, String> descriptions = new LinkedHashMap<>();
+            for (Map.Entry<String, Backend> e : live.entrySet()) {
+                descriptions.put(e.getKey(), e.getValue().describe());
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Path dir = new ReportWriter(o, info, loadBefore, seconds, descriptions, missing, peaks)
+                    .write(kernelRows, modelRows, mb.stages());
+            log.println("wrote " + dir.resolve("report.md") + " (and CSV/PNG files beside it) in "
+                    + String.format(Locale.ROOT, "%.0f s", seconds));
+            int code = !missing.isEmpty() && !o.skipMissing() ? EXIT_MISSING : 0;
+            if (code != 0) {
+                log.println("blt bench: unavailable backend(s) " + String.join(", ", missing.keySet())
+                        + " (reported as rows; pass --skip-missing to exit 0)");
+            }
+            return new Result(code, dir, new ArrayList<>(missing.keySet()), kernelRows, modelRows, mb.stages());
+        } finally {
+            for (Backend b : live.values()) {
+                b.close();
+            }
+        }
+    }
+
+    /**
+     * Measures the backend's peak (GFLOP/s) and, for host backends, triad bandwidth (GB/s); adds a row each.
+     * reference: scalar FMA, one thread; cpu-Nt: Vector API FMA on N threads; others: not measured (NaN).
+     */
+    private double[] peak(String label, Backend be, RunInfo info, List<ModelBenchmark.Row> rows) {
+        double scale = switch (o.profile()) {
+            case FULL -> 1.0;
+            case QUICK -> 0.3;
+            case TINY -> 0.01;
+        };
+        int runs = o.profile() == Profile.FULL ? 5 : o.profile() == Profile.QUICK ? 3 : 1;
+        String flags = RunInfo.cpuFlags();
+        double mhz = PeakFlops.cpuMhz();
+        double peak;
+        double datasheet;
+        String how;
+        int threads;
+        if (be.name().equals("reference")) {
+            threads = 1;
+            peak = PeakFlops.scalar((long) (1e8 * scale), runs);
+            datasheet = PeakFlops.datasheetPerCore(info.cpuModel(), flags, mhz, true);
+            how = "scalar Math.fma on 12 independent float accumulators, 1 thread";
+        } else if (be instanceof blt4j.compute.CpuBackend c) {
+            threads = c.threads();
+            peak = PeakFlops.vector(threads, (long) (1e8 * scale), runs);
+            datasheet = threads * PeakFlops.datasheetPerCore(info.cpuModel(), flags, mhz, false);
+            how = "Vector API FMA (" + PeakFlops.lanes() + " fp32 lanes) on 12 independent accumulators per thread, "
+                    + threads + " thread(s)";
+        } else {
+            rows.add(peakRow(label, be, "peak fp32 FMA", Double.NaN, Double.NaN, Double.NaN, "not measured for this backend"));
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        int floats = (int) Math.max(1 << 16, 16_000_000 * Math.min(1.0, scale * 2));
+        double bw = PeakFlops.triadBandwidth(threads, floats, runs);
+        rows.add(peakRow(label, be, "peak fp32 FMA", peak, datasheet, Double.NaN, how + "; peak column = datasheet "
+                + "estimate (FMA pipes x lanes x 2 x clock)" + (Double.isNaN(datasheet) ? " unknown here" : "")));
+        rows.add(peakRow(label, be, "memory triad a=b+s*c", Double.NaN, Double.NaN, bw * 1e9, String.format(Locale.ROOT,
+                "%,d floats per array, %d thread(s), 12 bytes per element; bytes/s = bandwidth", floats, threads)));
+        log.printf(Locale.ROOT, "  peak %-10s %8.1f GFLOP/s (datasheet %s)  triad %.1f GB/s%n", label, peak,
+                Stats.fmt(datasheet, 1), bw);
+        return new double[] {peak, bw};
+    }
+
+    private static ModelBenchmark.Row peakRow(String label, Backend be, String workload, double gflops, double datasheet,
+                                              double bytesPerSec, String note) {
+        return new ModelBenchmark.Row(workload, label, be.describe(), 0, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                Double.NaN, Double.NaN, bytesPerSec, Double.NaN, Double.NaN, gflops, datasheet, gflops / datasheet, "ok", note);
+    }
+
+    static void writeText(Path p, String text) {
+        try {
+            Files.writeString(p, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + p, e);
+        }
+    }
+}

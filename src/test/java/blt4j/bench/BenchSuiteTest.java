@@ -1,0 +1,139 @@
+package blt4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** CI smoke test of the bench suite at toy sizes: files exist and parse. Never asserts on timing. */
+class BenchSuiteTest {
+
+    static {
+        System.setProperty("java.awt.headless", "true");
+    }
+
+    /** Minimal RFC 4180 reader (quoted fields with doubled quotes, no embedded newlines). */
+    static List<List<String>> readCsv(Path p) throws IOException {
+        List<List<String>> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+            List<String> cells = new ArrayList<>();
+            StringBuilder cell = new StringBuilder();
+            boolean quoted = false;
+            for (int i = 0; i < line.length(); i++) {
+                char c = line.charAt(i);
+                if (quoted) {
+                    if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+                        cell.append('"');
+                        i++;
+                    } else if (c == '"') {
+                        quoted = false;
+                    } else {
+                        cell.append(c);
+                    }
+                } else if (c == '"') {
+                    quoted = true;
+                } else if (c == ',') {
+                    cells.add(cell.toString());
+                    cell.setLength(0);
+                } else {
+                    cell.append(c);
+                }
+            }
+            assertTrue(!quoted, "unterminated quote in " + p + ": " + line);
+            cells.add(cell.toString());
+            rows.add(cells);
+        }
+        int width = rows.get(0).size();
+        for (List<String> r : rows) {
+            assertEquals(width, r.size(), p + ": row width differs from the header: " + r);
+        }
+        return rows;
+    }
+
+    static long rowsFor(List<List<String>> csv, String backend) {
+        int col = csv.get(0).indexOf("backend");
+        return csv.stream().skip(1).filter(r -> r.get(col).equals(backend)).count();
+    }
+
+    @Test
+    void tinyRunWritesParsableCsvsReportAndCharts(@TempDir Path out) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        BenchSuite.Options o = new BenchSuite.Options(true, true, List.of("reference", "cpu"), List.of(1), 1, 1,
+                BenchSuite.Profile.TINY, false, out, null);
+        BenchSuite.Result r = new BenchSuite(o, new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
+        assertEquals(0, r.exitCode(), buf.toString(StandardCharsets.UTF_8));
+        Path dir = r.folder();
+        for (String name : List.of("kernels.csv", "model.csv", "breakdown.csv")) {
+            List<List<String>> csv = readCsv(dir.resolve(name));
+            assertTrue(csv.get(0).containsAll(List.of("backend", "profile", "machine", "cpu_model", "jdk", "commit", "device")),
+                    name + " header " + csv.get(0));
+            for (String b : List.of("reference", "cpu-1t")) {
+                assertTrue(rowsFor(csv, b) >= 1, name + " has no row for " + b);
+            }
+        }
+        List<List<String>> model = readCsv(dir.resolve("model.csv"));
+        int wl = model.get(0).indexOf("workload");
+        for (String w : List.of("train step blt-micro", "entropy scoring entropy-tiny", "blt generate blt-micro",
+                "baseline generate", "startup: weight upload blt-micro", "peak fp32 FMA")) {
+            assertTrue(model.stream().anyMatch(row -> row.get(wl).equals(w)), "model.csv lacks " + w);
+        }
+        String report = Files.readString(dir.resolve("report.md"));
+        assertTrue(report.startsWith("# blt4j backend comparison"), report);
+        assertTrue(report.contains("## Kernels") && report.contains("## Model workloads") && report.contains("## Stage breakdown"));
+        for (String png : List.of("speedup.png", "roofline.png")) {
+            BufferedImage img = ImageIO.read(dir.resolve(png).toFile());
+            assertNotNull(img, png + " does not decode");
+            assertTrue(img.getWidth() > 100 && img.getHeight() > 100);
+        }
+    }
+
+    @Test
+    void missingBackendBecomesAnUnavailableRow(@TempDir Path out) throws IOException {
+        for (boolean skip : new boolean[] {false, true}) {
+            BenchSuite.Options o = new BenchSuite.Options(true, true, List.of("opencl"), List.of(1), 1, 0,
+                    BenchSuite.Profile.TINY, skip, out.resolve("skip-" + skip), null);
+            BenchSuite.Result r = new BenchSuite(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
+            assertEquals(skip ? 0 : BenchSuite.EXIT_MISSING, r.exitCode());
+            assertEquals(List.of("opencl"), r.missing());
+            for (String name : List.of("kernels.csv", "model.csv")) {
+                List<List<String>> csv = readCsv(r.folder().resolve(name));
+                int status = csv.get(0).indexOf("status");
+                assertTrue(csv.stream().skip(1).anyMatch(row -> row.get(csv.get(0).indexOf("backend")).equals("opencl")
+                        && row.get(status).startsWith("unavailable")), name + ": " + csv);
+            }
+            assertTrue(Files.readString(r.folder().resolve("report.md")).contains("unavailable"));
+        }
+    }
+
+    @Test
+    void peakMicroBenchmarksMeasureSomething() {
+        assertTrue(PeakFlops.vector(1, 100_000, 1) > 0);
+        assertTrue(PeakFlops.scalar(100_000, 1) > 0);
+        assertTrue(PeakFlops.triadBandwidth(1, 1 << 16, 1) > 0);
+        String flags = " fpu fma avx2 ";
+        assertEquals(78.4, PeakFlops.datasheetPerCore("AMD EPYC", flags, 2450, false), 0.1);
+        assertEquals(32 * 3.0, PeakFlops.datasheetPerCore("Intel(R) Xeon(R) CPU @ 3.00GHz", flags, Double.NaN, false), 1e-9);
+        assertTrue(Double.isNaN(PeakFlops.datasheetPerCore("ARM", " neon ", 2000, false)));
+    }
+
+    @Test
+    void statisticsSummarise() {
+        Stats.Summary s = Stats.summarize(0, new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+        assertEquals(5.5, s.medianMs(), 1e-12);
+        assertTrue(s.ciLowMs() <= s.medianMs() && s.medianMs() <= s.ciHighMs());
+        assertTrue(s.ciLevel() >= 0.95);
+        assertEquals(Math.sqrt(110.0 / 12) / 5.5, s.cv(), 1e-9);
+    }
+}

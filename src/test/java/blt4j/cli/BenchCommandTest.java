@@ -1,0 +1,55 @@
+package blt4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code blt bench} on the command line: a missing backend is a row, and a non-zero exit without --skip-missing. */
+class BenchCommandTest {
+
+    private static int run(String... args) {
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        cmd.setErr(new PrintWriter(new StringWriter()));
+        return cmd.execute(args);
+    }
+
+    private static Path onlyFolder(Path root) throws IOException {
+        try (Stream<Path> s = Files.list(root)) {
+            List<Path> l = s.toList();
+            assertEquals(1, l.size(), l.toString());
+            return l.get(0);
+        }
+    }
+
+    @Test
+    void missingBackendIsReportedAndFailsUnlessSkipped(@TempDir Path tmp) throws IOException {
+        Path strict = tmp.resolve("strict");
+        int code = run("bench", "kernels", "--tiny", "--backends", "opencl", "--reps", "1", "--out", strict.toString());
+        assertNotEquals(0, code);
+        String csv = Files.readString(onlyFolder(strict).resolve("kernels.csv"));
+        assertTrue(csv.lines().skip(1).anyMatch(l -> l.contains(",opencl,") && l.contains("unavailable")), csv);
+
+        Path lenient = tmp.resolve("lenient");
+        assertEquals(0, run("bench", "kernels", "--tiny", "--backends", "opencl", "--reps", "1", "--skip-missing", "--out",
+                lenient.toString()));
+        assertTrue(Files.readString(onlyFolder(lenient).resolve("report.md")).contains("unavailable"));
+    }
+
+    @Test
+    void badSelectionIsAClearError(@TempDir Path tmp) {
+        assertEquals(1, run("bench", "everything", "--out", tmp.toString()));
+        assertNotEquals(0, run("bench", "kernels", "--backends", "quantum", "--tiny", "--out", tmp.toString()));
+    }
+}
