@@ -105,14 +105,18 @@ public final class PatchView {
             double h = entropies == null ? 0 : entropies[i];
             xs.add(i);
             ys.add(h);
-            if (st[i]) {
-                sx.add(i);
-                // a patch starting at i was decided by H[i-1]
-                sy.add(entropies == null || i == 0 ? 0 : (double) entropies[i - 1]);
+            // a patch starting at i ≥ 2 was decided by H[i-1]: mark that point (0 and 1 always start)
+            if (st[i] && i >= 2) {
+                sx.add(i - 1);
+                sy.add(entropies == null ? 0 : (double) entropies[i - 1]);
             }
         }
         chart.addSeries("entropy H[t]", xs, ys).setMarker(SeriesMarkers.NONE);
-        XYSeries starts = chart.addSeries("patch start (at H[t-1])", sx, sy);
+        if (sx.isEmpty()) {
+            sx.add(0);
+            sy.add(0.0);
+        }
+        XYSeries starts = chart.addSeries("H[t] that starts a patch at t+1", sx, sy);
         starts.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         if (threshold != null) {
             chart.addSeries("threshold " + threshold, List.of(0, tokens.length - 1), List.of((double) threshold, (double) threshold))
