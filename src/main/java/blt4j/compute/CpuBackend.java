@@ -271,8 +271,8 @@ public final class CpuBackend extends HostBackend {
             fallback.adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
             return;
         }
-        float bc1 = (float) (1.0 - Math.pow(beta1, step));
-        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+        float bc1 = (float) (1.0 - StrictMath.pow(beta1, step));
+        float bc2 = (float) (1.0 - StrictMath.pow(beta2, step));
         float[] pv = f(param), gv = f(grad), mv = f(m), vv = f(v);
         int po = param.offset(), go = grad.offset(), mo = m.offset(), vo = v.offset();
         parallelFor(param.size(), 10, (from, to) ->

@@ -19,6 +19,82 @@ final class CpuKernels {
     static final VectorSpecies<Integer> IS = S.withLanes(int.class);
     static final int L = S.length();
 
+    // ------------------------------------------------------------------ deterministic primitives
+    //
+    // Every kernel must give the same bits whether it runs interpreted, in C1 or in C2. Two Vector API operations do
+    // not: reduceLanes(ADD) on floats has an unspecified order (the C2 intrinsic sums in a different order from the
+    // Java fallback), and lanewise(EXP) is an SVML call in C2 but Math.exp per lane in the fallback. So lanes are
+    // summed in a fixed order here and exp is our own polynomial written with exactly rounded operations only
+    // (add, mul, fma, min, max, integer shifts and bit reinterpretation), which every tier computes identically.
+
+    /** Σ of the lanes in a fixed order: lane 0 + lane 1 + ... (never reduceLanes(ADD), whose order depends on the JIT). */
+    static float sumLanes(FloatVector v) {
+        float[] t = new float[L];
+        v.intoArray(t, 0);
+        float s = t[0];
+        for (int i = 1; i < L; i++) {
+            s += t[i];
+        }
+        return s;
+    }
+
+    private static final float EXP_HI = 89f;
+    private static final float EXP_LO = -104f;
+    private static final float LOG2E = 1.44269504088896341f;
+    /** 1.5·2²³: adding it rounds to an integer, which then sits in the low mantissa bits. */
+    private static final float MAGIC = 12582912f;
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
+            E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+
+    /**
+     * e^x per lane, within about 1 ulp of the true value (Cephes expf): n = round(x·log2 e), r = x − n·ln 2 (two
+     * parts), e^r by a degree-7 polynomial, times 2^n built from exponent bits in two halves (so subnormal results
+     * and overflow to +∞ come out right). NaN stays NaN; x ≥ 89 gives +∞, x ≤ −104 gives 0.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.min(EXP_HI).max(EXP_LO);
+        FloatVector t = x.fma(LOG2E, MAGIC);
+        FloatVector n = t.sub(MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(MAGIC_BITS);
+        IntVector e1 = ni.lanewise(VectorOperators.ASHR, 1);
+        IntVector e2 = ni.sub(e1);
+        FloatVector s1 = (FloatVector) e1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = (FloatVector) e2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(s1).mul(s2);
+    }
+
+    /** The same e^x on one float, operation for operation (so scalar tails equal the vector lanes bit for bit). */
+    static float exp(float x) {
+        x = Math.max(Math.min(x, EXP_HI), EXP_LO);
+        float t = Math.fma(x, LOG2E, MAGIC);
+        float n = t - MAGIC;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, E0, E1);
+        p = Math.fma(p, r, E2);
+        p = Math.fma(p, r, E3);
+        p = Math.fma(p, r, E4);
+        p = Math.fma(p, r, E5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int ni = Float.floatToRawIntBits(t) - MAGIC_BITS;
+        int e1 = ni >> 1;
+        int e2 = ni - e1;
+        return y * Float.intBitsToFloat((e1 + 127) << 23) * Float.intBitsToFloat((e2 + 127) << 23);
+    }
+
+    /** Natural log for per-row results (StrictMath: the same bits in every JIT tier and on every JVM). */
+    static float log(float x) {
+        return (float) StrictMath.log(x);
+    }
+
     // ------------------------------------------------------------------ small vector helpers
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
@@ -32,7 +108,7 @@ final class CpuKernels {
         for (; i + L <= n; i += L) {
             s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(s0.add(s1));
         for (; i < n; i++) {
             s += a[ao + i] * b[bo + i];
         }
@@ -88,13 +164,13 @@ final class CpuKernels {
         FloatVector vs = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(vs).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).sub(vs));
             e.intoArray(out, oo + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - shift);
+            float e = exp(x[xo + i] - shift);
             out[oo + i] = e;
             sum += e;
         }
@@ -107,11 +183,11 @@ final class CpuKernels {
         FloatVector vs = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) {
-            acc = acc.add(FloatVector.fromArray(S, x, xo + i).sub(vs).lanewise(VectorOperators.EXP));
+            acc = acc.add(exp(FloatVector.fromArray(S, x, xo + i).sub(vs)));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
-            sum += (float) Math.exp(x[xo + i] - shift);
+            sum += exp(x[xo + i] - shift);
         }
         return sum;
     }
@@ -178,11 +254,11 @@ final class CpuKernels {
 
     private static FloatVector sigmoid(FloatVector x) {
         // 1 / (1 + exp(-x)); exp overflow gives +inf and a clean 0
-        return ONE.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return ONE.div(exp(x.neg()).add(1f));
     }
 
     private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        return 1f / (1f + exp(-x));
     }
 
     static void silu(float[] x, int xo, float[] out, int oo, int from, int to) {
@@ -278,7 +354,7 @@ final class CpuKernels {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             acc = v.fma(v, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = sumLanes(acc);
         for (; i < to; i++) {
             s += (double) x[xo + i] * x[xo + i];
         }
@@ -308,7 +384,7 @@ final class CpuKernels {
             acc = FloatVector.fromArray(S, g, grow + c).mul(FloatVector.fromArray(S, w, wo + c))
                     .fma(FloatVector.fromArray(S, x, xrow + c), acc);
         }
-        float dot = acc.reduceLanes(VectorOperators.ADD);
+        float dot = sumLanes(acc);
         for (; c < d; c++) {
             dot += g[grow + c] * w[wo + c] * x[xrow + c];
         }
@@ -365,7 +441,7 @@ final class CpuKernels {
 
     static float logSumExp(float[] x, int xrow, int cols) {
         float m = max(x, xrow, cols);
-        return m + (float) Math.log(expShiftSum(x, xrow, cols, m));
+        return m + log(expShiftSum(x, xrow, cols, m));
     }
 
     /** dl[c] += f·exp(x[c] − lse). */
@@ -373,11 +449,11 @@ final class CpuKernels {
         int c = 0;
         FloatVector vl = FloatVector.broadcast(S, lse);
         for (; c + L <= cols; c += L) {
-            FloatVector p = FloatVector.fromArray(S, x, xrow + c).sub(vl).lanewise(VectorOperators.EXP);
+            FloatVector p = exp(FloatVector.fromArray(S, x, xrow + c).sub(vl));
             p.fma(FloatVector.broadcast(S, f), FloatVector.fromArray(S, dl, dlrow + c)).intoArray(dl, dlrow + c);
         }
         for (; c < cols; c++) {
-            dl[dlrow + c] += f * (float) Math.exp(x[xrow + c] - lse);
+            dl[dlrow + c] += f * exp(x[xrow + c] - lse);
         }
     }
 
@@ -389,19 +465,19 @@ final class CpuKernels {
         FloatVector ws = FloatVector.zero(S);
         for (; c + L <= cols; c += L) {
             FloatVector sh = FloatVector.fromArray(S, x, xrow + c).sub(vm);
-            FloatVector e = sh.lanewise(VectorOperators.EXP);
+            FloatVector e = exp(sh);
             z = z.add(e);
             ws = e.fma(sh, ws);
         }
-        float zs = z.reduceLanes(VectorOperators.ADD);
-        float wsum = ws.reduceLanes(VectorOperators.ADD);
+        float zs = sumLanes(z);
+        float wsum = sumLanes(ws);
         for (; c < cols; c++) {
             float sh = x[xrow + c] - m;
-            float e = (float) Math.exp(sh);
+            float e = exp(sh);
             zs += e;
             wsum += e * sh;
         }
-        return (float) Math.log(zs) - wsum / zs;
+        return log(zs) - wsum / zs;
     }
 
     /** out[orow..] = src[srow..] (or +=), d elements. */
@@ -523,7 +599,7 @@ final class CpuKernels {
             axpy(sbuf[j], v, vbase + (from + j) * width, out, orow, headDim);
         }
         scaleInPlace(out, orow, headDim, 1f / sum);
-        return m + (float) Math.log(sum);
+        return m + log(sum);
     }
 
     /** Keys per packed block of K: four vectors, so one query's scores for a block stay in registers. */
@@ -661,7 +737,7 @@ final class CpuKernels {
         float m = max(sbuf, so, n);
         float sum = expShift(sbuf, so, sbuf, so, n, m);
         weightedSum(sbuf, so, n, v, vbase + from * width, width, out, orow, headDim, 1f / sum, false);
-        return m + (float) Math.log(sum);
+        return m + log(sum);
     }
 
     /**
@@ -717,7 +793,7 @@ final class CpuKernels {
         for (; i + L <= n; i += L) {
             s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             s += a[ao + i] * b[bo + i];
         }
