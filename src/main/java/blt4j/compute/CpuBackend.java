@@ -474,15 +474,15 @@ public final class CpuBackend extends HostBackend {
         int cso = cos.offset(), sso = sin.offset();
         int width = nHeads * headDim;
         parallelFor(rows, 3L * width, (from, to) -> {
+            float[] cs = new float[headDim];
+            float[] sn = new float[headDim];
             for (int r = from; r < to; r++) {
                 int p = pv[po + r];
                 if (p < 0 || p >= cosRows) {
                     throw new IllegalArgumentException("rope: position " + p + " outside table of " + cosRows);
                 }
-                for (int h = 0; h < nHeads; h++) {
-                    int at = r * width + h * headDim;
-                    CpuKernels.ropeHead(xv, xo + at, cv, cso + p * half, sv, sso + p * half, ov, oo + at, headDim, backward);
-                }
+                CpuKernels.ropeRow(xv, xo + r * width, cv, cso + p * half, sv, sso + p * half, ov, oo + r * width, nHeads,
+                        headDim, backward, cs, sn);
             }
         });
     }
@@ -516,14 +516,33 @@ public final class CpuBackend extends HostBackend {
                 CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
             }
         });
-        parallelFor(nHeads * tq, 4L * headDim * avgKeys, (from, to) -> {
-            float[] sbuf = CpuKernels.scratch().sbuf(tk + 2 * kbl);
+        // queries in pairs sharing K and V loads when their ranges overlap enough (adjacent rows of every BLT mask)
+        int pairs = (tq + 1) / 2;
+        parallelFor(nHeads * pairs, 8L * headDim * avgKeys, (from, to) -> {
+            CpuKernels.Scratch sc = CpuKernels.scratch();
+            float[] sbuf = sc.sbuf(tk + 2 * kbl);
+            float[] tbuf = sc.dbuf(tk + 2 * kbl);
             for (int idx = from; idx < to; idx++) {
-                int h = idx / tq;
-                int qi = idx % tq;
+                int h = idx / pairs;
+                int q0 = 2 * (idx % pairs);
+                int q1 = q0 + 1;
                 int hoff = h * headDim;
-                lv[lso + idx] = CpuKernels.attentionRowPacked(qv, qo + qi * width + hoff, kt, h * nkb * headDim * kbl, headDim,
-                        vv, vo + hoff, ov, oo + qi * width + hoff, width, lo[klo + qi], hi[kho + qi], scale, sbuf);
+                int kb = h * nkb * headDim * kbl;
+                int a0 = lo[klo + q0], b0 = hi[kho + q0];
+                if (q1 < tq) {
+                    int a1 = lo[klo + q1], b1 = hi[kho + q1];
+                    int union = Math.max(b0, b1) - Math.min(a0, a1);
+                    if (b0 > a0 && b1 > a1 && 4L * union <= 3L * ((b0 - a0) + (b1 - a1)) + 4L * CpuKernels.L) {
+                        CpuKernels.attentionPairPacked(qv, qo + q0 * width + hoff, qo + q1 * width + hoff, kt, kb, headDim,
+                                vv, vo + hoff, ov, oo + q0 * width + hoff, oo + q1 * width + hoff, width, a0, b0, a1, b1, scale,
+                                lv, lso + h * tq + q0, lso + h * tq + q1, sbuf, tbuf);
+                        continue;
+                    }
+                    lv[lso + h * tq + q1] = CpuKernels.attentionRowPacked(qv, qo + q1 * width + hoff, kt, kb, headDim,
+                            vv, vo + hoff, ov, oo + q1 * width + hoff, width, a1, b1, scale, sbuf);
+                }
+                lv[lso + h * tq + q0] = CpuKernels.attentionRowPacked(qv, qo + q0 * width + hoff, kt, kb, headDim,
+                        vv, vo + hoff, ov, oo + q0 * width + hoff, width, a0, b0, scale, sbuf);
             }
         });
     }

@@ -482,48 +482,57 @@ final class CpuKernels {
 
     // ------------------------------------------------------------------ RoPE
 
-    private static final int[] DUP = new int[L];
     private static final int[] SWAP = new int[L];
-    private static final float[] SIGN_FWD = new float[L];
     static {
         for (int i = 0; i < L; i++) {
-            DUP[i] = i / 2;
             SWAP[i] = i ^ 1;
-            SIGN_FWD[i] = (i & 1) == 0 ? -1f : 1f;
         }
     }
     private static final VectorShuffle<Float> SWAP_SHUFFLE = VectorShuffle.fromArray(S, SWAP, 0);
-    private static final FloatVector SIGN_F = FloatVector.fromArray(S, SIGN_FWD, 0);
-    private static final FloatVector SIGN_B = SIGN_F.neg();
 
-    /** One head of one row: interleaved pairs rotated by (cos, sin) tables at cs (half entries). */
-    static void ropeHead(float[] x, int xa, float[] cos, int cs, float[] sin, int ss, float[] out, int oa, int headDim, boolean backward) {
+    /**
+     * Rotary embedding of one row, all heads: the position's (cos, sin) pairs are spread once into cs = [c0, c0, c1,
+     * c1, ...] and sn = [−s0, s0, −s1, s1, ...] (sn negated for the backward), then every head is x·cs + swap(x)·sn
+     * with plain vector loads (no gathers). out may alias x; backward adds into out.
+     */
+    static void ropeRow(float[] x, int xa, float[] cos, int cso, float[] sin, int sso, float[] out, int oa, int nHeads,
+                        int headDim, boolean backward, float[] cs, float[] sn) {
         int half = headDim / 2;
-        int i = 0;
-        if (L >= 2) {
-            FloatVector sign = backward ? SIGN_B : SIGN_F;
-            for (; 2 * i + L <= headDim; i += L / 2) {
-                FloatVector xv = FloatVector.fromArray(S, x, xa + 2 * i);
-                FloatVector c = FloatVector.fromArray(S, cos, cs + i, DUP, 0);
-                FloatVector s = FloatVector.fromArray(S, sin, ss + i, DUP, 0);
-                FloatVector r = xv.mul(c).add(xv.rearrange(SWAP_SHUFFLE).mul(s).mul(sign));
-                if (backward) {
-                    r = r.add(FloatVector.fromArray(S, out, oa + 2 * i));
-                }
-                r.intoArray(out, oa + 2 * i);
-            }
+        for (int i = 0; i < half; i++) {
+            float c = cos[cso + i];
+            float s = sin[sso + i];
+            cs[2 * i] = c;
+            cs[2 * i + 1] = c;
+            sn[2 * i] = backward ? s : -s;
+            sn[2 * i + 1] = backward ? -s : s;
         }
-        for (; i < half; i++) {
-            float c = cos[cs + i];
-            float s = sin[ss + i];
-            float x0 = x[xa + 2 * i];
-            float x1 = x[xa + 2 * i + 1];
-            if (backward) {
-                out[oa + 2 * i] += x0 * c + x1 * s;
-                out[oa + 2 * i + 1] += -x0 * s + x1 * c;
-            } else {
-                out[oa + 2 * i] = x0 * c - x1 * s;
-                out[oa + 2 * i + 1] = x0 * s + x1 * c;
+        for (int h = 0; h < nHeads; h++) {
+            int xh = xa + h * headDim;
+            int oh = oa + h * headDim;
+            int d = 0;
+            if (L >= 2) {
+                for (; d + L <= headDim; d += L) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xh + d);
+                    FloatVector r = xv.mul(FloatVector.fromArray(S, cs, d))
+                            .add(xv.rearrange(SWAP_SHUFFLE).mul(FloatVector.fromArray(S, sn, d)));
+                    if (backward) {
+                        r = r.add(FloatVector.fromArray(S, out, oh + d));
+                    }
+                    r.intoArray(out, oh + d);
+                }
+            }
+            for (; d < headDim; d += 2) {
+                float x0 = x[xh + d];
+                float x1 = x[xh + d + 1];
+                float r0 = x0 * cs[d] + x1 * sn[d];
+                float r1 = x1 * cs[d + 1] + x0 * sn[d + 1];
+                if (backward) {
+                    out[oh + d] += r0;
+                    out[oh + d + 1] += r1;
+                } else {
+                    out[oh + d] = r0;
+                    out[oh + d + 1] = r1;
+                }
             }
         }
     }
@@ -649,6 +658,141 @@ final class CpuKernels {
 
     private static void put(FloatVector x, float[] out, int at, boolean acc) {
         (acc ? x.add(FloatVector.fromArray(S, out, at)) : x).intoArray(out, at);
+    }
+
+    /**
+     * Forward of two queries of one head on packed keys, sharing every load of K and V: scores over the union of the
+     * two ranges (whole packed blocks where the union covers them, single vectors of keys at its edges), a softmax per
+     * query over its own range (zeros elsewhere in the union), one weighted sum for both. Both ranges must be
+     * non-empty. Writes the two log-sum-exps to lse[l0], lse[l1].
+     */
+    static void attentionPairPacked(float[] q, int qrow0, int qrow1, float[] kt, int kbase, int headDim, float[] v, int vbase,
+                                    float[] out, int orow0, int orow1, int width, int a0, int b0, int a1, int b1, float scale,
+                                    float[] lse, int l0, int l1, float[] s0, float[] s1) {
+        int lo = Math.min(a0, a1), hi = Math.max(b0, b1);
+        int base = (lo / L) * L;
+        int end = (hi + L - 1) / L * L;
+        for (int j = base; j < end; ) {
+            int blk = kbase + (j / KB) * headDim * KB;
+            if (j % KB == 0 && j + KB <= end) {
+                scoreBlock2(q, qrow0, qrow1, kt, blk, headDim, scale, s0, s1, j - base);
+                j += KB;
+            } else {
+                scoreVec2(q, qrow0, qrow1, kt, blk + (j % KB), headDim, scale, s0, s1, j - base);
+                j += L;
+            }
+        }
+        int n = hi - lo;
+        int off = lo - base;
+        float m0 = max(s0, off + a0 - lo, b0 - a0);
+        float m1 = max(s1, off + a1 - lo, b1 - a1);
+        float sum0 = expShift(s0, off + a0 - lo, s0, off + a0 - lo, b0 - a0, m0);
+        float sum1 = expShift(s1, off + a1 - lo, s1, off + a1 - lo, b1 - a1, m1);
+        zero(s0, off, a0 - lo);
+        zero(s0, off + b0 - lo, hi - b0);
+        zero(s1, off, a1 - lo);
+        zero(s1, off + b1 - lo, hi - b1);
+        weightedSum2(s0, s1, off, n, v, vbase + lo * width, width, out, orow0, orow1, headDim, 1f / sum0, 1f / sum1);
+        lse[l0] = m0 + log(sum0);
+        lse[l1] = m1 + log(sum1);
+    }
+
+    /** scoreBlock for two queries at once (8 accumulators, each K load used twice). */
+    static void scoreBlock2(float[] q, int qa, int qb, float[] kt, int kb, int headDim, float scale, float[] s, float[] t, int so) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        for (int d = 0; d < headDim; d++) {
+            FloatVector qd = FloatVector.broadcast(S, q[qa + d]);
+            FloatVector pd = FloatVector.broadcast(S, q[qb + d]);
+            int at = kb + d * KB;
+            FloatVector k0 = FloatVector.fromArray(S, kt, at);
+            a0 = k0.fma(qd, a0);
+            c0 = k0.fma(pd, c0);
+            FloatVector k1 = FloatVector.fromArray(S, kt, at + L);
+            a1 = k1.fma(qd, a1);
+            c1 = k1.fma(pd, c1);
+            FloatVector k2 = FloatVector.fromArray(S, kt, at + 2 * L);
+            a2 = k2.fma(qd, a2);
+            c2 = k2.fma(pd, c2);
+            FloatVector k3 = FloatVector.fromArray(S, kt, at + 3 * L);
+            a3 = k3.fma(qd, a3);
+            c3 = k3.fma(pd, c3);
+        }
+        a0.mul(scale).intoArray(s, so);
+        a1.mul(scale).intoArray(s, so + L);
+        a2.mul(scale).intoArray(s, so + 2 * L);
+        a3.mul(scale).intoArray(s, so + 3 * L);
+        c0.mul(scale).intoArray(t, so);
+        c1.mul(scale).intoArray(t, so + L);
+        c2.mul(scale).intoArray(t, so + 2 * L);
+        c3.mul(scale).intoArray(t, so + 3 * L);
+    }
+
+    /** One vector of L keys (at kv inside a packed block, row stride KB) against two queries. */
+    static void scoreVec2(float[] q, int qa, int qb, float[] kt, int kv, int headDim, float scale, float[] s, float[] t, int so) {
+        FloatVector a0 = FloatVector.zero(S), c0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        int d = 0;
+        for (; d + 2 <= headDim; d += 2) {
+            FloatVector k0 = FloatVector.fromArray(S, kt, kv + d * KB);
+            FloatVector k1 = FloatVector.fromArray(S, kt, kv + (d + 1) * KB);
+            a0 = k0.fma(FloatVector.broadcast(S, q[qa + d]), a0);
+            c0 = k0.fma(FloatVector.broadcast(S, q[qb + d]), c0);
+            a1 = k1.fma(FloatVector.broadcast(S, q[qa + d + 1]), a1);
+            c1 = k1.fma(FloatVector.broadcast(S, q[qb + d + 1]), c1);
+        }
+        if (d < headDim) {
+            FloatVector k0 = FloatVector.fromArray(S, kt, kv + d * KB);
+            a0 = k0.fma(FloatVector.broadcast(S, q[qa + d]), a0);
+            c0 = k0.fma(FloatVector.broadcast(S, q[qb + d]), c0);
+        }
+        a0.add(a1).mul(scale).intoArray(s, so);
+        c0.add(c1).mul(scale).intoArray(t, so);
+    }
+
+    /** weightedSum for two probability rows over the same keys (each V load used twice); out rows overwritten. */
+    static void weightedSum2(float[] p, float[] r, int po, int n, float[] v, int vrow, int width, float[] out, int oa, int ob,
+                             int headDim, float fa, float fb) {
+        int c = 0;
+        for (; c + 2 * L <= headDim; c += 2 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                FloatVector pj = FloatVector.broadcast(S, p[po + j]);
+                FloatVector rj = FloatVector.broadcast(S, r[po + j]);
+                int at = vrow + j * width + c;
+                FloatVector v0 = FloatVector.fromArray(S, v, at);
+                FloatVector v1 = FloatVector.fromArray(S, v, at + L);
+                a0 = v0.fma(pj, a0);
+                a1 = v1.fma(pj, a1);
+                b0 = v0.fma(rj, b0);
+                b1 = v1.fma(rj, b1);
+            }
+            a0.mul(fa).intoArray(out, oa + c);
+            a1.mul(fa).intoArray(out, oa + c + L);
+            b0.mul(fb).intoArray(out, ob + c);
+            b1.mul(fb).intoArray(out, ob + c + L);
+        }
+        for (; c + L <= headDim; c += L) {
+            FloatVector a0 = FloatVector.zero(S), b0 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                FloatVector v0 = FloatVector.fromArray(S, v, vrow + j * width + c);
+                a0 = v0.fma(FloatVector.broadcast(S, p[po + j]), a0);
+                b0 = v0.fma(FloatVector.broadcast(S, r[po + j]), b0);
+            }
+            a0.mul(fa).intoArray(out, oa + c);
+            b0.mul(fb).intoArray(out, ob + c);
+        }
+        for (; c < headDim; c++) {
+            float sa = 0f, sb = 0f;
+            for (int j = 0; j < n; j++) {
+                float x = v[vrow + j * width + c];
+                sa += p[po + j] * x;
+                sb += r[po + j] * x;
+            }
+            out[oa + c] = sa * fa;
+            out[ob + c] = sb * fb;
+        }
     }
 
     /**
