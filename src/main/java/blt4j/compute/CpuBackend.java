@@ -562,6 +562,9 @@ public final class CpuBackend extends HostBackend {
         int klo = keyLo.offset(), kho = keyHi.offset();
         int width = nHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        if (tk == 0 || tq == 0) {
+            return; // every range is empty: no gradient
+        }
         int lanes = CpuKernels.L;
         int nkb = (tk + lanes - 1) / lanes;
         int blockSize = headDim * lanes;
