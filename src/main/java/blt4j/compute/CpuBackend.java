@@ -34,6 +34,10 @@ public final class CpuBackend extends HostBackend {
     /** Shared packed B panel of the multi-threaded matmul (grown, reused). */
     private float[] sharedB = new float[0];
     private float[] valuePack = new float[0];
+    /** D_i of the attention backward, per (head, query). */
+    private float[] dsumBuf = new float[0];
+    /** Private dQ buffers of the attention backward for heads split between threads (grown, reused). */
+    private float[][] dqParts = new float[0][];
     private final ReferenceBackend fallback = VECTOR ? null : new ReferenceBackend();
 
     public CpuBackend() {
@@ -271,8 +275,8 @@ public final class CpuBackend extends HostBackend {
             fallback.adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
             return;
         }
-        float bc1 = (float) (1.0 - Math.pow(beta1, step));
-        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+        float bc1 = (float) (1.0 - StrictMath.pow(beta1, step));
+        float bc2 = (float) (1.0 - StrictMath.pow(beta2, step));
         float[] pv = f(param), gv = f(grad), mv = f(m), vv = f(v);
         int po = param.offset(), go = grad.offset(), mo = m.offset(), vo = v.offset();
         parallelFor(param.size(), 10, (from, to) ->
@@ -470,15 +474,15 @@ public final class CpuBackend extends HostBackend {
         int cso = cos.offset(), sso = sin.offset();
         int width = nHeads * headDim;
         parallelFor(rows, 3L * width, (from, to) -> {
+            float[] cs = new float[headDim];
+            float[] sn = new float[headDim];
             for (int r = from; r < to; r++) {
                 int p = pv[po + r];
                 if (p < 0 || p >= cosRows) {
                     throw new IllegalArgumentException("rope: position " + p + " outside table of " + cosRows);
                 }
-                for (int h = 0; h < nHeads; h++) {
-                    int at = r * width + h * headDim;
-                    CpuKernels.ropeHead(xv, xo + at, cv, cso + p * half, sv, sso + p * half, ov, oo + at, headDim, backward);
-                }
+                CpuKernels.ropeRow(xv, xo + r * width, cv, cso + p * half, sv, sso + p * half, ov, oo + r * width, nHeads,
+                        headDim, backward, cs, sn);
             }
         });
     }
@@ -512,14 +516,33 @@ public final class CpuBackend extends HostBackend {
                 CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
             }
         });
-        parallelFor(nHeads * tq, 4L * headDim * avgKeys, (from, to) -> {
-            float[] sbuf = CpuKernels.scratch().sbuf(tk + 2 * kbl);
+        // queries in pairs sharing K and V loads when their ranges overlap enough (adjacent rows of every BLT mask)
+        int pairs = (tq + 1) / 2;
+        parallelFor(nHeads * pairs, 8L * headDim * avgKeys, (from, to) -> {
+            CpuKernels.Scratch sc = CpuKernels.scratch();
+            float[] sbuf = sc.sbuf(tk + 2 * kbl);
+            float[] tbuf = sc.dbuf(tk + 2 * kbl);
             for (int idx = from; idx < to; idx++) {
-                int h = idx / tq;
-                int qi = idx % tq;
+                int h = idx / pairs;
+                int q0 = 2 * (idx % pairs);
+                int q1 = q0 + 1;
                 int hoff = h * headDim;
-                lv[lso + idx] = CpuKernels.attentionRowPacked(qv, qo + qi * width + hoff, kt, h * nkb * headDim * kbl, headDim,
-                        vv, vo + hoff, ov, oo + qi * width + hoff, width, lo[klo + qi], hi[kho + qi], scale, sbuf);
+                int kb = h * nkb * headDim * kbl;
+                int a0 = lo[klo + q0], b0 = hi[kho + q0];
+                if (q1 < tq) {
+                    int a1 = lo[klo + q1], b1 = hi[kho + q1];
+                    int union = Math.max(b0, b1) - Math.min(a0, a1);
+                    if (b0 > a0 && b1 > a1 && 4L * union <= 3L * ((b0 - a0) + (b1 - a1)) + 4L * CpuKernels.L) {
+                        CpuKernels.attentionPairPacked(qv, qo + q0 * width + hoff, qo + q1 * width + hoff, kt, kb, headDim,
+                                vv, vo + hoff, ov, oo + q0 * width + hoff, oo + q1 * width + hoff, width, a0, b0, a1, b1, scale,
+                                lv, lso + h * tq + q0, lso + h * tq + q1, sbuf, tbuf);
+                        continue;
+                    }
+                    lv[lso + h * tq + q1] = CpuKernels.attentionRowPacked(qv, qo + q1 * width + hoff, kt, kb, headDim,
+                            vv, vo + hoff, ov, oo + q1 * width + hoff, width, a1, b1, scale, sbuf);
+                }
+                lv[lso + h * tq + q0] = CpuKernels.attentionRowPacked(qv, qo + q0 * width + hoff, kt, kb, headDim,
+                        vv, vo + hoff, ov, oo + q0 * width + hoff, width, a0, b0, scale, sbuf);
             }
         });
     }
@@ -539,95 +562,132 @@ public final class CpuBackend extends HostBackend {
         int klo = keyLo.offset(), kho = keyHi.offset();
         int width = nHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        long avgKeys = Math.max(1, tk / 2);
-        long perQuery = 8L * headDim * avgKeys;
-        int kbl = CpuKernels.KB;
-        int nkb = (tk + kbl - 1) / kbl;
-        int need = nHeads * nkb * headDim * kbl;
+        if (tk == 0 || tq == 0) {
+            return; // every range is empty: no gradient
+        }
+        int lanes = CpuKernels.L;
+        int nkb = (tk + lanes - 1) / lanes;
+        int blockSize = headDim * lanes;
+        int need = nHeads * nkb * blockSize;
         if (keyPack.length < need) {
             keyPack = new float[need];
         }
         if (valuePack.length < need) {
             valuePack = new float[need];
         }
+        if (dsumBuf.length < nHeads * tq) {
+            dsumBuf = new float[nHeads * tq];
+        }
         float[] kt = keyPack;
         float[] vt = valuePack;
-        parallelFor(nHeads * nkb, 2L * headDim * kbl, (from, to) -> {
+        float[] dsum = dsumBuf;
+        // K and V per head in blocks of one vector of keys (keys in lanes), and D_i = dO_i · O_i per (head, query)
+        parallelFor(nHeads * nkb, 2L * blockSize, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
-                CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
-                CpuKernels.packKeys(vv, vo, width, headDim, tk, idx / nkb, idx % nkb, nkb, vt);
+                CpuKernels.packBlock(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, lanes, kt);
+                CpuKernels.packBlock(vv, vo, width, headDim, tk, idx / nkb, idx % nkb, nkb, lanes, vt);
             }
         });
-        int headParts = parts(nHeads, perQuery * tq);
-        int wantParts = parts(nHeads * tq, perQuery);
-        if (headParts >= wantParts && (headParts == 1 || nHeads % headParts == 0 || nHeads >= 4 * headParts)) {
-            // one pass, each thread owns whole heads: dq, dk, dv of a head are written by one thread only
-            parallelFor(nHeads, perQuery * tq, (from, to) -> {
-                CpuKernels.Scratch sc = CpuKernels.scratch();
-                float[] pbuf = sc.sbuf(tk + 2 * kbl);
-                float[] dbuf = sc.dbuf(tk + 2 * kbl);
-                for (int h = from; h < to; h++) {
-                    int hoff = h * headDim;
-                    for (int qi = 0; qi < tq; qi++) {
-                        int a = lo[klo + qi], b = hi[kho + qi];
-                        if (b <= a) {
-                            continue;
-                        }
-                        int row = qi * width + hoff;
-                        float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
-                        CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
-                                kv, ko + hoff, dsum, lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
-                                width, headDim, a, b, scale, true, true, pbuf, dbuf);
-                    }
-                }
-            });
-            return;
-        }
-        // two passes: dq over (head, query); dk/dv over (head, key block), each key block visiting the queries whose
-        // range meets it (found by scanning the ranges, so no monotonicity is assumed)
-        parallelFor(nHeads * tq, perQuery / 2, (from, to) -> {
-            CpuKernels.Scratch sc = CpuKernels.scratch();
-            float[] pbuf = sc.sbuf(tk + 2 * kbl);
-            float[] dbuf = sc.dbuf(tk + 2 * kbl);
+        parallelFor(nHeads * tq, 2L * headDim, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
-                int h = idx / tq;
                 int qi = idx % tq;
-                int a = lo[klo + qi], b = hi[kho + qi];
-                if (b <= a) {
-                    continue;
-                }
-                int hoff = h * headDim;
-                int row = qi * width + hoff;
-                float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
-                CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
-                        kv, ko + hoff, dsum, lv[lso + idx], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
-                        width, headDim, a, b, scale, true, false, pbuf, dbuf);
+                int row = qi * width + (idx / tq) * headDim;
+                dsum[idx] = hi[kho + qi] > lo[klo + qi] ? CpuKernels.dot(gv, go + row, ov, oo + row, headDim) : 0f;
             }
         });
-        int block = 32;
-        int kBlocks = (tk + block - 1) / block;
-        parallelFor(nHeads * kBlocks, perQuery * tq / Math.max(1, kBlocks), (from, to) -> {
+        // the queries each key block must visit: a window found by binary search when the bounds are monotone (every
+        // mask BLT builds), else all of them; the window sizes also weigh the blocks for the split over threads
+        boolean loUp = nonDecreasing(lo, klo, tq), hiUp = nonDecreasing(hi, kho, tq);
+        int[] qa = new int[nkb], qb = new int[nkb];
+        long[] cum = new long[nkb + 1];
+        for (int jb = 0; jb < nkb; jb++) {
+            int j0 = jb * lanes, j1 = Math.min(tk, j0 + lanes);
+            qa[jb] = hiUp ? firstAbove(hi, kho, tq, j0) : 0;
+            qb[jb] = loUp ? firstAbove(lo, klo, tq, j1 - 1) : tq;
+            cum[jb + 1] = cum[jb] + Math.max(0, qb[jb] - qa[jb]) + 1;
+        }
+        int items = nHeads * nkb;
+        long perHead = cum[nkb];
+        long totalWork = 8L * headDim * lanes * perHead * nHeads;
+        int nParts = parts(items, totalWork / items);
+        // items (head, key block) in head-major order, cut into nParts runs of about equal weight
+        int[] bound = new int[nParts + 1];
+        bound[nParts] = items;
+        for (int t = 1, x = 0; t < nParts; t++) {
+            long target = perHead * nHeads * t / nParts;
+            while (x < items && (x / nkb) * perHead + cum[x % nkb] < target) {
+                x++;
+            }
+            bound[t] = x;
+        }
+        // a head cut between two runs gets its dQ in each run's private buffer, summed in run order afterwards
+        if (nParts > 1 && dqParts.length < nParts) {
+            dqParts = java.util.Arrays.copyOf(dqParts, nParts);
+        }
+        for (int t = 0; t < nParts; t++) {
+            if (nParts > 1 && (dqParts[t] == null || dqParts[t].length < tq * width)) {
+                dqParts[t] = new float[tq * width];
+            }
+        }
+        float[][] parts = dqParts;
+        parallelFor(nParts, totalWork / nParts, (from, to) -> {
             CpuKernels.Scratch sc = CpuKernels.scratch();
-            float[] pbuf = sc.sbuf(tk + 2 * kbl);
-            float[] dbuf = sc.dbuf(tk + 2 * kbl);
-            for (int idx = from; idx < to; idx++) {
-                int h = idx / kBlocks;
-                int j0 = (idx % kBlocks) * block;
-                int j1 = Math.min(tk, j0 + block);
-                int hoff = h * headDim;
-                for (int qi = 0; qi < tq; qi++) {
-                    int a = Math.max(lo[klo + qi], j0), b = Math.min(hi[kho + qi], j1);
-                    if (b <= a) {
-                        continue;
+            for (int t = from; t < to; t++) {
+                int first = bound[t], last = bound[t + 1];
+                int prevHead = -1;
+                for (int idx = first; idx < last; idx++) {
+                    int h = idx / nkb, jb = idx % nkb;
+                    boolean whole = first <= h * nkb && (h + 1) * nkb <= last;
+                    float[] dst = whole ? dqv : parts[t];
+                    int dstOff = whole ? dqo : 0;
+                    int hoff = h * headDim;
+                    if (!whole && h != prevHead) {
+                        for (int r = 0; r < tq; r++) {
+                            java.util.Arrays.fill(dst, r * width + hoff, r * width + hoff + headDim, 0f);
+                        }
                     }
-                    int row = qi * width + hoff;
-                    float dsum = CpuKernels.dot(gv, go + row, ov, oo + row, headDim);
-                    CpuKernels.attentionBackwardRowPacked(gv, go + row, qv, qo + row, kt, vt, h * nkb * headDim * kbl,
-                            kv, ko + hoff, dsum, lv[lso + h * tq + qi], dqv, dqo + row, dkv, dko + hoff, dvv, dvo + hoff,
-                            width, headDim, a, b, scale, false, true, pbuf, dbuf);
+                    prevHead = h;
+                    CpuKernels.attentionBackwardKeyBlock(gv, go, qv, qo, kv, ko, kt, vt, idx * blockSize, lo, klo, hi, kho,
+                            lv, lso + h * tq, dsum, h * tq, dst, dstOff, dkv, dko, dvv, dvo, width, hoff, headDim, tk,
+                            jb * lanes, qa[jb], qb[jb], scale, sc);
                 }
             }
         });
+        for (int t = 0; t < nParts; t++) {
+            int first = bound[t], last = bound[t + 1];
+            for (int h = first / nkb; h < nHeads && h * nkb < last; h++) {
+                if (!(first <= h * nkb && (h + 1) * nkb <= last)) {
+                    float[] src = parts[t];
+                    int hoff = h * headDim;
+                    for (int r = 0; r < tq; r++) {
+                        CpuKernels.axpy(1f, src, r * width + hoff, dqv, dqo + r * width + hoff, headDim);
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean nonDecreasing(int[] x, int off, int n) {
+        for (int i = 1; i < n; i++) {
+            if (x[off + i] < x[off + i - 1]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The first i in [0, n) with x[off + i] > v (n if none), for non-decreasing x. */
+    private static int firstAbove(int[] x, int off, int n, int v) {
+        int a = 0, b = n;
+        while (a < b) {
+            int mid = (a + b) >>> 1;
+            if (x[off + mid] > v) {
+                b = mid;
+            } else {
+                a = mid + 1;
+            }
+        }
+        return a;
     }
 
     // ------------------------------------------------------------------ softmax, loss, entropy

@@ -19,6 +19,82 @@ final class CpuKernels {
     static final VectorSpecies<Integer> IS = S.withLanes(int.class);
     static final int L = S.length();
 
+    // ------------------------------------------------------------------ deterministic primitives
+    //
+    // Every kernel must give the same bits whether it runs interpreted, in C1 or in C2. Two Vector API operations do
+    // not: reduceLanes(ADD) on floats has an unspecified order (the C2 intrinsic sums in a different order from the
+    // Java fallback), and lanewise(EXP) is an SVML call in C2 but Math.exp per lane in the fallback. So lanes are
+    // summed in a fixed order here and exp is our own polynomial written with exactly rounded operations only
+    // (add, mul, fma, min, max, integer shifts and bit reinterpretation), which every tier computes identically.
+
+    /** Σ of the lanes in a fixed order: lane 0 + lane 1 + ... (never reduceLanes(ADD), whose order depends on the JIT). */
+    static float sumLanes(FloatVector v) {
+        float[] t = new float[L];
+        v.intoArray(t, 0);
+        float s = t[0];
+        for (int i = 1; i < L; i++) {
+            s += t[i];
+        }
+        return s;
+    }
+
+    private static final float EXP_HI = 89f;
+    private static final float EXP_LO = -104f;
+    private static final float LOG2E = 1.44269504088896341f;
+    /** 1.5·2²³: adding it rounds to an integer, which then sits in the low mantissa bits. */
+    private static final float MAGIC = 12582912f;
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f,
+            E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+
+    /**
+     * e^x per lane, within about 1 ulp of the true value (Cephes expf): n = round(x·log2 e), r = x − n·ln 2 (two
+     * parts), e^r by a degree-7 polynomial, times 2^n built from exponent bits in two halves (so subnormal results
+     * and overflow to +∞ come out right). NaN stays NaN; x ≥ 89 gives +∞, x ≤ −104 gives 0.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.min(EXP_HI).max(EXP_LO);
+        FloatVector t = x.fma(LOG2E, MAGIC);
+        FloatVector n = t.sub(MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(MAGIC_BITS);
+        IntVector e1 = ni.lanewise(VectorOperators.ASHR, 1);
+        IntVector e2 = ni.sub(e1);
+        FloatVector s1 = (FloatVector) e1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = (FloatVector) e2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(s1).mul(s2);
+    }
+
+    /** The same e^x on one float, operation for operation (so scalar tails equal the vector lanes bit for bit). */
+    static float exp(float x) {
+        x = Math.max(Math.min(x, EXP_HI), EXP_LO);
+        float t = Math.fma(x, LOG2E, MAGIC);
+        float n = t - MAGIC;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, E0, E1);
+        p = Math.fma(p, r, E2);
+        p = Math.fma(p, r, E3);
+        p = Math.fma(p, r, E4);
+        p = Math.fma(p, r, E5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int ni = Float.floatToRawIntBits(t) - MAGIC_BITS;
+        int e1 = ni >> 1;
+        int e2 = ni - e1;
+        return y * Float.intBitsToFloat((e1 + 127) << 23) * Float.intBitsToFloat((e2 + 127) << 23);
+    }
+
+    /** Natural log for per-row results (StrictMath: the same bits in every JIT tier and on every JVM). */
+    static float log(float x) {
+        return (float) StrictMath.log(x);
+    }
+
     // ------------------------------------------------------------------ small vector helpers
 
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
@@ -32,7 +108,7 @@ final class CpuKernels {
         for (; i + L <= n; i += L) {
             s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
         }
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(s0.add(s1));
         for (; i < n; i++) {
             s += a[ao + i] * b[bo + i];
         }
@@ -48,21 +124,6 @@ final class CpuKernels {
         }
         for (; i < n; i++) {
             y[yo + i] += alpha * x[xo + i];
-        }
-    }
-
-    /** y1 += a1·x1 and y2 += a2·x2 in one pass (the dk/dv update of attention backward). */
-    static void axpy2(float a1, float[] x1, int x1o, float[] y1, int y1o, float a2, float[] x2, int x2o, float[] y2, int y2o, int n) {
-        int i = 0;
-        FloatVector v1 = FloatVector.broadcast(S, a1);
-        FloatVector v2 = FloatVector.broadcast(S, a2);
-        for (; i + L <= n; i += L) {
-            v1.fma(FloatVector.fromArray(S, x1, x1o + i), FloatVector.fromArray(S, y1, y1o + i)).intoArray(y1, y1o + i);
-            v2.fma(FloatVector.fromArray(S, x2, x2o + i), FloatVector.fromArray(S, y2, y2o + i)).intoArray(y2, y2o + i);
-        }
-        for (; i < n; i++) {
-            y1[y1o + i] += a1 * x1[x1o + i];
-            y2[y2o + i] += a2 * x2[x2o + i];
         }
     }
 
@@ -88,13 +149,13 @@ final class CpuKernels {
         FloatVector vs = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + i).sub(vs).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).sub(vs));
             e.intoArray(out, oo + i);
             acc = acc.add(e);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[xo + i] - shift);
+            float e = exp(x[xo + i] - shift);
             out[oo + i] = e;
             sum += e;
         }
@@ -107,11 +168,11 @@ final class CpuKernels {
         FloatVector vs = FloatVector.broadcast(S, shift);
         FloatVector acc = FloatVector.zero(S);
         for (; i + L <= n; i += L) {
-            acc = acc.add(FloatVector.fromArray(S, x, xo + i).sub(vs).lanewise(VectorOperators.EXP));
+            acc = acc.add(exp(FloatVector.fromArray(S, x, xo + i).sub(vs)));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
-            sum += (float) Math.exp(x[xo + i] - shift);
+            sum += exp(x[xo + i] - shift);
         }
         return sum;
     }
@@ -178,11 +239,11 @@ final class CpuKernels {
 
     private static FloatVector sigmoid(FloatVector x) {
         // 1 / (1 + exp(-x)); exp overflow gives +inf and a clean 0
-        return ONE.div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return ONE.div(exp(x.neg()).add(1f));
     }
 
     private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        return 1f / (1f + exp(-x));
     }
 
     static void silu(float[] x, int xo, float[] out, int oo, int from, int to) {
@@ -278,7 +339,7 @@ final class CpuKernels {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             acc = v.fma(v, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = sumLanes(acc);
         for (; i < to; i++) {
             s += (double) x[xo + i] * x[xo + i];
         }
@@ -308,7 +369,7 @@ final class CpuKernels {
             acc = FloatVector.fromArray(S, g, grow + c).mul(FloatVector.fromArray(S, w, wo + c))
                     .fma(FloatVector.fromArray(S, x, xrow + c), acc);
         }
-        float dot = acc.reduceLanes(VectorOperators.ADD);
+        float dot = sumLanes(acc);
         for (; c < d; c++) {
             dot += g[grow + c] * w[wo + c] * x[xrow + c];
         }
@@ -365,7 +426,7 @@ final class CpuKernels {
 
     static float logSumExp(float[] x, int xrow, int cols) {
         float m = max(x, xrow, cols);
-        return m + (float) Math.log(expShiftSum(x, xrow, cols, m));
+        return m + log(expShiftSum(x, xrow, cols, m));
     }
 
     /** dl[c] += f·exp(x[c] − lse). */
@@ -373,11 +434,11 @@ final class CpuKernels {
         int c = 0;
         FloatVector vl = FloatVector.broadcast(S, lse);
         for (; c + L <= cols; c += L) {
-            FloatVector p = FloatVector.fromArray(S, x, xrow + c).sub(vl).lanewise(VectorOperators.EXP);
+            FloatVector p = exp(FloatVector.fromArray(S, x, xrow + c).sub(vl));
             p.fma(FloatVector.broadcast(S, f), FloatVector.fromArray(S, dl, dlrow + c)).intoArray(dl, dlrow + c);
         }
         for (; c < cols; c++) {
-            dl[dlrow + c] += f * (float) Math.exp(x[xrow + c] - lse);
+            dl[dlrow + c] += f * exp(x[xrow + c] - lse);
         }
     }
 
@@ -389,19 +450,19 @@ final class CpuKernels {
         FloatVector ws = FloatVector.zero(S);
         for (; c + L <= cols; c += L) {
             FloatVector sh = FloatVector.fromArray(S, x, xrow + c).sub(vm);
-            FloatVector e = sh.lanewise(VectorOperators.EXP);
+            FloatVector e = exp(sh);
             z = z.add(e);
             ws = e.fma(sh, ws);
         }
-        float zs = z.reduceLanes(VectorOperators.ADD);
-        float wsum = ws.reduceLanes(VectorOperators.ADD);
+        float zs = sumLanes(z);
+        float wsum = sumLanes(ws);
         for (; c < cols; c++) {
             float sh = x[xrow + c] - m;
-            float e = (float) Math.exp(sh);
+            float e = exp(sh);
             zs += e;
             wsum += e * sh;
         }
-        return (float) Math.log(zs) - wsum / zs;
+        return log(zs) - wsum / zs;
     }
 
     /** out[orow..] = src[srow..] (or +=), d elements. */
@@ -421,48 +482,57 @@ final class CpuKernels {
 
     // ------------------------------------------------------------------ RoPE
 
-    private static final int[] DUP = new int[L];
     private static final int[] SWAP = new int[L];
-    private static final float[] SIGN_FWD = new float[L];
     static {
         for (int i = 0; i < L; i++) {
-            DUP[i] = i / 2;
             SWAP[i] = i ^ 1;
-            SIGN_FWD[i] = (i & 1) == 0 ? -1f : 1f;
         }
     }
     private static final VectorShuffle<Float> SWAP_SHUFFLE = VectorShuffle.fromArray(S, SWAP, 0);
-    private static final FloatVector SIGN_F = FloatVector.fromArray(S, SIGN_FWD, 0);
-    private static final FloatVector SIGN_B = SIGN_F.neg();
 
-    /** One head of one row: interleaved pairs rotated by (cos, sin) tables at cs (half entries). */
-    static void ropeHead(float[] x, int xa, float[] cos, int cs, float[] sin, int ss, float[] out, int oa, int headDim, boolean backward) {
+    /**
+     * Rotary embedding of one row, all heads: the position's (cos, sin) pairs are spread once into cs = [c0, c0, c1,
+     * c1, ...] and sn = [−s0, s0, −s1, s1, ...] (sn negated for the backward), then every head is x·cs + swap(x)·sn
+     * with plain vector loads (no gathers). out may alias x; backward adds into out.
+     */
+    static void ropeRow(float[] x, int xa, float[] cos, int cso, float[] sin, int sso, float[] out, int oa, int nHeads,
+                        int headDim, boolean backward, float[] cs, float[] sn) {
         int half = headDim / 2;
-        int i = 0;
-        if (L >= 2) {
-            FloatVector sign = backward ? SIGN_B : SIGN_F;
-            for (; 2 * i + L <= headDim; i += L / 2) {
-                FloatVector xv = FloatVector.fromArray(S, x, xa + 2 * i);
-                FloatVector c = FloatVector.fromArray(S, cos, cs + i, DUP, 0);
-                FloatVector s = FloatVector.fromArray(S, sin, ss + i, DUP, 0);
-                FloatVector r = xv.mul(c).add(xv.rearrange(SWAP_SHUFFLE).mul(s).mul(sign));
-                if (backward) {
-                    r = r.add(FloatVector.fromArray(S, out, oa + 2 * i));
-                }
-                r.intoArray(out, oa + 2 * i);
-            }
+        for (int i = 0; i < half; i++) {
+            float c = cos[cso + i];
+            float s = sin[sso + i];
+            cs[2 * i] = c;
+            cs[2 * i + 1] = c;
+            sn[2 * i] = backward ? s : -s;
+            sn[2 * i + 1] = backward ? -s : s;
         }
-        for (; i < half; i++) {
-            float c = cos[cs + i];
-            float s = sin[ss + i];
-            float x0 = x[xa + 2 * i];
-            float x1 = x[xa + 2 * i + 1];
-            if (backward) {
-                out[oa + 2 * i] += x0 * c + x1 * s;
-                out[oa + 2 * i + 1] += -x0 * s + x1 * c;
-            } else {
-                out[oa + 2 * i] = x0 * c - x1 * s;
-                out[oa + 2 * i + 1] = x0 * s + x1 * c;
+        for (int h = 0; h < nHeads; h++) {
+            int xh = xa + h * headDim;
+            int oh = oa + h * headDim;
+            int d = 0;
+            if (L >= 2) {
+                for (; d + L <= headDim; d += L) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xh + d);
+                    FloatVector r = xv.mul(FloatVector.fromArray(S, cs, d))
+                            .add(xv.rearrange(SWAP_SHUFFLE).mul(FloatVector.fromArray(S, sn, d)));
+                    if (backward) {
+                        r = r.add(FloatVector.fromArray(S, out, oh + d));
+                    }
+                    r.intoArray(out, oh + d);
+                }
+            }
+            for (; d < headDim; d += 2) {
+                float x0 = x[xh + d];
+                float x1 = x[xh + d + 1];
+                float r0 = x0 * cs[d] + x1 * sn[d];
+                float r1 = x1 * cs[d + 1] + x0 * sn[d + 1];
+                if (backward) {
+                    out[oh + d] += r0;
+                    out[oh + d + 1] += r1;
+                } else {
+                    out[oh + d] = r0;
+                    out[oh + d + 1] = r1;
+                }
             }
         }
     }
@@ -523,7 +593,7 @@ final class CpuKernels {
             axpy(sbuf[j], v, vbase + (from + j) * width, out, orow, headDim);
         }
         scaleInPlace(out, orow, headDim, 1f / sum);
-        return m + (float) Math.log(sum);
+        return m + log(sum);
     }
 
     /** Keys per packed block of K: four vectors, so one query's scores for a block stay in registers. */
@@ -531,20 +601,7 @@ final class CpuKernels {
 
     /** Packs head h's keys into blocks kt[((h·nkb + jb)·D + d)·KB + jj] = k[(jb·KB + jj)·width + h·D + d], zero-padded. */
     static void packKeys(float[] k, int ko, int width, int headDim, int tk, int h, int jb, int nkb, float[] kt) {
-        int base = (h * nkb + jb) * headDim * KB;
-        int j0 = jb * KB;
-        int cnt = Math.min(KB, tk - j0);
-        for (int jj = 0; jj < cnt; jj++) {
-            int src = ko + (j0 + jj) * width + h * headDim;
-            for (int d = 0; d < headDim; d++) {
-                kt[base + d * KB + jj] = k[src + d];
-            }
-        }
-        for (int jj = cnt; jj < KB; jj++) {
-            for (int d = 0; d < headDim; d++) {
-                kt[base + d * KB + jj] = 0f;
-            }
-        }
+        packBlock(k, ko, width, headDim, tk, h, jb, nkb, KB, kt);
     }
 
     /** s[so .. so+KB) = scale · q·k for the KB keys of one packed block (no horizontal reductions). */
@@ -604,40 +661,137 @@ final class CpuKernels {
     }
 
     /**
-     * Backward of one (head, query) over keys [from, to) on packed K and V blocks: dq row when doDq, dk/dv rows when
-     * doKv (the caller owns those rows); probabilities recomputed from lse.
+     * Forward of two queries of one head on packed keys, sharing every load of K and V: scores over the union of the
+     * two ranges (whole packed blocks where the union covers them, single vectors of keys at its edges), a softmax per
+     * query over its own range (zeros elsewhere in the union), one weighted sum for both. Both ranges must be
+     * non-empty. Writes the two log-sum-exps to lse[l0], lse[l1].
      */
-    static void attentionBackwardRowPacked(float[] g, int grow, float[] q, int qrow, float[] kt, float[] vt, int pbase,
-                                           float[] k, int kcol, float dsum, float l, float[] dq, int dqrow,
-                                           float[] dk, int dkcol, float[] dv, int dvcol, int width, int headDim,
-                                           int from, int to, float scale, boolean doDq, boolean doKv, float[] pbuf, float[] dbuf) {
-        int b0 = from / KB;
-        int b1 = (to - 1) / KB;
-        for (int jb = b0; jb <= b1; jb++) {
-            int blk = pbase + jb * headDim * KB;
-            scoreBlock(q, qrow, kt, blk, headDim, scale, pbuf, (jb - b0) * KB);
-            scoreBlock(g, grow, vt, blk, headDim, 1f, dbuf, (jb - b0) * KB);
-        }
-        int so = from - b0 * KB;
-        int n = to - from;
-        expShift(pbuf, so, pbuf, so, n, l);
-        int j = 0;
-        FloatVector vds = FloatVector.broadcast(S, dsum);
-        for (; j + L <= n; j += L) {
-            FloatVector pv = FloatVector.fromArray(S, pbuf, so + j);
-            pv.mul(FloatVector.fromArray(S, dbuf, so + j).sub(vds)).mul(scale).intoArray(dbuf, so + j);
-        }
-        for (; j < n; j++) {
-            dbuf[so + j] = pbuf[so + j] * (dbuf[so + j] - dsum) * scale;
-        }
-        if (doDq) {
-            weightedSum(dbuf, so, n, k, kcol + from * width, width, dq, dqrow, headDim, 1f, true);
-        }
-        if (doKv) {
-            for (j = 0; j < n; j++) {
-                int krow = (from + j) * width;
-                axpy2(dbuf[so + j], q, qrow, dk, dkcol + krow, pbuf[so + j], g, grow, dv, dvcol + krow, headDim);
+    static void attentionPairPacked(float[] q, int qrow0, int qrow1, float[] kt, int kbase, int headDim, float[] v, int vbase,
+                                    float[] out, int orow0, int orow1, int width, int a0, int b0, int a1, int b1, float scale,
+                                    float[] lse, int l0, int l1, float[] s0, float[] s1) {
+        int lo = Math.min(a0, a1), hi = Math.max(b0, b1);
+        int base = (lo / L) * L;
+        int end = (hi + L - 1) / L * L;
+        for (int j = base; j < end; ) {
+            int blk = kbase + (j / KB) * headDim * KB;
+            if (j % KB == 0 && j + KB <= end) {
+                scoreBlock2(q, qrow0, qrow1, kt, blk, headDim, scale, s0, s1, j - base);
+                j += KB;
+            } else {
+                scoreVec2(q, qrow0, qrow1, kt, blk + (j % KB), headDim, scale, s0, s1, j - base);
+                j += L;
             }
+        }
+        int n = hi - lo;
+        int off = lo - base;
+        float m0 = max(s0, off + a0 - lo, b0 - a0);
+        float m1 = max(s1, off + a1 - lo, b1 - a1);
+        float sum0 = expShift(s0, off + a0 - lo, s0, off + a0 - lo, b0 - a0, m0);
+        float sum1 = expShift(s1, off + a1 - lo, s1, off + a1 - lo, b1 - a1, m1);
+        zero(s0, off, a0 - lo);
+        zero(s0, off + b0 - lo, hi - b0);
+        zero(s1, off, a1 - lo);
+        zero(s1, off + b1 - lo, hi - b1);
+        weightedSum2(s0, s1, off, n, v, vbase + lo * width, width, out, orow0, orow1, headDim, 1f / sum0, 1f / sum1);
+        lse[l0] = m0 + log(sum0);
+        lse[l1] = m1 + log(sum1);
+    }
+
+    /** scoreBlock for two queries at once (8 accumulators, each K load used twice). */
+    static void scoreBlock2(float[] q, int qa, int qb, float[] kt, int kb, int headDim, float scale, float[] s, float[] t, int so) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
+        for (int d = 0; d < headDim; d++) {
+            FloatVector qd = FloatVector.broadcast(S, q[qa + d]);
+            FloatVector pd = FloatVector.broadcast(S, q[qb + d]);
+            int at = kb + d * KB;
+            FloatVector k0 = FloatVector.fromArray(S, kt, at);
+            a0 = k0.fma(qd, a0);
+            c0 = k0.fma(pd, c0);
+            FloatVector k1 = FloatVector.fromArray(S, kt, at + L);
+            a1 = k1.fma(qd, a1);
+            c1 = k1.fma(pd, c1);
+            FloatVector k2 = FloatVector.fromArray(S, kt, at + 2 * L);
+            a2 = k2.fma(qd, a2);
+            c2 = k2.fma(pd, c2);
+            FloatVector k3 = FloatVector.fromArray(S, kt, at + 3 * L);
+            a3 = k3.fma(qd, a3);
+            c3 = k3.fma(pd, c3);
+        }
+        a0.mul(scale).intoArray(s, so);
+        a1.mul(scale).intoArray(s, so + L);
+        a2.mul(scale).intoArray(s, so + 2 * L);
+        a3.mul(scale).intoArray(s, so + 3 * L);
+        c0.mul(scale).intoArray(t, so);
+        c1.mul(scale).intoArray(t, so + L);
+        c2.mul(scale).intoArray(t, so + 2 * L);
+        c3.mul(scale).intoArray(t, so + 3 * L);
+    }
+
+    /** One vector of L keys (at kv inside a packed block, row stride KB) against two queries. */
+    static void scoreVec2(float[] q, int qa, int qb, float[] kt, int kv, int headDim, float scale, float[] s, float[] t, int so) {
+        FloatVector a0 = FloatVector.zero(S), c0 = FloatVector.zero(S);
+        FloatVector a1 = FloatVector.zero(S), c1 = FloatVector.zero(S);
+        int d = 0;
+        for (; d + 2 <= headDim; d += 2) {
+            FloatVector k0 = FloatVector.fromArray(S, kt, kv + d * KB);
+            FloatVector k1 = FloatVector.fromArray(S, kt, kv + (d + 1) * KB);
+            a0 = k0.fma(FloatVector.broadcast(S, q[qa + d]), a0);
+            c0 = k0.fma(FloatVector.broadcast(S, q[qb + d]), c0);
+            a1 = k1.fma(FloatVector.broadcast(S, q[qa + d + 1]), a1);
+            c1 = k1.fma(FloatVector.broadcast(S, q[qb + d + 1]), c1);
+        }
+        if (d < headDim) {
+            FloatVector k0 = FloatVector.fromArray(S, kt, kv + d * KB);
+            a0 = k0.fma(FloatVector.broadcast(S, q[qa + d]), a0);
+            c0 = k0.fma(FloatVector.broadcast(S, q[qb + d]), c0);
+        }
+        a0.add(a1).mul(scale).intoArray(s, so);
+        c0.add(c1).mul(scale).intoArray(t, so);
+    }
+
+    /** weightedSum for two probability rows over the same keys (each V load used twice); out rows overwritten. */
+    static void weightedSum2(float[] p, float[] r, int po, int n, float[] v, int vrow, int width, float[] out, int oa, int ob,
+                             int headDim, float fa, float fb) {
+        int c = 0;
+        for (; c + 2 * L <= headDim; c += 2 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                FloatVector pj = FloatVector.broadcast(S, p[po + j]);
+                FloatVector rj = FloatVector.broadcast(S, r[po + j]);
+                int at = vrow + j * width + c;
+                FloatVector v0 = FloatVector.fromArray(S, v, at);
+                FloatVector v1 = FloatVector.fromArray(S, v, at + L);
+                a0 = v0.fma(pj, a0);
+                a1 = v1.fma(pj, a1);
+                b0 = v0.fma(rj, b0);
+                b1 = v1.fma(rj, b1);
+            }
+            a0.mul(fa).intoArray(out, oa + c);
+            a1.mul(fa).intoArray(out, oa + c + L);
+            b0.mul(fb).intoArray(out, ob + c);
+            b1.mul(fb).intoArray(out, ob + c + L);
+        }
+        for (; c + L <= headDim; c += L) {
+            FloatVector a0 = FloatVector.zero(S), b0 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                FloatVector v0 = FloatVector.fromArray(S, v, vrow + j * width + c);
+                a0 = v0.fma(FloatVector.broadcast(S, p[po + j]), a0);
+                b0 = v0.fma(FloatVector.broadcast(S, r[po + j]), b0);
+            }
+            a0.mul(fa).intoArray(out, oa + c);
+            b0.mul(fb).intoArray(out, ob + c);
+        }
+        for (; c < headDim; c++) {
+            float sa = 0f, sb = 0f;
+            for (int j = 0; j < n; j++) {
+                float x = v[vrow + j * width + c];
+                sa += p[po + j] * x;
+                sb += r[po + j] * x;
+            }
+            out[oa + c] = sa * fa;
+            out[ob + c] = sb * fb;
         }
     }
 
@@ -661,34 +815,232 @@ final class CpuKernels {
         float m = max(sbuf, so, n);
         float sum = expShift(sbuf, so, sbuf, so, n, m);
         weightedSum(sbuf, so, n, v, vbase + from * width, width, out, orow, headDim, 1f / sum, false);
-        return m + (float) Math.log(sum);
+        return m + log(sum);
+    }
+
+    // ------------------------------------------------------------------ attention backward, by key blocks
+
+    /** Packs head h's keys into blocks of blk: kt[((h·nkb + jb)·D + d)·blk + jj] = k[(jb·blk + jj)·width + h·D + d], zero-padded. */
+    static void packBlock(float[] k, int ko, int width, int headDim, int tk, int h, int jb, int nkb, int blk, float[] kt) {
+        int base = (h * nkb + jb) * headDim * blk;
+        int j0 = jb * blk;
+        int cnt = Math.min(blk, tk - j0);
+        for (int jj = 0; jj < cnt; jj++) {
+            int src = ko + (j0 + jj) * width + h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                kt[base + d * blk + jj] = k[src + d];
+            }
+        }
+        for (int jj = cnt; jj < blk; jj++) {
+            for (int d = 0; d < headDim; d++) {
+                kt[base + d * blk + jj] = 0f;
+            }
+        }
+    }
+
+    private static final FloatVector IOTA_F;
+    static {
+        float[] io = new float[L];
+        for (int i = 0; i < L; i++) {
+            io[i] = i;
+        }
+        IOTA_F = FloatVector.fromArray(S, io, 0);
     }
 
     /**
-     * Backward of one (head, query) over keys [from, to): dq row always, dk/dv rows when {@code keys} is true
-     * (the caller owns those rows), probabilities recomputed from lse.
+     * The backward of one head over one block of L keys [j0, j0 + L) (packed K and V at blk, keys in lanes): every
+     * query in [qa, qb) whose range meets the block, four at a time. dK and dV of the block are accumulated transposed
+     * in scratch (D × L) and added into dk, dv once at the end; dQ rows are added into dqDst (dq itself, or a private
+     * buffer when another thread may work on the same head). Row offsets: q[qo + i·width + hoff], likewise g, dqDst.
      */
-    static void attentionBackwardRow(float[] g, int grow, float[] q, int qrow, float[] k, int kbase, float[] v, int vbase,
-                                     float dsum, float l, float[] dq, int dqrow, float[] dk, int dkbase, float[] dv, int dvbase,
-                                     int width, int headDim, int from, int to, float scale, boolean doDq, boolean doKv,
-                                     float[] sbuf) {
-        int n = to - from;
-        for (int j = 0; j < n; j++) {
-            sbuf[j] = dot(q, qrow, k, kbase + (from + j) * width, headDim) * scale;
+    static void attentionBackwardKeyBlock(float[] g, int go, float[] q, int qo, float[] k, int ko, float[] kt, float[] vt,
+                                          int blk, int[] lo, int klo, int[] hi, int kho, float[] lse, int lseo,
+                                          float[] dsum, int dso, float[] dqDst, int dqo, float[] dk, int dko,
+                                          float[] dv, int dvo, int width, int hoff, int headDim, int tk, int j0,
+                                          int qa, int qb, float scale, Scratch sc) {
+        int j1 = Math.min(tk, j0 + L);
+        int[] list = sc.ilist(qb - qa);
+        int n = 0;
+        for (int i = qa; i < qb; i++) {
+            int a = lo[klo + i], b = hi[kho + i];
+            if (a < j1 && b > j0 && b > a) {
+                list[n++] = i;
+            }
         }
-        expShift(sbuf, 0, sbuf, 0, n, l);
-        for (int j = 0; j < n; j++) {
-            int krow = (from + j) * width;
-            float p = sbuf[j];
-            float dp = dot(g, grow, v, vbase + krow, headDim);
-            float ds = p * (dp - dsum) * scale;
-            if (doDq) {
-                axpy(ds, k, kbase + krow, dq, dqrow, headDim);
+        if (n == 0) {
+            return;
+        }
+        int dl = headDim * L;
+        float[] acc = sc.kvAcc(2 * dl);
+        zero(acc, 0, 2 * dl);
+        float[] meta = sc.meta;
+        float[] ds = sc.ds;
+        float j0f = j0;
+        for (int t = 0; t < n; t += 4) {
+            int nq = Math.min(4, n - t);
+            int r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+            int ja = L, jb = 0;
+            for (int u = 0; u < 4; u++) {
+                int i = list[t + Math.min(u, nq - 1)];
+                int r = i * width + hoff;
+                if (u < nq) {
+                    int a = lo[klo + i], b = hi[kho + i];
+                    meta[u] = a;
+                    meta[4 + u] = b;
+                    meta[8 + u] = lse[lseo + i];
+                    meta[12 + u] = dsum[dso + i];
+                    ja = Math.min(ja, Math.max(a, j0) - j0);
+                    jb = Math.max(jb, Math.min(b, j1) - j0);
+                } else {
+                    meta[u] = 0f; // padding: empty range, contributes exact zeros
+                    meta[4 + u] = 0f;
+                    meta[8 + u] = 0f;
+                    meta[12 + u] = 0f;
+                }
+                switch (u) {
+                    case 0 -> r0 = r;
+                    case 1 -> r1 = r;
+                    case 2 -> r2 = r;
+                    default -> r3 = r;
+                }
             }
-            if (doKv) {
-                axpy(ds, q, qrow, dk, dkbase + krow, headDim);
-                axpy(p, g, grow, dv, dvbase + krow, headDim);
+            bwdGroup(q, qo, g, go, kt, vt, blk, headDim, scale, r0, r1, r2, r3, meta, j0f, acc, dl, ds);
+            int krow = ko + j0 * width + hoff;
+            if (nq == 4) {
+                dqGroup4(ds, k, krow, width, ja, jb, dqDst, dqo + r0, dqo + r1, dqo + r2, dqo + r3, headDim);
+            } else {
+                for (int u = 0; u < nq; u++) {
+                    int r = u == 0 ? r0 : u == 1 ? r1 : r2;
+                    dqOne(ds, u * L, k, krow, width, ja, jb, dqDst, dqo + r, headDim);
+                }
             }
+        }
+        int cnt = j1 - j0;
+        for (int jj = 0; jj < cnt; jj++) {
+            int row = (j0 + jj) * width + hoff;
+            int kr = dko + row;
+            int vr = dvo + row;
+            for (int d = 0; d < headDim; d++) {
+                dk[kr + d] += acc[d * L + jj];
+                dv[vr + d] += acc[dl + d * L + jj];
+            }
+        }
+    }
+
+    /**
+     * Four queries (rows r0..r3) against one block of L keys: scores and dO·Vᵀ in registers, probabilities from lse
+     * (zero outside each query's range), dS = P ⊙ (dP − D)·scale; dKᵀ += dSᵀ-weighted q rows and dVᵀ += P-weighted dO
+     * rows into acc (dK at 0, dV at dl, both D × L); dS rows left in ds for the dQ update.
+     */
+    private static void bwdGroup(float[] q, int qo, float[] g, int go, float[] kt, float[] vt, int blk, int headDim,
+                                 float scale, int r0, int r1, int r2, int r3, float[] meta, float j0f,
+                                 float[] acc, int dl, float[] ds) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        FloatVector t0 = FloatVector.zero(S), t1 = FloatVector.zero(S), t2 = FloatVector.zero(S), t3 = FloatVector.zero(S);
+        int q0 = qo + r0, q1 = qo + r1, q2 = qo + r2, q3 = qo + r3;
+        int g0 = go + r0, g1 = go + r1, g2 = go + r2, g3 = go + r3;
+        for (int d = 0; d < headDim; d++) {
+            FloatVector kd = FloatVector.fromArray(S, kt, blk + d * L);
+            s0 = kd.fma(FloatVector.broadcast(S, q[q0 + d]), s0);
+            s1 = kd.fma(FloatVector.broadcast(S, q[q1 + d]), s1);
+            s2 = kd.fma(FloatVector.broadcast(S, q[q2 + d]), s2);
+            s3 = kd.fma(FloatVector.broadcast(S, q[q3 + d]), s3);
+            FloatVector vd = FloatVector.fromArray(S, vt, blk + d * L);
+            t0 = vd.fma(FloatVector.broadcast(S, g[g0 + d]), t0);
+            t1 = vd.fma(FloatVector.broadcast(S, g[g1 + d]), t1);
+            t2 = vd.fma(FloatVector.broadcast(S, g[g2 + d]), t2);
+            t3 = vd.fma(FloatVector.broadcast(S, g[g3 + d]), t3);
+        }
+        FloatVector kidx = IOTA_F.add(j0f);
+        FloatVector p0 = probs(s0, kidx, meta[0], meta[4], meta[8], scale);
+        FloatVector p1 = probs(s1, kidx, meta[1], meta[5], meta[9], scale);
+        FloatVector p2 = probs(s2, kidx, meta[2], meta[6], meta[10], scale);
+        FloatVector p3 = probs(s3, kidx, meta[3], meta[7], meta[11], scale);
+        FloatVector d0 = p0.mul(t0.sub(meta[12])).mul(scale);
+        FloatVector d1 = p1.mul(t1.sub(meta[13])).mul(scale);
+        FloatVector d2 = p2.mul(t2.sub(meta[14])).mul(scale);
+        FloatVector d3 = p3.mul(t3.sub(meta[15])).mul(scale);
+        for (int d = 0; d < headDim; d++) {
+            int at = d * L;
+            FloatVector ak = FloatVector.fromArray(S, acc, at);
+            ak = d0.fma(FloatVector.broadcast(S, q[q0 + d]), ak);
+            ak = d1.fma(FloatVector.broadcast(S, q[q1 + d]), ak);
+            ak = d2.fma(FloatVector.broadcast(S, q[q2 + d]), ak);
+            ak = d3.fma(FloatVector.broadcast(S, q[q3 + d]), ak);
+            ak.intoArray(acc, at);
+            FloatVector av = FloatVector.fromArray(S, acc, dl + at);
+            av = p0.fma(FloatVector.broadcast(S, g[g0 + d]), av);
+            av = p1.fma(FloatVector.broadcast(S, g[g1 + d]), av);
+            av = p2.fma(FloatVector.broadcast(S, g[g2 + d]), av);
+            av = p3.fma(FloatVector.broadcast(S, g[g3 + d]), av);
+            av.intoArray(acc, dl + at);
+        }
+        d0.intoArray(ds, 0);
+        d1.intoArray(ds, L);
+        d2.intoArray(ds, 2 * L);
+        d3.intoArray(ds, 3 * L);
+    }
+
+    /** exp(s·scale − lse) on the lanes whose key index lies in [lo, hi), 0 elsewhere. */
+    private static FloatVector probs(FloatVector s, FloatVector kidx, float lo, float hi, float lse, float scale) {
+        VectorMask<Float> in = kidx.compare(VectorOperators.GE, lo).and(kidx.compare(VectorOperators.LT, hi));
+        return FloatVector.zero(S).blend(exp(s.mul(scale).sub(lse)), in);
+    }
+
+    /** dq rows a0..a3 += Σ_j ds[u·L + j] · k[krow + j·width ..] over keys j in [ja, jb) of the block. */
+    private static void dqGroup4(float[] ds, float[] k, int krow, int width, int ja, int jb, float[] dq,
+                                 int a0, int a1, int a2, int a3, int headDim) {
+        int c = 0;
+        for (; c + L <= headDim; c += L) {
+            FloatVector x0 = FloatVector.fromArray(S, dq, a0 + c);
+            FloatVector x1 = FloatVector.fromArray(S, dq, a1 + c);
+            FloatVector x2 = FloatVector.fromArray(S, dq, a2 + c);
+            FloatVector x3 = FloatVector.fromArray(S, dq, a3 + c);
+            for (int j = ja; j < jb; j++) {
+                FloatVector kv = FloatVector.fromArray(S, k, krow + j * width + c);
+                x0 = kv.fma(FloatVector.broadcast(S, ds[j]), x0);
+                x1 = kv.fma(FloatVector.broadcast(S, ds[L + j]), x1);
+                x2 = kv.fma(FloatVector.broadcast(S, ds[2 * L + j]), x2);
+                x3 = kv.fma(FloatVector.broadcast(S, ds[3 * L + j]), x3);
+            }
+            x0.intoArray(dq, a0 + c);
+            x1.intoArray(dq, a1 + c);
+            x2.intoArray(dq, a2 + c);
+            x3.intoArray(dq, a3 + c);
+        }
+        for (; c < headDim; c++) {
+            float x0 = dq[a0 + c], x1 = dq[a1 + c], x2 = dq[a2 + c], x3 = dq[a3 + c];
+            for (int j = ja; j < jb; j++) {
+                float kv = k[krow + j * width + c];
+                x0 = Math.fma(kv, ds[j], x0);
+                x1 = Math.fma(kv, ds[L + j], x1);
+                x2 = Math.fma(kv, ds[2 * L + j], x2);
+                x3 = Math.fma(kv, ds[3 * L + j], x3);
+            }
+            dq[a0 + c] = x0;
+            dq[a1 + c] = x1;
+            dq[a2 + c] = x2;
+            dq[a3 + c] = x3;
+        }
+    }
+
+    /** One dq row += Σ_j ds[dso + j] · k row j, keys j in [ja, jb) of the block. */
+    private static void dqOne(float[] ds, int dso, float[] k, int krow, int width, int ja, int jb, float[] dq, int a,
+                              int headDim) {
+        int c = 0;
+        for (; c + L <= headDim; c += L) {
+            FloatVector x = FloatVector.fromArray(S, dq, a + c);
+            for (int j = ja; j < jb; j++) {
+                x = FloatVector.fromArray(S, k, krow + j * width + c).fma(FloatVector.broadcast(S, ds[dso + j]), x);
+            }
+            x.intoArray(dq, a + c);
+        }
+        for (; c < headDim; c++) {
+            float x = dq[a + c];
+            for (int j = ja; j < jb; j++) {
+                x = Math.fma(k[krow + j * width + c], ds[dso + j], x);
+            }
+            dq[a + c] = x;
         }
     }
 
@@ -717,7 +1069,7 @@ final class CpuKernels {
         for (; i + L <= n; i += L) {
             s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             s += a[ao + i] * b[bo + i];
         }
@@ -749,6 +1101,25 @@ final class CpuKernels {
         final float[] tile = new float[MR * NR];
         float[] sbuf = new float[0];
         float[] dbuf = new float[0];
+
+        int[] ilist = new int[0];
+        float[] kvAcc = new float[0];
+        final float[] meta = new float[16];
+        final float[] ds = new float[4 * L];
+
+        int[] ilist(int n) {
+            if (ilist.length < n) {
+                ilist = new int[Math.max(n, 256)];
+            }
+            return ilist;
+        }
+
+        float[] kvAcc(int n) {
+            if (kvAcc.length < n) {
+                kvAcc = new float[n];
+            }
+            return kvAcc;
+        }
 
         float[] dbuf(int n) {
             if (dbuf.length < n) {

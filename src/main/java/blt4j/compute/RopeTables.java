@@ -36,15 +36,15 @@ public final class RopeTables {
         float th = (float) theta;
         for (int i = 0; i < half; i++) {
             float exponent = (float) (2 * i) / (float) headDim;
-            freq[i] = 1f / (float) Math.pow(th, exponent);
+            freq[i] = 1f / (float) StrictMath.pow(th, exponent);
         }
         float[] cos = new float[maxPositions * half];
         float[] sin = new float[maxPositions * half];
         for (int p = 0; p < maxPositions; p++) {
             for (int i = 0; i < half; i++) {
                 float angle = (float) p * freq[i];
-                cos[p * half + i] = (float) Math.cos(angle);
-                sin[p * half + i] = (float) Math.sin(angle);
+                cos[p * half + i] = (float) StrictMath.cos(angle);
+                sin[p * half + i] = (float) StrictMath.sin(angle);
             }
         }
         return new float[][] {cos, sin};

@@ -9,7 +9,7 @@ public record LrSchedule(double peak, int warmupSteps, int totalSteps, double mi
         }
         int decaySteps = Math.max(1, totalSteps - warmupSteps);
         double progress = Math.min(1.0, (double) (step - warmupSteps) / decaySteps);
-        double cosine = 0.5 * (1 + Math.cos(Math.PI * progress));
+        double cosine = 0.5 * (1 + StrictMath.cos(Math.PI * progress));
         return peak * (minRatio + (1 - minRatio) * cosine);
     }
 }

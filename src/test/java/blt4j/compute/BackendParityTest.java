@@ -404,6 +404,7 @@ public abstract class BackendParityTest {
         }
         // all ranges empty
         attentionCase("all empty", 5, 3, 2, 4, new int[5], new int[5]);
+        attentionCase("no keys", 4, 0, 2, 4, new int[4], new int[4]);
         crossCase(200, 300, 2, 64);
     }
 
