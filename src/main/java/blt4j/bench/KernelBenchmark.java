@@ -153,6 +153,17 @@ public final class KernelBenchmark {
         int mmWarm = slow ? 1 : warm;
         rows.add(measure("matmul " + s + "x" + s + "x" + s, label, be, mmWarm, mmReps, 2.0 * s * s * s, 3.0 * s * s * 4,
                 () -> be.matmul(a, false, b, true, c, false)));
+        // the same with its transfers: both operands up from host arrays, the result back down
+        float[] ha = be.toHost(a);
+        float[] hb = be.toHost(b);
+        float[] hc = new float[s * s];
+        rows.add(measure("matmul " + s + "x" + s + "x" + s + " + transfers", label, be, mmWarm, mmReps, 2.0 * s * s * s,
+                3.0 * s * s * 4, () -> {
+                    be.upload(ha, 0, a);
+                    be.upload(hb, 0, b);
+                    be.matmul(a, false, b, true, c, false);
+                    be.download(c, hc, 0);
+                }));
 
         // matrix-vector 2048x2048: y = x · Wᵀ with x [1, 2048]
         int mv = sizes.matvec();
