@@ -107,9 +107,9 @@ public final class OpenClBackend extends Backend {
         resetTransfers();
     }
 
-    /** A backend on the device the named built-in or file profile selects. */
+    /** A backend on the device the named built-in or file profile selects (null: the default profile). */
     public static OpenClBackend create(String profile) {
-        return new OpenClBackend(profile);
+        return profile == null ? new OpenClBackend() : new OpenClBackend(profile);
     }
 
     private cl_mem rawBuffer(long bytes) {
