@@ -265,22 +265,18 @@ public final class KernelBenchmark {
         }
     }
 
-    private static String csvQuote(String s) {
-        return Stats.csvQuote(s);
-    }
-
     private String csv(List<Row> rows, String machine, String jdk, String commit) {
         StringBuilder sb = new StringBuilder();
         sb.append("kernel,backend,warmups,reps,median_ms,ci_low_ms,ci_high_ms,ci_level,gflops,gbps,"
                 + "speedup_vs_reference,speedup_vs_cpu_1t,quick,machine,jdk,commit,backend_description\n");
         for (Row r : rows) {
-            sb.append(csvQuote(r.kernel())).append(',').append(r.backend()).append(',').append(r.warmups()).append(',')
+            sb.append(Stats.csvQuote(r.kernel())).append(',').append(r.backend()).append(',').append(r.warmups()).append(',')
                     .append(r.reps()).append(',')
                     .append(num(r.medianMs())).append(',').append(num(r.ciLowMs())).append(',').append(num(r.ciHighMs())).append(',')
                     .append(num(r.ciLevel())).append(',').append(num(r.gflops())).append(',').append(num(r.gbps())).append(',')
                     .append(num(ratio(rows, r, "reference"))).append(',').append(num(ratio(rows, r, "cpu-1t"))).append(',')
-                    .append(quick).append(',').append(csvQuote(machine)).append(',').append(csvQuote(jdk)).append(',')
-                    .append(commit).append(',').append(csvQuote(r.description())).append('\n');
+                    .append(quick).append(',').append(Stats.csvQuote(machine)).append(',').append(Stats.csvQuote(jdk)).append(',')
+                    .append(commit).append(',').append(Stats.csvQuote(r.description())).append('\n');
         }
         return sb.toString();
     }

@@ -144,7 +144,7 @@ final class ReportWriter {
                     + " × cpu-1t |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
             for (KernelBenchmark.Row r : kernels) {
                 if (!r.status().equals("ok")) {
-                    sb.append("| * | ").append(r.backend()).append(" | ").append(r.status()).append(" ||||||||\n");
+                    sb.append("| * | ").append(r.backend()).append(" | ").append(mdCell(r.status())).append(" ||||||||\n");
                     continue;
                 }
                 sb.append("| ").append(r.kernel()).append(" | ").append(r.backend()).append(" | ").append(r.reps()).append(" | ")
@@ -164,7 +164,7 @@ final class ReportWriter {
                 + "GFLOP/s | peak GFLOP/s | MFU | note |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n");
         for (ModelBenchmark.Row r : model) {
             if (!r.status().equals("ok")) {
-                sb.append("| * | ").append(r.backend()).append(" | ").append(r.status()).append(" ||||||||||\n");
+                sb.append("| * | ").append(r.backend()).append(" | ").append(mdCell(r.status())).append(" ||||||||||\n");
                 continue;
             }
             sb.append("| ").append(r.workload()).append(" | ").append(r.backend()).append(" | ").append(r.reps()).append(" | ")
@@ -173,7 +173,7 @@ final class ReportWriter {
                     .append(fmt(r.patchesPerSec(), 0)).append(" | ").append(fmt(r.gflops(), 2)).append(" | ")
                     .append(fmt(r.peakGflops(), 1)).append(" | ")
                     .append(Double.isNaN(r.mfu()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.mfu())).append(" | ")
-                    .append(r.note()).append(" |\n");
+                    .append(mdCell(r.note())).append(" |\n");
         }
         sb.append("\nPeak rows: GFLOP/s is the micro-benchmark, \"peak GFLOP/s\" the datasheet estimate and MFU their ratio. "
                 + "Workload rows: GFLOP/s counts the FLOPs the backend counted (matmul and attention, forward and backward) "
@@ -230,6 +230,11 @@ final class ReportWriter {
     }
 
     private static void row(StringBuilder sb, String k, String v) {
-        sb.append("| ").append(k).append(" | ").append(v.replace("|", "\\|")).append(" |\n");
+        sb.append("| ").append(k).append(" | ").append(mdCell(v)).append(" |\n");
+    }
+
+    /** A Markdown table cell: one line, pipes escaped. */
+    private static String mdCell(String v) {
+        return v.replaceAll("\\s*\\R\\s*", "; ").replace("|", "\\|");
     }
 }

@@ -89,7 +89,9 @@ public final class Stats {
         return Double.isNaN(v) || Double.isInfinite(v) ? "" : String.format(Locale.ROOT, "%.6g", v);
     }
 
+    /** One CSV cell; line breaks (e.g. in an error message) become "; " so every row stays on one line. */
     public static String csvQuote(String s) {
-        return "\"" + s.replace("\"", "\"\"") + "\"";
+        String oneLine = s.replaceAll("\\s*\\R\\s*", "; ").strip();
+        return "\"" + oneLine.replace("\"", "\"\"") + "\"";
     }
 }

@@ -101,9 +101,11 @@ class BenchSuiteTest {
 
     @Test
     void missingBackendBecomesAnUnavailableRow(@TempDir Path out) throws IOException {
+        // a device profile that matches no platform: the backend is missing here whether or not OpenCL is installed
+        Path profile = Files.writeString(out.resolve("no-such-device.properties"), "backend=opencl\nplatform.name=NoSuchPlatformXYZ\n");
         for (boolean skip : new boolean[] {false, true}) {
             BenchSuite.Options o = new BenchSuite.Options(true, true, List.of("opencl"), List.of(1), 1, 0,
-                    BenchSuite.Profile.TINY, skip, out.resolve("skip-" + skip), null);
+                    BenchSuite.Profile.TINY, skip, out.resolve("skip-" + skip), profile.toString());
             BenchSuite.Result r = new BenchSuite(o, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
             assertEquals(skip ? 0 : BenchSuite.EXIT_MISSING, r.exitCode());
             assertEquals(List.of("opencl"), r.missing());

@@ -35,15 +35,18 @@ class BenchCommandTest {
 
     @Test
     void missingBackendIsReportedAndFailsUnlessSkipped(@TempDir Path tmp) throws IOException {
+        // a device profile that matches no platform: the backend is missing here whether or not OpenCL is installed
+        String profile = Files.writeString(tmp.resolve("no-such-device.properties"), "backend=opencl\nplatform.name=NoSuchPlatformXYZ\n").toString();
         Path strict = tmp.resolve("strict");
-        int code = run("bench", "kernels", "--tiny", "--backends", "opencl", "--reps", "1", "--out", strict.toString());
+        int code = run("bench", "kernels", "--tiny", "--backends", "opencl", "--device-profile", profile, "--reps", "1", "--out",
+                strict.toString());
         assertNotEquals(0, code);
         String csv = Files.readString(onlyFolder(strict).resolve("kernels.csv"));
         assertTrue(csv.lines().skip(1).anyMatch(l -> l.contains(",opencl,") && l.contains("unavailable")), csv);
 
         Path lenient = tmp.resolve("lenient");
-        assertEquals(0, run("bench", "kernels", "--tiny", "--backends", "opencl", "--reps", "1", "--skip-missing", "--out",
-                lenient.toString()));
+        assertEquals(0, run("bench", "kernels", "--tiny", "--backends", "opencl", "--device-profile", profile, "--reps", "1",
+                "--skip-missing", "--out", lenient.toString()));
         assertTrue(Files.readString(onlyFolder(lenient).resolve("report.md")).contains("unavailable"));
     }
 
