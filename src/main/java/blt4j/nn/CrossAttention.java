@@ -52,8 +52,8 @@ public final class CrossAttention {
         this.mask = mask;
         xn = normQ.forward(x);
         kvn = normKv.forward(kv);
-        q = copy("q", wq.forward(xn));
-        k = copy("k", wk.forward(kvn));
+        q = wq.forward(xn);
+        k = wk.forward(kvn);
         v = wv.forward(kvn);
         att = scratch.f32("att", x.rows(), x.cols());
         lse = scratch.f32("lse", nHeads, x.rows());
@@ -63,12 +63,6 @@ public final class CrossAttention {
         backend.scale(x, 2f, out);
         backend.axpy(1f, o, out);
         return out;
-    }
-
-    private Tensor copy(String name, Tensor t) {
-        Tensor c = scratch.f32(name, t.rows(), t.cols());
-        backend.copy(t, c);
-        return c;
     }
 
     /** dx += ∂L/∂x, dkv += ∂L/∂kv. */

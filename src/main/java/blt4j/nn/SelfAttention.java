@@ -48,8 +48,9 @@ public final class SelfAttention {
         this.mask = mask;
         this.rope = rope;
         int rows = x.rows();
-        q = copyOut("q", wq.forward(x));
-        k = copyOut("k", wk.forward(x));
+        // each projection owns its output buffer, so RoPE can rotate q and k in place
+        q = wq.forward(x);
+        k = wk.forward(x);
         v = wv.forward(x);
         backend.rope(q, positions, rope.cos(), rope.sin(), q, nHeads, headDim);
         backend.rope(k, positions, rope.cos(), rope.sin(), k, nHeads, headDim);
@@ -65,8 +66,8 @@ public final class SelfAttention {
      */
     public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask) {
         int rows = x.rows();
-        Tensor qc = copyOut("q", wq.forward(x));
-        Tensor kc = copyOut("k", wk.forward(x));
+        Tensor qc = wq.forward(x);
+        Tensor kc = wk.forward(x);
         Tensor vc = wv.forward(x);
         backend.rope(qc, positions, rope.cos(), rope.sin(), qc, nHeads, headDim);
         backend.rope(kc, positions, rope.cos(), rope.sin(), kc, nHeads, headDim);
@@ -75,13 +76,6 @@ public final class SelfAttention {
         Tensor l = scratch.f32("lse", nHeads, rows);
         backend.attention(qc, cache.keys(), cache.values(), out, l, mask, nHeads);
         return wo.forward(out);
-    }
-
-    // Linear outputs are the layer's own buffers; q and k are rotated in place, so they get their own copies.
-    private Tensor copyOut(String name, Tensor t) {
-        Tensor c = scratch.f32(name, t.rows(), t.cols());
-        backend.copy(t, c);
-        return c;
     }
 
     public void backward(Tensor dy, Tensor x, Tensor dx) {
