@@ -313,7 +313,7 @@ public abstract class Backend implements AutoCloseable {
         checkRope("ropeBackward", dout, positions, cos, sin, dx, nHeads, headDim);
         long t0 = opStart();
         ropeKernel(dout, positions, cos, sin, dx, dout.rows(), nHeads, headDim, true);
-        opEnd("rope", t0);
+        opEnd("ropeBackward", t0);
     }
 
     private void checkRope(String op, Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int nHeads, int headDim) {
