@@ -1,7 +1,7 @@
 package blt4j;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
+import blt4j.backends.Backends;
 import blt4j.compute.opencl.OpenClTestSupport;
 
 /** Backends for tests: opencl goes through the OpenCL test support (fails under CI=true when missing, skips loudly otherwise). */

@@ -1,7 +1,7 @@
 package blt4j.bench;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
+import blt4j.backends.Backends;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -4,7 +4,7 @@ import blt4j.compute.Backend;
 import blt4j.compute.Tensor;
 import blt4j.model.BltConfig;
 import blt4j.model.ByteLatentTransformer;
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
 import blt4j.model.EntropyScorer;

@@ -1,7 +1,7 @@
 package blt4j.cli;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
+import blt4j.backends.Backends;
 import picocli.CommandLine.Option;
 
 /** The backend flags every compute command shares. */

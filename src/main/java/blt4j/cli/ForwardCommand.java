@@ -3,7 +3,7 @@ package blt4j.cli;
 import blt4j.compute.Backend;
 import blt4j.io.SafetensorsWriter;
 import blt4j.model.ByteLatentTransformer;
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyScorer;
 import blt4j.patch.EntropyPatcher;

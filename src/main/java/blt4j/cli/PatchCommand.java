@@ -1,7 +1,7 @@
 package blt4j.cli;
 
 import blt4j.compute.Backend;
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyScorer;
 import blt4j.patch.EntropyPatchStream;

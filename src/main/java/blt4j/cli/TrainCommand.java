@@ -11,7 +11,7 @@ import blt4j.train.Corpus;
 import blt4j.train.EntropyPatching;
 import blt4j.train.Evaluator;
 import blt4j.train.ModelFiles;
-import blt4j.train.TrainableModel;
+import blt4j.model.TrainableModel;
 import blt4j.train.Trainer;
 import blt4j.viz.LossCurve;
 import java.nio.file.Files;

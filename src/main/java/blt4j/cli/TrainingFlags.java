@@ -81,7 +81,7 @@ final class TrainingFlags {
         long total = p.values().stream().mapToLong(e -> e[1]).sum();
         System.out.println("time per op (" + backend.name() + "):");
         p.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
-                System.out.printf("  %-22s %8d calls %9.2f s %5.1f%%%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e9,
+                System.out.printf("  %-36s %8d calls %9.2f s %5.1f%%%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e9,
                         100.0 * e.getValue()[1] / Math.max(1, total)));
     }
 

@@ -17,6 +17,9 @@ public abstract class Backend implements AutoCloseable {
 
     private long flops;
     private java.util.Map<String, long[]> profile;
+    private String stage = "-";
+    private long allocations;
+    private long allocatedBytes;
 
     /** Short name used on the command line: reference, cpu, opencl. */
     public abstract String name();
@@ -42,7 +45,22 @@ public abstract class Backend implements AutoCloseable {
         profile = on ? new java.util.TreeMap<>() : null;
     }
 
-    /** op name → {calls, nanoseconds} since profiling was switched on. */
+    /** Names the model stage the next ops belong to (profiling keys read {@code stage.op}); null clears it. */
+    public void setStage(String stage) {
+        this.stage = stage == null ? "-" : stage;
+    }
+
+    /** Buffers allocated on this backend so far (a training step after warm-up should add none). */
+    public long allocations() {
+        return allocations;
+    }
+
+    /** Bytes of all buffers allocated so far. */
+    public long allocatedBytes() {
+        return allocatedBytes;
+    }
+
+    /** "stage.op" → {calls, nanoseconds} since profiling was switched on. */
     public java.util.Map<String, long[]> opTimes() {
         return profile == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(profile);
     }
@@ -54,7 +72,7 @@ public abstract class Backend implements AutoCloseable {
     private void opEnd(String op, long start) {
         if (profile != null) {
             synchronize();
-            long[] e = profile.computeIfAbsent(op, k -> new long[2]);
+            long[] e = profile.computeIfAbsent(stage + "." + op, k -> new long[2]);
             e[0]++;
             e[1] += System.nanoTime() - start;
         }
@@ -70,7 +88,10 @@ public abstract class Backend implements AutoCloseable {
 
     /** A new zero-filled tensor. */
     public final Tensor allocate(DType dtype, int... shape) {
-        return new Tensor(this, allocateStorage(dtype, Tensor.checkedSize(shape)), 0, dtype, shape);
+        int size = Tensor.checkedSize(shape);
+        allocations++;
+        allocatedBytes += (long) size * dtype.bytes();
+        return new Tensor(this, allocateStorage(dtype, size), 0, dtype, shape);
     }
 
     public final Tensor zeros(int... shape) {

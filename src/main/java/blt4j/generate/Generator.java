@@ -1,7 +1,7 @@
 package blt4j.generate;
 
 import blt4j.model.ByteLatentTransformer;
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyScorer;
 import blt4j.patch.EntropyPatcher;

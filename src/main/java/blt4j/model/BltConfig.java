@@ -1,5 +1,7 @@
 package blt4j.model;
 
+import blt4j.tokenizer.ByteTokenizer;
+
 import blt4j.nn.FeedForward;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;

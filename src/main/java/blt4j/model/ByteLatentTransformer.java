@@ -5,8 +5,6 @@ import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.Tensor;
 import blt4j.nn.ParameterStore;
-import blt4j.train.Batch;
-import blt4j.train.TrainableModel;
 
 /**
  * The Byte Latent Transformer (BLT-REFERENCE §2): local encoder over bytes, latent global transformer over

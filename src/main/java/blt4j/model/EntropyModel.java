@@ -10,8 +10,6 @@ import blt4j.nn.Parameter;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerStack;
-import blt4j.train.Batch;
-import blt4j.train.TrainableModel;
 
 /**
  * The byte-level LM that scores next-byte entropy (BLT-REFERENCE §3): token embedding, pre-norm transformer

@@ -1,5 +1,7 @@
 package blt4j.model;
 
+import blt4j.tokenizer.ByteTokenizer;
+
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;

@@ -1,5 +1,7 @@
 package blt4j.model;
 
+import blt4j.tokenizer.ByteTokenizer;
+
 import java.io.IOException;
 import java.io.InputStream;
 

@@ -1,6 +1,6 @@
 package blt4j.patch;
 
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.function.IntConsumer;

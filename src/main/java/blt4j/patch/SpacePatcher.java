@@ -1,6 +1,6 @@
 package blt4j.patch;
 
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 
 /**
  * Space patching (spec §4.4): a patch starts after the first byte of every run of space-like bytes

@@ -1,6 +1,8 @@
 package blt4j.train;
 
-import blt4j.model.ByteTokenizer;
+import blt4j.model.Batch;
+
+import blt4j.tokenizer.ByteTokenizer;
 import java.util.SplittableRandom;
 
 /**

@@ -1,5 +1,7 @@
 package blt4j.train;
 
+import blt4j.model.TrainableModel;
+
 import blt4j.compute.Tensor;
 import blt4j.io.AtomicFiles;
 import blt4j.io.SafetensorsFile;

@@ -1,5 +1,8 @@
 package blt4j.train;
 
+import blt4j.model.Batch;
+import blt4j.model.TrainableModel;
+
 /** Held-out bits per byte: Σ next-byte loss (nats) / (ln 2 · number of predicted bytes) (BLT-REFERENCE §9.1). */
 public final class Evaluator {
     private Evaluator() {}

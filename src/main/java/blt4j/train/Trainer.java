@@ -1,5 +1,8 @@
 package blt4j.train;
 
+import blt4j.model.Batch;
+import blt4j.model.TrainableModel;
+
 import blt4j.compute.Backend;
 import blt4j.nn.AdamW;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package blt4j.model;
 
+import blt4j.tokenizer.ByteTokenizer;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

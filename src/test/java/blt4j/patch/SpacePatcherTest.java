@@ -3,7 +3,7 @@ package blt4j.patch;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import blt4j.model.ByteTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import org.junit.jupiter.api.Test;
 
 class SpacePatcherTest {

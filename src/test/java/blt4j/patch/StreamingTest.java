@@ -92,7 +92,7 @@ class StreamingTest {
                 SpacePatcher p = new SpacePatcher(next, m);
                 for (byte[] text : inputs) {
                     for (boolean bos : new boolean[] {true, false}) {
-                        int[] ids = blt4j.model.ByteTokenizer.encode(text, bos, false);
+                        int[] ids = blt4j.tokenizer.ByteTokenizer.encode(text, bos, false);
                         int[] expected = p.lengths(ids);
                         for (int c : CHUNKS) {
                             IntList out = new IntList();

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
+import blt4j.backends.Backends;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
 import java.io.ByteArrayOutputStream;

@@ -3,7 +3,7 @@ package blt4j.compute.opencl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import blt4j.compute.Backend;
-import blt4j.compute.Backends;
+import blt4j.backends.Backends;
 import org.junit.jupiter.api.Test;
 
 /** The CLI path: {@code --backend opencl} without a device profile uses the default profile. */

@@ -1,4 +1,4 @@
-package blt4j.train;
+package blt4j.model;
 
 /**
  * Rows of next-byte prediction: inputs[i] predicts targets[i]; weight 0 marks padding that is not scored.

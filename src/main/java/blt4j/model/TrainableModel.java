@@ -1,4 +1,4 @@
-package blt4j.train;
+package blt4j.model;
 
 import blt4j.nn.ParameterStore;
 

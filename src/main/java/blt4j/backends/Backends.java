@@ -1,4 +1,8 @@
-package blt4j.compute;
+package blt4j.backends;
+
+import blt4j.compute.Backend;
+import blt4j.compute.CpuBackend;
+import blt4j.compute.ReferenceBackend;
 
 import java.util.List;
 

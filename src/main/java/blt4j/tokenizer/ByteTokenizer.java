@@ -1,4 +1,4 @@
-package blt4j.model;
+package blt4j.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

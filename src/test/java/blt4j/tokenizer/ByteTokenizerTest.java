@@ -1,4 +1,4 @@
-package blt4j.model;
+package blt4j.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
