@@ -37,12 +37,17 @@ public final class AttentionMask {
     public static Ranges cachedWindow(Backend backend, int first, int count, int window) {
         int[] lo = new int[count];
         int[] hi = new int[count];
+        fillCachedWindow(first, count, window, lo, hi);
+        return Ranges.of(backend, lo, hi);
+    }
+
+    /** {@link #cachedWindow} into caller-owned bound arrays (rows [0, count)). */
+    public static void fillCachedWindow(int first, int count, int window, int[] lo, int[] hi) {
         for (int i = 0; i < count; i++) {
             int p = first + i;
             lo[i] = window > 0 ? Math.max(0, p - window + 1) : 0;
             hi[i] = p + 1;
         }
-        return Ranges.of(backend, lo, hi);
     }
 
     /** Documents split after every token equal to {@code eosId} (the local models' rule). */
@@ -58,6 +63,12 @@ public final class AttentionMask {
     public static Ranges batched(Backend backend, int batch, int t, int window, boolean[] docEnd) {
         int[] lo = new int[batch * t];
         int[] hi = new int[batch * t];
+        fillBatched(batch, t, window, docEnd, lo, hi);
+        return Ranges.of(backend, lo, hi);
+    }
+
+    /** {@link #batched} into caller-owned bound arrays (rows [0, batch·t)). */
+    public static void fillBatched(int batch, int t, int window, boolean[] docEnd, int[] lo, int[] hi) {
         for (int b = 0; b < batch; b++) {
             int docStart = 0;
             for (int i = 0; i < t; i++) {
@@ -69,7 +80,6 @@ public final class AttentionMask {
                 }
             }
         }
-        return Ranges.of(backend, lo, hi);
     }
 
     /**

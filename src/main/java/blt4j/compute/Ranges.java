@@ -1,5 +1,7 @@
 package blt4j.compute;
 
+import java.util.Arrays;
+
 /**
  * One contiguous index range {@code [lo[i], hi[i])} per row, kept both on the backend (for kernels) and on
  * the host (for checks and FLOP counts). Every mask BLT needs is of this form: causal, sliding-window and
@@ -13,36 +15,60 @@ public final class Ranges {
     private final long total;
     private final int maxHi;
 
-    private Ranges(Backend backend, int[] lo, int[] hi) {
-        if (lo.length != hi.length) {
-            throw new IllegalArgumentException("ranges: " + lo.length + " starts but " + hi.length + " ends");
-        }
+    private Ranges(Tensor loDevice, Tensor hiDevice, int[] lo, int[] hi) {
         long sum = 0;
         int max = 0;
         for (int i = 0; i < lo.length; i++) {
             if (lo[i] < 0 || hi[i] < lo[i]) {
                 throw new IllegalArgumentException("ranges: row " + i + " has invalid range [" + lo[i] + ", " + hi[i] + ")");
             }
-            sum += Math.max(0, hi[i] - lo[i]);
+            sum += hi[i] - lo[i];
             max = Math.max(max, hi[i]);
         }
-        this.hostLo = lo.clone();
-        this.hostHi = hi.clone();
+        this.hostLo = lo;
+        this.hostHi = hi;
         this.total = sum;
         this.maxHi = max;
-        this.lo = backend.fromHost(hostLo, lo.length);
-        this.hi = backend.fromHost(hostHi, hi.length);
+        loDevice.backend().upload(lo, loDevice);
+        hiDevice.backend().upload(hi, hiDevice);
+        this.lo = loDevice;
+        this.hi = hiDevice;
     }
 
     /** Ranges from explicit bounds; a range with hi ≤ lo is empty (stored as hi == lo). */
     public static Ranges of(Backend backend, int[] lo, int[] hi) {
-        int[] h = hi.clone();
-        for (int i = 0; i < h.length; i++) {
+        requireSameLength(lo.length, hi.length);
+        return new Ranges(backend.allocate(DType.I32, lo.length), backend.allocate(DType.I32, lo.length), lo.clone(),
+                clampedHi(lo, hi, lo.length));
+    }
+
+    /**
+     * The first {@code count} bounds written into existing I32 buffers of at least that size (a model state's
+     * mask buffers), so building a mask uploads but never allocates on the backend.
+     */
+    public static Ranges into(Tensor loBuffer, Tensor hiBuffer, int[] lo, int[] hi, int count) {
+        if (count > lo.length || count > hi.length || count > loBuffer.size() || count > hiBuffer.size()) {
+            throw new IllegalArgumentException("ranges: " + count + " rows do not fit bounds of " + lo.length + "/" + hi.length
+                    + " and buffers of " + loBuffer.size() + "/" + hiBuffer.size());
+        }
+        return new Ranges(loBuffer.view(0, count), hiBuffer.view(0, count), Arrays.copyOf(lo, count),
+                clampedHi(lo, hi, count));
+    }
+
+    private static int[] clampedHi(int[] lo, int[] hi, int count) {
+        int[] h = Arrays.copyOf(hi, count);
+        for (int i = 0; i < count; i++) {
             if (h[i] < lo[i]) {
                 h[i] = lo[i];
             }
         }
-        return new Ranges(backend, lo, h);
+        return h;
+    }
+
+    private static void requireSameLength(int lo, int hi) {
+        if (lo != hi) {
+            throw new IllegalArgumentException("ranges: " + lo + " starts but " + hi + " ends");
+        }
     }
 
     public Tensor lo() {

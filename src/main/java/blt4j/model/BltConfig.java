@@ -136,6 +136,46 @@ public final class BltConfig {
         };
     }
 
+    /** The local encoder's settings, derived once from the JSON fields. */
+    public record Encoder(int vocabSize, int dim, int nLayers, int nHeads, int hiddenDim, float normEps, int crossAttnK,
+                          int crossAttnNheads, int[] hashGroupSizes, int hashVocab, int hashFunctions, double ropeTheta,
+                          int maxSeqLength, int window) {
+        public int hashTables() {
+            return hashFunctions * hashGroupSizes.length;
+        }
+    }
+
+    /** The latent global transformer's settings. */
+    public record Global(int dim, int nLayers, int nHeads, int hiddenDim, float normEps, int inputDim, boolean inputProjection,
+                         double ropeTheta, int maxPatches) {}
+
+    /** The local decoder's settings. */
+    public record Decoder(int vocabSize, int dim, int globalDim, int nLayers, int nHeads, int hiddenDim, float normEps,
+                          int crossAttnK, int crossAttnNheads, boolean crossAttnAllLayers, double ropeTheta, int maxSeqLength,
+                          int window) {}
+
+    public Encoder encoder() {
+        int[] sizes = encoderHashByteGroupSize.stream().mapToInt(Integer::intValue).toArray();
+        return new Encoder(vocabSize, dimLocalEncoder, nLayersLocalEncoder, nHeadsLocalEncoder, hiddenLocalEncoder(), normEps,
+                crossAttnK, crossAttnNheads, sizes, encoderHashByteGroupVocab, encoderHashByteGroupNbFunctions, ropeTheta,
+                maxEncoderSeqLength, window());
+    }
+
+    public Global global() {
+        return new Global(dimGlobal, nLayersGlobal, nHeadsGlobal, hiddenGlobal(), normEps, crossAttnK * dimLocalEncoder,
+                globalInputProjection(), ropeTheta, maxSeqlen);
+    }
+
+    public Decoder decoder() {
+        return new Decoder(vocabSize, dimLocalDecoder, dimGlobal, nLayersLocalDecoder, nHeadsLocalDecoder, hiddenLocalDecoder(),
+                normEps, crossAttnK, crossAttnNheads, crossAttnAllLayersDecoder, ropeTheta, maxEncoderSeqLength, window());
+    }
+
+    /** How this model's inputs are patched (the reference's patcher_args, BLT-REFERENCE §4). */
+    public PatchingConfig patching() {
+        return new PatchingConfig(patchingMode, patchingThreshold, patchingThresholdAdd, monotonicity, maxPatchLength, patchSize);
+    }
+
     public int hiddenLocalEncoder() {
         return FeedForward.hiddenDim(dimLocalEncoder, multipleOf, ffnMultiplier());
     }

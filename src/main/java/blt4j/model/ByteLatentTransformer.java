@@ -1,16 +1,46 @@
 package blt4j.model;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.first;
+import static blt4j.nn.Buffers.i32;
+import static blt4j.nn.Buffers.zeroed;
+
 import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.Tensor;
+import blt4j.nn.NextByteLoss;
 import blt4j.nn.ParameterStore;
+import blt4j.nn.RangeBuffer;
 
 /**
- * The Byte Latent Transformer (BLT-REFERENCE §2): local encoder over bytes, latent global transformer over
- * patches, local decoder back to next-byte logits. A batch is rows of n bytes, each with its own patch lengths
- * (the next-byte-slot convention: sum n+1, first patch one byte); rows are flattened so no padding is needed.
+ * The Byte Latent Transformer (BLT-REFERENCE §2). A batch is rows of n bytes, each with its own patch lengths
+ * (next-byte-slot convention: sum n+1, first patch one byte); rows are flattened so no padding is needed.
  * Parameter names follow the reference checkpoints.
+ *
+ * <pre>
+ *  token ids [T] ──► tok_embeddings ─┐
+ *  hash n-gram ids (n = 3..8) ──► Σ encoder_hash_tok_embedding ─┴─► embeds [T, d_local]
+ *                                                                      │ local encoder layers (window 512)
+ *                                                                      ▼
+ *                                                             byte states h [T, d_local] ───────────────┐
+ *  patch lengths ──► PatchLayout ─► max-pool per patch ─► projection to k slots                        │
+ *                                      └─► cross-attention (slots → the patch's bytes, 2·x + attn)      │
+ *                                                                      ▼                                │
+ *                                                         patches [P, k·d_local]                        │
+ *                                                                      │ global transformer (causal     │
+ *                                                                      ▼  over patches, no final norm)  │
+ *                                                         global out [P, d_global]                      │
+ *                                                                      │ projection to k slots          │
+ *                                                                      ▼                                ▼
+ *                         local decoder: per layer cross-attention (byte i → slots of the patch before
+ *                         the one holding byte i+1), then a window-512 block; RMSNorm; output head
+ *                                                                      ▼
+ *                                                            logits [T, 260]
+ * </pre>
+ *
+ * Layers keep no activations: a batch's live in a {@link State} sized once by (rows, bytes per row, patch
+ * capacity), a generation's in an {@link Incremental} of its own, so neither can overwrite the other.
  */
 public final class ByteLatentTransformer implements TrainableModel {
     private final BltConfig config;
@@ -19,13 +49,116 @@ public final class ByteLatentTransformer implements TrainableModel {
     private final LocalEncoder encoder;
     private final GlobalTransformer global;
     private final LocalDecoder decoder;
-
-    private Tensor patches;
-    private Tensor globalOut;
-    private Tensor logits;
-    private final blt4j.nn.NextByteLoss lossHead;
-    private int bytes;
+    private final NextByteLoss lossHead;
     private StageTimer stages;
+    private State defaultState;
+
+    public ByteLatentTransformer(BltConfig config, Backend backend) {
+        config.validate();
+        this.config = config;
+        this.backend = backend;
+        encoder = new LocalEncoder(config.encoder(), store, backend);
+        global = new GlobalTransformer(config.global(), store, backend);
+        decoder = new LocalDecoder(config.decoder(), store, backend);
+        store.allocate(backend);
+        lossHead = new NextByteLoss(backend, config.vocabSize);
+    }
+
+    /**
+     * Every buffer of one batch shape: inputs, saved activations and gradient scratch of every stage. T = rows·n
+     * bytes, P = patch capacity (a batch with more patches needs a larger state, see {@link #stateFor}).
+     */
+    public final class State {
+        final int rows;
+        final int bytesPerRow;
+        final int patchCapacity;
+        final boolean training;
+        final Tensor positions;               // [T] I32 local RoPE positions (byte index within its row), uploaded once
+        final RangeBuffer localMask;          // [T] causal ∧ window ∧ document, shared by encoder and decoder
+        final RangeBuffer patchBytes;         // [P] bytes of each patch (pooling)
+        final RangeBuffer encoderSlots;       // [P·k] slot r of patch p sees the bytes of patch p
+        final RangeBuffer decoderSlots;       // [T] byte i sees the k slots of its decoder patch
+        final RangeBuffer globalMask;         // [P] block-causal over each row's patches
+        final Tensor patchPositions;          // [P] I32 global RoPE positions (patch index within its row)
+        final LocalEncoder.Acts encoder;
+        final GlobalTransformer.Acts global;
+        final LocalDecoder.Acts decoder;
+        final NextByteLoss.Acts loss;
+        final Tensor dHidden;                 // [T, d_local] gradient of the byte states (decoder + encoder)
+        final Tensor dGlobal;                 // [P, d_global]
+        final Tensor dPatches;                // [P, k·d_local]
+        final boolean[] docEnd;               // [T] host: EOS positions of the current batch
+        Tensor embeds;                        // views of the last forward
+        Tensor patches;
+        Tensor globalOut;
+        Tensor logits;
+        int patchCount;
+
+        private State(int rows, int n, int patchCapacity, boolean training) {
+            int t = rows * n;
+            this.rows = rows;
+            this.bytesPerRow = n;
+            this.patchCapacity = patchCapacity;
+            this.training = training;
+            int k = config.crossAttnK;
+            positions = i32(backend, t);
+            int[] pos = new int[t];
+            for (int i = 0; i < t; i++) {
+                pos[i] = i % n;
+            }
+            backend.upload(pos, positions);
+            localMask = new RangeBuffer(backend, t);
+            patchBytes = new RangeBuffer(backend, patchCapacity);
+            encoderSlots = new RangeBuffer(backend, patchCapacity * k);
+            decoderSlots = new RangeBuffer(backend, t);
+            globalMask = new RangeBuffer(backend, patchCapacity);
+            patchPositions = i32(backend, patchCapacity);
+            encoder = ByteLatentTransformer.this.encoder.newActs(t, patchCapacity, training);
+            global = ByteLatentTransformer.this.global.newActs(patchCapacity, training);
+            decoder = ByteLatentTransformer.this.decoder.newActs(t, patchCapacity, training);
+            loss = lossHead.newActs(t, training);
+            dHidden = training ? f32(backend, t, config.dimLocalEncoder) : null;
+            dGlobal = training ? f32(backend, patchCapacity, config.dimGlobal) : null;
+            dPatches = training ? f32(backend, patchCapacity, k * config.dimLocalEncoder) : null;
+            docEnd = new boolean[t];
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        public int bytesPerRow() {
+            return bytesPerRow;
+        }
+
+        public int patchCapacity() {
+            return patchCapacity;
+        }
+    }
+
+    /** A state for rows of n bytes with room for {@code patches} patches, rounded up to a capacity bucket. */
+    public State newState(int rows, int n, int patches, boolean training) {
+        return new State(rows, n, patchBucket(patches, rows * (n + 1)), training);
+    }
+
+    /** Patch capacities grow in powers of two (at least 16, at most the most a batch can have). */
+    static int patchBucket(int patches, int most) {
+        int c = 16;
+        while (c < patches) {
+            c *= 2;
+        }
+        return Math.max(patches, Math.min(c, most));
+    }
+
+    /** {@code current} if it fits the batch, else a new state of the next bucket (so growth is rare, not per step). */
+    public State stateFor(State current, int rows, int n, int patches, boolean training) {
+        if (current != null && current.rows == rows && current.bytesPerRow == n && current.patchCapacity >= patches
+                && (current.training || !training)) {
+            return current;
+        }
+        int floor = current != null && current.rows == rows && current.bytesPerRow == n ? current.patchCapacity * 2 : 0;
+        return newState(rows, n, Math.max(patches, floor), training);
+    }
 
     /** Records time and FLOPs per stage (local encoder, global transformer, local decoder, loss); null stops. */
     public void setStageTimer(StageTimer timer) {
@@ -33,26 +166,17 @@ public final class ByteLatentTransformer implements TrainableModel {
     }
 
     private void stage(String name) {
+        backend.setStage(name.replace(' ', '_'));
         if (stages != null) {
             stages.begin(name);
         }
     }
 
     private void endStage() {
+        backend.setStage(null);
         if (stages != null) {
             stages.end();
         }
-    }
-
-    public ByteLatentTransformer(BltConfig config, Backend backend) {
-        config.validate();
-        this.config = config;
-        this.backend = backend;
-        encoder = new LocalEncoder(config, store, backend);
-        global = new GlobalTransformer(config, store, backend);
-        decoder = new LocalDecoder(config, store, backend);
-        store.allocate(backend);
-        lossHead = new blt4j.nn.NextByteLoss(backend);
     }
 
     @Override
@@ -96,14 +220,47 @@ public final class ByteLatentTransformer implements TrainableModel {
     public record Activations(Tensor embeds, Tensor encoderHidden, Tensor globalIn, Tensor globalOut, Tensor decoderPreNorm,
                               Tensor logits) {}
 
-    private Tensor embeds;
-
     public Activations activations() {
-        return new Activations(embeds, encoder.hidden(), patches, globalOut, decoder.preNorm(), logits);
+        State s = requireDefaultState();
+        return new Activations(s.embeds, s.encoder.hidden, s.patches, s.globalOut, s.decoder.preNorm, s.logits);
     }
 
-    /** Logits [rows·n, 260] for rows of n token ids with their patch lengths. */
+    /** Logits [rows·n, 260] for rows of n token ids with their patch lengths, in the model's own training state. */
     public Tensor forward(int[] tokens, int rows, int n, int[][] patchLengths) {
+        defaultState = stateFor(defaultState, rows, n, countPatches(patchLengths), true);
+        return forward(defaultState, tokens, patchLengths);
+    }
+
+    /** Mean next-byte cross-entropy (nats) of the last {@link #forward}; weight 0 or a negative target skips a byte. */
+    public double loss(int[] targetIds, float[] rowWeights) {
+        return loss(requireDefaultState(), targetIds, rowWeights);
+    }
+
+    /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
+    @Override
+    public void backward() {
+        backward(requireDefaultState());
+    }
+
+    private State requireDefaultState() {
+        if (defaultState == null) {
+            throw new IllegalStateException("no forward has run yet");
+        }
+        return defaultState;
+    }
+
+    private static int countPatches(int[][] lengths) {
+        int total = 0;
+        for (int[] l : lengths) {
+            total += l.length;
+        }
+        return total;
+    }
+
+    /** Logits [rows·n, 260] (a view into {@code s}) for the state's rows of n token ids with their patch lengths. */
+    public Tensor forward(State s, int[] tokens, int[][] patchLengths) {
+        int rows = s.rows;
+        int n = s.bytesPerRow;
         if (tokens.length != rows * n) {
             throw new IllegalArgumentException("forward: " + tokens.length + " ids is not " + rows + " rows of " + n);
         }
@@ -111,7 +268,7 @@ public final class ByteLatentTransformer implements TrainableModel {
             throw new IllegalArgumentException("forward: rows of " + n + " bytes exceed max_encoder_seq_length "
                     + config.maxEncoderSeqLength);
         }
-        blt4j.nn.NextByteLoss.requireByteIds(tokens, config.vocabSize);
+        NextByteLoss.requireByteIds(tokens, config.vocabSize);
         stage(StageTimer.PATCHING);
         PatchLayout layout = new PatchLayout(tokens, rows, n, patchLengths, config.eosId);
         for (int[] l : patchLengths) {
@@ -119,56 +276,87 @@ public final class ByteLatentTransformer implements TrainableModel {
                 throw new IllegalArgumentException("forward: " + l.length + " patches exceed max_seqlen " + global.maxPatches());
             }
         }
-        bytes = tokens.length;
-        int[] pos = new int[bytes];
-        for (int i = 0; i < bytes; i++) {
-            pos[i] = i % n;
+        int p = layout.totalPatches();
+        if (p > s.patchCapacity) {
+            throw new IllegalArgumentException("forward: " + p + " patches exceed the state's capacity of " + s.patchCapacity
+                    + " (use stateFor to grow it)");
         }
-        Tensor bytePositions = backend.fromHost(pos, bytes);
-        Ranges localMask = AttentionMask.batched(backend, rows, n, config.window(),
-                AttentionMask.splitAfter(tokens, config.eosId));
+        s.patchCount = p;
+        for (int i = 0; i < tokens.length; i++) {
+            s.docEnd[i] = tokens[i] == config.eosId;
+        }
+        AttentionMask.fillBatched(rows, n, config.window(), s.docEnd, s.localMask.lo, s.localMask.hi);
+        Ranges localMask = s.localMask.ranges(tokens.length);
+        Ranges patchBytes = layout.patchBytes(s.patchBytes);
+        Ranges encoderSlots = layout.encoderSlots(s.encoderSlots, config.crossAttnK);
+        Ranges decoderSlots = layout.decoderSlots(s.decoderSlots, config.crossAttnK);
+        Ranges globalMask = layout.globalMask(s.globalMask);
+        Tensor patchPositions = first(s.patchPositions, p);
+        backend.upload(layout.patchPositions(), patchPositions);
         stage(StageTimer.ENCODER);
-        embeds = encoder.embed(tokens, rows, n);
-        Tensor hidden = encoder.encode(bytePositions, localMask);
-        patches = encoder.patches(layout, layout.patchBytes(backend), layout.encoderSlots(backend, config.crossAttnK));
+        s.embeds = encoder.embed(tokens, rows, n, s.encoder);
+        Tensor hidden = encoder.encode(s.positions, localMask, s.encoder);
+        s.patches = encoder.patches(p, patchBytes, encoderSlots, s.encoder);
         stage(StageTimer.GLOBAL);
-        Tensor patchPositions = backend.fromHost(layout.patchPositions(), layout.totalPatches());
-        globalOut = global.forward(patches, patchPositions, layout.globalMask(backend));
+        s.globalOut = global.forward(s.patches, patchPositions, globalMask, s.global);
         stage(StageTimer.DECODER);
-        logits = decoder.forward(hidden, globalOut, bytePositions, localMask, layout.decoderSlots(backend, config.crossAttnK));
+        s.logits = decoder.forward(hidden, s.globalOut, s.positions, localMask, decoderSlots, s.decoder);
         endStage();
-        return logits;
+        return s.logits;
+    }
+
+    /** Mean next-byte cross-entropy (nats) of the state's last forward. */
+    public double loss(State s, int[] targetIds, float[] rowWeights) {
+        stage(StageTimer.LOSS);
+        double loss = lossHead.forward(s.logits, targetIds, rowWeights, s.loss);
+        endStage();
+        return loss;
+    }
+
+    /** Adds the gradient of the state's last {@link #loss(State, int[], float[])} into the parameter gradients. */
+    public void backward(State s) {
+        if (!s.training) {
+            throw new IllegalStateException("backward on a state made for inference");
+        }
+        stage(StageTimer.LOSS);
+        Tensor dLogits = lossHead.backward(s.loss);
+        stage(StageTimer.DECODER);
+        int bytes = s.rows * s.bytesPerRow;
+        Tensor dHidden = zeroed(backend, s.dHidden, bytes);
+        Tensor dGlobal = zeroed(backend, s.dGlobal, s.patchCount);
+        decoder.backward(dLogits, dHidden, dGlobal, s.decoder);
+        stage(StageTimer.GLOBAL);
+        Tensor dPatches = zeroed(backend, s.dPatches, s.patchCount);
+        global.backward(dGlobal, dPatches, s.global);
+        stage(StageTimer.ENCODER);
+        encoder.backward(dPatches, dHidden, s.encoder);
+        endStage();
     }
 
     /**
      * Incremental decoding state (BLT-REFERENCE §10.2): each new byte costs local work (encoder and decoder steps
-     * with KV caches); each completed patch costs one global step.
+     * with KV caches); each completed patch costs one global step. Owns all its buffers.
      */
     public final class Incremental {
-        private final blt4j.nn.KvCache[] encoderCaches;
-        private final blt4j.nn.KvCache[] globalCaches;
-        private final blt4j.nn.KvCache[] decoderCaches;
-        private final Tensor states;
+        private final LocalEncoder.Step encoderStep;
+        private final GlobalTransformer.Step globalStep;
+        private final LocalDecoder.Step decoderStep;
         private int length;
-        private int patches;
-        private Tensor slots;
 
         private Incremental(int capacity) {
             if (capacity > config.maxEncoderSeqLength) {
                 throw new IllegalArgumentException("generation capacity " + capacity + " exceeds max_encoder_seq_length "
                         + config.maxEncoderSeqLength);
             }
-            encoderCaches = encoder.newCaches(capacity);
-            globalCaches = global.newCaches(capacity);
-            decoderCaches = decoder.newCaches(capacity);
-            states = backend.zeros(capacity, config.dimLocalEncoder);
+            encoderStep = encoder.newStep(capacity);
+            globalStep = global.newStep(capacity);
+            decoderStep = decoder.newStep(capacity);
         }
 
         /** Runs the encoder on tokens[length] (the next token of the sequence). */
         public void appendToken(int[] tokens) {
             stage(StageTimer.ENCODER);
-            Tensor h = encoder.stepByte(tokens, length, encoderCaches);
-            backend.copy(h, states.rowSlice(length, length + 1));
+            encoder.stepByte(tokens, length, encoderStep);
             length++;
             endStage();
         }
@@ -176,28 +364,27 @@ public final class ByteLatentTransformer implements TrainableModel {
         /** Closes the patch of encoder positions [start, length) with one global step. */
         public void completePatch(int start) {
             stage(StageTimer.ENCODER);
-            Tensor vec = encoder.patchVector(states.rowSlice(start, length));
+            Tensor vec = encoder.patchVector(start, length, encoderStep);
             stage(StageTimer.GLOBAL);
-            Tensor o = global.step(vec, patches, globalCaches);
+            Tensor o = global.step(vec, globalStep);
             stage(StageTimer.DECODER);
-            slots = decoder.slotsOf(o);
-            patches++;
+            decoder.setPatch(o, decoderStep);
             endStage();
         }
 
-        /** Logits [1, 260] predicting the token after the last appended one. */
+        /** Logits [1, 260] predicting the token after the last appended one (valid until the next call). */
         public Tensor decode() {
-            if (slots == null) {
+            if (!decoderStep.hasSlots) {
                 throw new IllegalStateException("no completed patch yet: the BOS patch must be completed first");
             }
             stage(StageTimer.DECODER);
-            Tensor out = decoder.step(states.rowSlice(length - 1, length), slots, length - 1, decoderCaches);
+            Tensor out = decoder.step(encoderStep.states.rowSlice(length - 1, length), length - 1, decoderStep);
             endStage();
             return out;
         }
 
         public int patches() {
-            return patches;
+            return globalStep.patches;
         }
 
         public int length() {
@@ -207,30 +394,5 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     public Incremental incremental(int capacity) {
         return new Incremental(capacity);
-    }
-
-    /** Mean next-byte cross-entropy (nats) of the last forward; weight 0 or a negative target skips a byte. */
-    public double loss(int[] targetIds, float[] rowWeights) {
-        stage(StageTimer.LOSS);
-        double loss = lossHead.forward(logits, targetIds, rowWeights);
-        endStage();
-        return loss;
-    }
-
-    /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
-    @Override
-    public void backward() {
-        stage(StageTimer.LOSS);
-        Tensor dLogits = lossHead.backward();
-        stage(StageTimer.DECODER);
-        Tensor dHidden = backend.zeros(bytes, config.dimLocalEncoder);
-        Tensor dGlobal = backend.zeros(globalOut.rows(), config.dimGlobal);
-        decoder.backward(dLogits, dHidden, dGlobal);
-        stage(StageTimer.GLOBAL);
-        Tensor dPatches = backend.zeros(patches.rows(), patches.cols());
-        global.backward(dGlobal, dPatches);
-        stage(StageTimer.ENCODER);
-        encoder.backward(dPatches, dHidden);
-        endStage();
     }
 }

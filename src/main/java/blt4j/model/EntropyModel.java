@@ -1,20 +1,29 @@
 package blt4j.model;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.first;
+import static blt4j.nn.Buffers.i32;
+import static blt4j.nn.Buffers.zeroed;
+
 import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
-import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
+import blt4j.nn.KvCache;
 import blt4j.nn.Linear;
+import blt4j.nn.NextByteLoss;
 import blt4j.nn.Parameter;
 import blt4j.nn.ParameterStore;
+import blt4j.nn.RangeBuffer;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerStack;
 
 /**
- * The byte-level LM that scores next-byte entropy (BLT-REFERENCE §3): token embedding, pre-norm transformer
- * layers with sliding-window document-causal attention and RoPE θ 10000, final RMSNorm, 260-way output head.
+ * A byte-level transformer LM: token embedding, pre-norm layers with sliding-window document-causal attention and
+ * RoPE, final RMSNorm, 260-way output head. It is the entropy model that scores next-byte entropy for patching
+ * (BLT-REFERENCE §3, kind "entropy", θ 10000) and, under kind "byte-transformer", the byte-level baseline.
  * Parameter names are the reference's ({@code tok_embeddings.weight}, {@code layers.0.attention.wq.weight}, …).
+ * Layers keep no activations: a batch's live in a {@link State}, a streaming scorer's in an {@link Incremental}.
  */
 public final class EntropyModel implements TrainableModel {
     private final EntropyModelConfig config;
@@ -25,17 +34,12 @@ public final class EntropyModel implements TrainableModel {
     private final RmsNorm norm;
     private final Linear output;
     private final RopeTables rope;
-
-    // state of the last forward, kept for the backward pass
-    private Tensor ids;
-    private Tensor embedded;
-    private Tensor hidden;
-    private Tensor normed;
-    private Tensor logits;
-    private final blt4j.nn.NextByteLoss lossHead;
-    private int rows;
-
+    private final NextByteLoss lossHead;
     private final String kind;
+    private State defaultState;
+
+    /** Tokens one incremental call scores at most (bounds the incremental state's activations). */
+    public static final int BLOCK = 512;
 
     public EntropyModel(EntropyModelConfig config, Backend backend) {
         this(config, backend, "entropy");
@@ -54,8 +58,61 @@ public final class EntropyModel implements TrainableModel {
         this.norm = new RmsNorm(store, backend, "norm", d, config.normEps);
         this.output = new Linear(store, backend, "output", d, config.vocabSize, std);
         store.allocate(backend);
-        this.lossHead = new blt4j.nn.NextByteLoss(backend);
+        this.lossHead = new NextByteLoss(backend, config.vocabSize);
         this.rope = RopeTables.build(backend, config.ropeTheta, config.headDim(), config.maxSeqlen);
+    }
+
+    /** Every buffer of one batch shape (T = rows·n): inputs, saved activations, gradient scratch. */
+    public final class State {
+        final int rows;
+        final int bytesPerRow;
+        final boolean training;
+        final Tensor ids;                     // [T] I32
+        final Tensor positions;               // [T] I32 position within the row, uploaded once
+        final RangeBuffer mask;               // [T] causal ∧ window ∧ document
+        final boolean[] docEnd;               // [T] host
+        final Tensor embedded;                // [T, d]
+        final TransformerStack.Acts layers;
+        final Tensor rstd;                    // [T]
+        final Tensor normed;                  // [T, d]
+        final Tensor logits;                  // [T, V]
+        final Tensor entropy;                 // [T]
+        final NextByteLoss.Acts loss;
+        final Tensor dNormed;                 // [T, d] gradient scratch (null without training)
+        final Tensor dHidden;                 // [T, d]
+        final Tensor dEmbedded;               // [T, d]
+        Tensor hidden;                        // [T, d] output of the layers (view)
+
+        private State(int rows, int n, boolean training) {
+            int t = rows * n;
+            int d = config.dim;
+            this.rows = rows;
+            this.bytesPerRow = n;
+            this.training = training;
+            ids = i32(backend, t);
+            positions = i32(backend, t);
+            int[] pos = new int[t];
+            for (int i = 0; i < t; i++) {
+                pos[i] = i % n;
+            }
+            backend.upload(pos, positions);
+            mask = new RangeBuffer(backend, t);
+            docEnd = new boolean[t];
+            embedded = f32(backend, t, d);
+            layers = EntropyModel.this.layers.newActs(t, training);
+            rstd = f32(backend, t, 1);
+            normed = f32(backend, t, d);
+            logits = f32(backend, t, config.vocabSize);
+            entropy = f32(backend, t, 1).reshape(t);
+            loss = lossHead.newActs(t, training);
+            dNormed = training ? f32(backend, t, d) : null;
+            dHidden = training ? f32(backend, t, d) : null;
+            dEmbedded = training ? f32(backend, t, d) : null;
+        }
+    }
+
+    public State newState(int rows, int n, boolean training) {
+        return new State(rows, n, training);
     }
 
     @Override
@@ -93,11 +150,22 @@ public final class EntropyModel implements TrainableModel {
         return this;
     }
 
-    /**
-     * Logits [batch·seqLen, 260] for {@code batch} independent rows of {@code seqLen} token ids each.
-     * Positions restart at 0 in every row; documents split after EOS; attention sees at most the window.
-     */
+    /** Logits [batch·seqLen, 260] in the model's own training state (reallocated only when the shape changes). */
     public Tensor forward(int[] tokenIds, int batch, int seqLen) {
+        if (defaultState == null || defaultState.rows != batch || defaultState.bytesPerRow != seqLen) {
+            defaultState = null; // release the old shape's buffers before allocating the new ones
+            defaultState = new State(batch, seqLen, true);
+        }
+        return forward(defaultState, tokenIds);
+    }
+
+    /**
+     * Logits [rows·n, 260] (a view into {@code s}) for the state's rows of n token ids each. Positions restart at 0
+     * in every row; documents split after EOS; attention sees at most the window.
+     */
+    public Tensor forward(State s, int[] tokenIds) {
+        int batch = s.rows;
+        int seqLen = s.bytesPerRow;
         if (tokenIds.length != batch * seqLen) {
             throw new IllegalArgumentException("forward: " + tokenIds.length + " ids is not " + batch + " rows of " + seqLen);
         }
@@ -105,38 +173,60 @@ public final class EntropyModel implements TrainableModel {
             throw new IllegalArgumentException("forward: rows of " + seqLen + " exceed max_seqlen " + config.maxSeqlen
                     + "; score long inputs in chunks (EntropyScorer)");
         }
-        blt4j.nn.NextByteLoss.requireByteIds(tokenIds, config.vocabSize);
-        rows = tokenIds.length;
-        ids = backend.fromHost(tokenIds, rows);
-        int[] pos = new int[rows];
+        NextByteLoss.requireByteIds(tokenIds, config.vocabSize);
+        int rows = tokenIds.length;
+        backend.setStage(kind);
+        backend.upload(tokenIds, s.ids);
         for (int i = 0; i < rows; i++) {
-            pos[i] = i % seqLen;
+            s.docEnd[i] = config.eosId != null && tokenIds[i] == config.eosId;
         }
-        Tensor positions = backend.fromHost(pos, rows);
-        boolean[] docEnd = config.eosId == null ? null : AttentionMask.splitAfter(tokenIds, config.eosId);
-        Ranges mask = AttentionMask.batched(backend, batch, seqLen, config.window(), docEnd);
-        embedded = backend.zeros(rows, config.dim);
-        backend.embedding(tokEmbeddings.value(), ids, embedded, false);
-        hidden = layers.forward(embedded, positions, rope, mask);
-        normed = norm.forward(hidden);
-        logits = output.forward(normed);
-        return logits;
+        AttentionMask.fillBatched(batch, seqLen, config.window(), s.docEnd, s.mask.lo, s.mask.hi);
+        backend.embedding(tokEmbeddings.value(), s.ids, s.embedded, false);
+        s.hidden = layers.forward(s.embedded, s.positions, rope, s.mask.ranges(rows), s.layers);
+        norm.forward(s.hidden, s.normed, s.rstd);
+        output.forward(s.normed, s.logits);
+        backend.setStage(null);
+        return s.logits;
     }
 
     /**
-     * Incremental scoring for generation: feed one token at a time; each call returns the logits predicting the
-     * next token. Attention uses per-layer KV caches with the model's window (single document).
+     * Incremental scoring: feed tokens in blocks of at most {@link #BLOCK}; each call returns the logits predicting
+     * the token after each fed one. Attention uses per-layer KV caches with the model's window (single document).
      */
     public final class Incremental {
-        private final blt4j.nn.KvCache[] caches;
+        private final KvCache[] caches;
+        private final int block;
+        private final Tensor ids;             // [B] I32
+        private final Tensor positions;       // [B] I32
+        private final RangeBuffer mask;       // [B]
+        private final Tensor embedded;        // [B, d]
+        private final TransformerStack.Acts layers;
+        private final Tensor rstd;            // [B]
+        private final Tensor normed;          // [B, d]
+        private final Tensor logits;          // [B, V]
+        private final Tensor entropy;         // [B]
+        private final int[] hostPositions;
+        private final float[] hostEntropy;
         private int position;
-        private final Tensor entropy = backend.zeros(1);
 
         private Incremental(int capacity) {
             if (capacity > config.maxSeqlen) {
                 throw new IllegalArgumentException("incremental capacity " + capacity + " exceeds max_seqlen " + config.maxSeqlen);
             }
-            caches = layers.newCaches(capacity);
+            int d = config.dim;
+            caches = EntropyModel.this.layers.newCaches(capacity);
+            block = Math.max(1, Math.min(BLOCK, capacity));
+            ids = i32(backend, block);
+            positions = i32(backend, block);
+            mask = new RangeBuffer(backend, block);
+            embedded = f32(backend, block, d);
+            layers = EntropyModel.this.layers.newActs(block, false);
+            rstd = f32(backend, block, 1);
+            normed = f32(backend, block, d);
+            logits = f32(backend, block, config.vocabSize);
+            entropy = f32(backend, block, 1).reshape(block);
+            hostPositions = new int[block];
+            hostEntropy = new float[block];
         }
 
         /** Appends a token; returns the logits [1, 260] of the next token (valid until the next call). */
@@ -147,34 +237,55 @@ public final class EntropyModel implements TrainableModel {
         /** Appends a block of tokens; returns their logits [t, 260] (row i predicts the token after tokens[i]). */
         public Tensor append(int[] tokens) {
             int t = tokens.length;
-            Tensor ids = backend.fromHost(tokens, t);
-            Tensor x = backend.zeros(t, config.dim);
-            backend.embedding(tokEmbeddings.value(), ids, x, false);
-            int[] pos = new int[t];
-            for (int i = 0; i < t; i++) {
-                pos[i] = position + i;
+            if (t == 0 || t > block) {
+                throw new IllegalArgumentException("incremental scoring takes 1.." + block + " tokens per call, got " + t);
             }
-            Ranges mask = AttentionMask.cachedWindow(backend, position, t, config.window());
-            Tensor h = layers.forwardCached(x, backend.fromHost(pos, t), rope, caches, mask);
+            NextByteLoss.requireByteIds(tokens, config.vocabSize);
+            backend.setStage(kind);
+            Tensor id = first(ids, t);
+            backend.upload(tokens, id);
+            Tensor x = first(embedded, t);
+            backend.embedding(tokEmbeddings.value(), id, x, false);
+            for (int i = 0; i < t; i++) {
+                hostPositions[i] = position + i;
+            }
+            Tensor pos = first(positions, t);
+            backend.upload(t == block ? hostPositions : java.util.Arrays.copyOf(hostPositions, t), pos);
+            AttentionMask.fillCachedWindow(position, t, config.window(), mask.lo, mask.hi);
+            Tensor h = EntropyModel.this.layers.forwardCached(x, pos, rope, caches, mask.ranges(t), layers);
             position += t;
-            return output.forward(norm.forward(h));
+            Tensor n = first(normed, t);
+            norm.forward(h, n, first(rstd, t));
+            Tensor out = first(logits, t);
+            output.forward(n, out);
+            backend.setStage(null);
+            return out;
         }
 
         /** Entropies (nats) of each row of logits returned by {@link #append}. */
-        public float[] entropies(Tensor logits) {
-            Tensor h = backend.zeros(logits.rows());
-            backend.entropy(logits, h);
-            return h.toHost();
+        public float[] entropies(Tensor rowsOfLogits) {
+            int t = rowsOfLogits.rows();
+            Tensor h = first(entropy, t);
+            backend.entropy(rowsOfLogits, h);
+            float[] out = new float[t];
+            backend.download(h, out, 0);
+            return out;
         }
 
-        /** Entropy (nats) of the distribution returned by the last {@link #append}. */
-        public float entropy(Tensor logits) {
-            backend.entropy(logits, entropy);
-            return entropy.toHost()[0];
+        /** Entropy (nats) of the distribution returned by the last single-token {@link #append}. */
+        public float entropy(Tensor logitsRow) {
+            Tensor h = first(entropy, 1);
+            backend.entropy(logitsRow, h);
+            backend.download(h, hostEntropy, 0);
+            return hostEntropy[0];
         }
 
         public int position() {
             return position;
+        }
+
+        public int maxBlock() {
+            return block;
         }
     }
 
@@ -184,9 +295,9 @@ public final class EntropyModel implements TrainableModel {
 
     /** Next-byte entropies (nats) for each row of the last forward. */
     public float[] entropies() {
-        Tensor h = backend.zeros(rows);
-        backend.entropy(logits, h);
-        return h.toHost();
+        State s = requireDefaultState();
+        backend.entropy(s.logits, s.entropy);
+        return s.entropy.toHost();
     }
 
     /**
@@ -194,19 +305,43 @@ public final class EntropyModel implements TrainableModel {
      * negative target are ignored. Keeps what {@link #backward()} needs.
      */
     public double loss(int[] targetIds, float[] rowWeights) {
-        return lossHead.forward(logits, targetIds, rowWeights);
+        return loss(requireDefaultState(), targetIds, rowWeights);
+    }
+
+    public double loss(State s, int[] targetIds, float[] rowWeights) {
+        backend.setStage("loss");
+        double loss = lossHead.forward(s.logits, targetIds, rowWeights, s.loss);
+        backend.setStage(null);
+        return loss;
     }
 
     /** Adds the gradient of the last {@link #loss} into the parameter gradients. */
     @Override
     public void backward() {
-        Tensor dLogits = lossHead.backward();
-        Tensor dNormed = backend.zeros(rows, config.dim);
-        output.backward(dLogits, normed, dNormed);
-        Tensor dHidden = backend.zeros(rows, config.dim);
-        norm.backward(dNormed, hidden, dHidden);
-        Tensor dEmbedded = backend.zeros(rows, config.dim);
-        layers.backward(dHidden, dEmbedded);
-        backend.embeddingBackward(dEmbedded, ids, tokEmbeddings.grad());
+        backward(requireDefaultState());
+    }
+
+    public void backward(State s) {
+        if (!s.training) {
+            throw new IllegalStateException("backward on a state made for inference");
+        }
+        int rows = s.rows * s.bytesPerRow;
+        backend.setStage(kind);
+        Tensor dLogits = lossHead.backward(s.loss);
+        Tensor dNormed = zeroed(backend, s.dNormed, rows);
+        output.backward(dLogits, s.normed, dNormed);
+        Tensor dHidden = zeroed(backend, s.dHidden, rows);
+        norm.backward(dNormed, s.hidden, s.rstd, dHidden);
+        Tensor dEmbedded = zeroed(backend, s.dEmbedded, rows);
+        layers.backward(dHidden, dEmbedded, s.layers);
+        backend.embeddingBackward(dEmbedded, s.ids, tokEmbeddings.grad());
+        backend.setStage(null);
+    }
+
+    private State requireDefaultState() {
+        if (defaultState == null) {
+            throw new IllegalStateException("no forward has run yet");
+        }
+        return defaultState;
     }
 }

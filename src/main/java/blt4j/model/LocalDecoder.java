@@ -1,22 +1,31 @@
 package blt4j.model;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.first;
+import static blt4j.nn.Buffers.i32;
+import static blt4j.nn.Buffers.zeroed;
+
+import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
 import blt4j.nn.CrossAttention;
+import blt4j.nn.KvCache;
 import blt4j.nn.Linear;
 import blt4j.nn.ParameterStore;
+import blt4j.nn.RangeBuffer;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerBlock;
 
 /**
  * Patch outputs back to bytes (BLT-REFERENCE §7): the global output is projected into k key/value slots per patch;
  * each layer first cross-attends from every byte to the slots of its decoder patch (doubled residual), then runs a
- * window-512 transformer layer; a final RMSNorm and the 260-way head give the logits.
+ * window-512 transformer layer; a final RMSNorm and the 260-way head give the logits. Stateless: activations live
+ * in {@link Acts} (a batch) and {@link Step} (a generation).
  */
 final class LocalDecoder {
-    private final BltConfig config;
+    private final BltConfig.Decoder config;
     private final Backend backend;
     private final Linear patchProjection;
     private final CrossAttention[] cross;
@@ -25,117 +34,194 @@ final class LocalDecoder {
     private final Linear output;
     private final RopeTables rope;
 
-    private Tensor globalOut;
-    private Tensor slots;
-    private Tensor[] layerInputs;
-    private Tensor[] crossOutputs;
-    private Tensor finalHidden;
-    private Tensor normed;
+    /** Activations of one batch: T bytes, up to P patches. */
+    final class Acts {
+        final Tensor slots;                   // [P, k·d] patch_embedding_projection(global output)
+        final CrossAttention.Acts[] cross;    // per layer with cross-attention: queries T, keys P·k
+        final TransformerBlock.Acts[] layers; // per layer, T rows
+        final Tensor rstd;                    // [T]
+        final Tensor normed;                  // [T, d]
+        final Tensor logits;                  // [T, V]
+        final Tensor dNormed;                 // [T, d] gradient scratch (null without training)
+        final Tensor[] dh;                    // 2 × [T, d] gradient entering a layer, alternating
+        final Tensor dMid;                    // [T, d] gradient between cross-attention and block
+        final Tensor dSlots;                  // [P·k, d]
+        Tensor global;                        // [P, d_global] of the last forward (view)
+        Tensor preNorm;                       // [T, d] (view)
+        int bytes;
 
-    LocalDecoder(BltConfig c, ParameterStore store, Backend backend) {
+        Acts(int bytes, int patchCapacity, boolean training) {
+            int d = config.dim();
+            int k = config.crossAttnK();
+            slots = f32(backend, patchCapacity, k * d);
+            cross = new CrossAttention.Acts[layers().length];
+            this.layers = new TransformerBlock.Acts[layers().length];
+            for (int i = 0; i < this.layers.length; i++) {
+                if (LocalDecoder.this.cross[i] != null) {
+                    cross[i] = LocalDecoder.this.cross[i].newActs(bytes, patchCapacity * k, training);
+                }
+                this.layers[i] = layers()[i].newActs(bytes, training);
+            }
+            rstd = f32(backend, bytes, 1);
+            normed = f32(backend, bytes, d);
+            logits = f32(backend, bytes, config.vocabSize());
+            dNormed = training ? f32(backend, bytes, d) : null;
+            dh = training ? new Tensor[] {f32(backend, bytes, d), f32(backend, bytes, d)} : null;
+            dMid = training ? f32(backend, bytes, d) : null;
+            dSlots = training ? f32(backend, patchCapacity * k, d) : null;
+        }
+    }
+
+    /** Incremental state: one byte per step, KV caches of up to {@code capacity} bytes. */
+    final class Step {
+        final KvCache[] caches;
+        final Tensor projected;               // [1, k·d] projection of the last global output
+        final Tensor slots;                   // [k, d] slots of the current decoder patch
+        final CrossAttention.Acts[] cross;    // per layer: 1 query, k keys
+        final TransformerBlock.Acts[] layers; // 1 row
+        final Tensor position;                // [1] I32
+        final RangeBuffer selfMask;           // [1]
+        final RangeBuffer slotMask;           // [1]: all k slots
+        final Tensor rstd;                    // [1]
+        final Tensor normed;                  // [1, d]
+        final Tensor logits;                  // [1, V]
+        boolean hasSlots;
+
+        Step(int capacity) {
+            int d = config.dim();
+            int k = config.crossAttnK();
+            caches = new KvCache[layers().length];
+            cross = new CrossAttention.Acts[layers().length];
+            this.layers = new TransformerBlock.Acts[layers().length];
+            for (int i = 0; i < caches.length; i++) {
+                caches[i] = new KvCache(backend, capacity, layers()[i].width());
+                if (LocalDecoder.this.cross[i] != null) {
+                    cross[i] = LocalDecoder.this.cross[i].newActs(1, k, false);
+                }
+                this.layers[i] = layers()[i].newActs(1, false);
+            }
+            projected = f32(backend, 1, k * d);
+            slots = f32(backend, k, d);
+            position = i32(backend, 1);
+            selfMask = new RangeBuffer(backend, 1);
+            slotMask = new RangeBuffer(backend, 1);
+            rstd = f32(backend, 1, 1);
+            normed = f32(backend, 1, d);
+            logits = f32(backend, 1, config.vocabSize());
+        }
+    }
+
+    LocalDecoder(BltConfig.Decoder c, ParameterStore store, Backend backend) {
         this.config = c;
         this.backend = backend;
-        int d = c.dimLocalDecoder;
+        int d = c.dim();
         double std = 1.0 / Math.sqrt(d);
-        patchProjection = new Linear(store, backend, "local_decoder.patch_embedding_projection", c.dimGlobal,
-                d * c.crossAttnK, 1.0 / Math.sqrt(c.dimGlobal));
-        layers = new TransformerBlock[c.nLayersLocalDecoder];
-        cross = new CrossAttention[c.nLayersLocalDecoder];
+        patchProjection = new Linear(store, backend, "local_decoder.patch_embedding_projection", c.globalDim(),
+                d * c.crossAttnK(), 1.0 / Math.sqrt(c.globalDim()));
+        layers = new TransformerBlock[c.nLayers()];
+        cross = new CrossAttention[c.nLayers()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new TransformerBlock(store, backend, "local_decoder.layers." + i, d, c.nHeadsLocalDecoder,
-                    c.hiddenLocalDecoder(), c.normEps, i);
-            if (i == 0 || c.crossAttnAllLayersDecoder) {
-                cross[i] = new CrossAttention(store, backend, "local_decoder.cross_attn_layers." + i, d, c.crossAttnNheads,
-                        c.normEps, std / Math.sqrt(2.0 * (i + 1)));
+            layers[i] = new TransformerBlock(store, backend, "local_decoder.layers." + i, d, c.nHeads(), c.hiddenDim(),
+                    c.normEps(), i);
+            if (i == 0 || c.crossAttnAllLayers()) {
+                cross[i] = new CrossAttention(store, backend, "local_decoder.cross_attn_layers." + i, d, c.crossAttnNheads(),
+                        c.normEps(), std / Math.sqrt(2.0 * (i + 1)));
             }
         }
-        norm = new RmsNorm(store, backend, "local_decoder.norm", d, c.normEps);
-        output = new Linear(store, backend, "local_decoder.output", d, c.vocabSize, std);
-        rope = RopeTables.build(backend, c.ropeTheta, d / c.nHeadsLocalDecoder, c.maxEncoderSeqLength);
+        norm = new RmsNorm(store, backend, "local_decoder.norm", d, c.normEps());
+        output = new Linear(store, backend, "local_decoder.output", d, c.vocabSize(), std);
+        rope = RopeTables.build(backend, c.ropeTheta(), d / c.nHeads(), c.maxSeqLength());
     }
 
-    /** The decoder state before its final norm (for cross-checks). */
-    Tensor preNorm() {
-        return finalHidden;
+    private TransformerBlock[] layers() {
+        return layers;
     }
 
-    Tensor forward(Tensor encoderHidden, Tensor global, Tensor positions, Ranges selfMask, Ranges slotMask) {
-        int d = config.dimLocalDecoder;
-        int k = config.crossAttnK;
-        globalOut = global;
-        slots = patchProjection.forward(global).reshape(global.rows() * k, d);
-        layerInputs = new Tensor[layers.length];
-        crossOutputs = new Tensor[layers.length];
+    Acts newActs(int bytes, int patchCapacity, boolean training) {
+        return new Acts(bytes, patchCapacity, training);
+    }
+
+    Step newStep(int capacity) {
+        return new Step(capacity);
+    }
+
+    /** Logits [T, V] (a view of a.logits). */
+    Tensor forward(Tensor encoderHidden, Tensor global, Tensor positions, Ranges selfMask, Ranges slotMask, Acts a) {
+        int d = config.dim();
+        int k = config.crossAttnK();
+        int n = encoderHidden.rows();
+        int p = global.rows();
+        a.global = global;
+        a.bytes = n;
+        Tensor slots = first(a.slots, p);
+        patchProjection.forward(global, slots);
+        Tensor kv = slots.reshape(p * k, d);
         Tensor h = encoderHidden;
         for (int i = 0; i < layers.length; i++) {
-            layerInputs[i] = h;
             if (cross[i] != null) {
-                h = cross[i].forward(h, slots, slotMask);
+                h = cross[i].forward(h, kv, slotMask, a.cross[i]);
             }
-            crossOutputs[i] = h;
-            h = layers[i].forward(h, positions, rope, selfMask);
+            h = layers[i].forward(h, positions, rope, selfMask, a.layers[i]);
         }
-        finalHidden = h;
-        normed = norm.forward(h);
-        return output.forward(normed);
-    }
-
-    // ---- incremental (generation)
-
-    blt4j.nn.KvCache[] newCaches(int capacity) {
-        blt4j.nn.KvCache[] caches = new blt4j.nn.KvCache[layers.length];
-        for (int i = 0; i < layers.length; i++) {
-            caches[i] = new blt4j.nn.KvCache(backend, capacity, layers[i].width());
-        }
-        return caches;
-    }
-
-    /** The k key/value slots [k, d] one global output [1, d_global] gives the decoder (a copy the caller keeps). */
-    Tensor slotsOf(Tensor globalRow) {
-        Tensor projected = patchProjection.forward(globalRow);
-        Tensor keep = backend.zeros(config.crossAttnK, config.dimLocalDecoder);
-        backend.copy(projected.reshape(config.crossAttnK, config.dimLocalDecoder), keep);
-        return keep;
-    }
-
-    /** Logits [1, 260] at {@code position} from its encoder state and its decoder patch's slots. */
-    Tensor step(Tensor encoderState, Tensor patchSlots, int position, blt4j.nn.KvCache[] caches) {
-        int k = config.crossAttnK;
-        int[] lo = new int[1];
-        Ranges all = Ranges.of(backend, lo, new int[] {k});
-        Ranges self = blt4j.compute.AttentionMask.cachedWindow(backend, position, 1, config.window());
-        Tensor pos = backend.fromHost(new int[] {position}, 1);
-        Tensor h = encoderState;
-        for (int i = 0; i < layers.length; i++) {
-            if (cross[i] != null) {
-                h = cross[i].forward(h, patchSlots, all);
-            }
-            h = layers[i].forwardCached(h, pos, rope, caches[i], self);
-        }
-        return output.forward(norm.forward(h));
+        a.preNorm = h;
+        Tensor normed = first(a.normed, n);
+        norm.forward(h, normed, first(a.rstd, n));
+        Tensor logits = first(a.logits, n);
+        output.forward(normed, logits);
+        return logits;
     }
 
     /** dEncoderHidden += ∂L/∂(encoder states), dGlobal += ∂L/∂(global output). */
-    void backward(Tensor dLogits, Tensor dEncoderHidden, Tensor dGlobal) {
-        int d = config.dimLocalDecoder;
-        int k = config.crossAttnK;
-        int n = dLogits.rows();
-        Tensor dNormed = backend.zeros(n, d);
-        output.backward(dLogits, normed, dNormed);
-        Tensor dh = backend.zeros(n, d);
-        norm.backward(dNormed, finalHidden, dh);
-        Tensor dSlots = backend.zeros(slots.rows(), d);
+    void backward(Tensor dLogits, Tensor dEncoderHidden, Tensor dGlobal, Acts a) {
+        int d = config.dim();
+        int k = config.crossAttnK();
+        int n = a.bytes;
+        int p = a.global.rows();
+        Tensor dNormed = zeroed(backend, a.dNormed, n);
+        output.backward(dLogits, first(a.normed, n), dNormed);
+        Tensor dh = zeroed(backend, a.dh[0], n);
+        norm.backward(dNormed, a.preNorm, first(a.rstd, n), dh);
+        Tensor dSlots = zeroed(backend, a.dSlots, p * k);
         for (int i = layers.length - 1; i >= 0; i--) {
-            Tensor dMid = backend.zeros(n, d);
-            layers[i].backward(dh, dMid);
-            Tensor dIn = i == 0 ? dEncoderHidden : backend.zeros(n, d);
+            Tensor dMid = zeroed(backend, a.dMid, n);
+            layers[i].backward(dh, dMid, a.layers[i]);
+            Tensor dIn = i == 0 ? dEncoderHidden : zeroed(backend, dh.sameStorage(a.dh[0]) ? a.dh[1] : a.dh[0], n);
             if (cross[i] != null) {
-                cross[i].backward(dMid, dIn, dSlots);
+                cross[i].backward(dMid, dIn, dSlots, a.cross[i]);
             } else {
                 backend.axpy(1f, dMid, dIn);
             }
             dh = dIn;
         }
-        patchProjection.backward(dSlots.reshape(globalOut.rows(), k * d), globalOut, dGlobal);
+        patchProjection.backward(dSlots.reshape(p, k * d), a.global, dGlobal);
+    }
+
+    // ---- incremental (generation)
+
+    /** Takes the k key/value slots [k, d] of one global output [1, d_global] as the current decoder patch. */
+    void setPatch(Tensor globalRow, Step s) {
+        patchProjection.forward(globalRow, s.projected);
+        backend.copy(s.projected.reshape(config.crossAttnK(), config.dim()), s.slots);
+        s.hasSlots = true;
+    }
+
+    /** Logits [1, V] at {@code position} from its encoder state and the current decoder patch's slots. */
+    Tensor step(Tensor encoderState, int position, Step s) {
+        s.slotMask.lo[0] = 0;
+        s.slotMask.hi[0] = config.crossAttnK();
+        Ranges all = s.slotMask.ranges(1);
+        AttentionMask.fillCachedWindow(position, 1, config.window(), s.selfMask.lo, s.selfMask.hi);
+        Ranges self = s.selfMask.ranges(1);
+        backend.upload(new int[] {position}, s.position);
+        Tensor h = encoderState;
+        for (int i = 0; i < layers.length; i++) {
+            if (cross[i] != null) {
+                h = cross[i].forward(h, s.slots, all, s.cross[i]);
+            }
+            h = layers[i].forwardCached(h, s.position, rope, s.caches[i], self, s.layers[i]);
+        }
+        norm.forward(h, s.normed, s.rstd);
+        output.forward(s.normed, s.logits);
+        return s.logits;
     }
 }

@@ -1,13 +1,16 @@
 package blt4j.model;
 
-import blt4j.compute.AttentionMask;
-import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
+import blt4j.nn.RangeBuffer;
 
 /**
  * Everything the BLT forward derives from patch lengths, for a batch of rows of n bytes flattened into one
  * sequence of rows·n bytes and Σ P_b patches: the bytes of each patch, the patch each encoder slot pools, the
  * patch each decoder byte reads (BLT-REFERENCE §7.2), and the global block-causal mask (§6.1).
+ *
+ * <p>Worked example (one row, n = 8, lengths [1, 1, 3, 3, 1], the last being the empty next-byte slot):
+ * patch bytes [0,1) [1,2) [2,5) [5,8) [8,8); the decoder drops the first length, so bytes 0..7 read patches
+ * 0, 1, 1, 1, 2, 2, 2, 3: byte i reads the patch before the one that contains byte i + 1, never its own future.
  */
 public final class PatchLayout {
     final int rows;
@@ -91,70 +94,53 @@ public final class PatchLayout {
         return totalPatches;
     }
 
-    /** Decoder patch id of each byte within its row (index into that row's patches), as in the reference. */
-    public int[] decoderPatchIdsInRow() {
-        int[] out = new int[decoderPatch.length];
-        int p0 = 0;
-        for (int b = 0, p = 0; b < rows; b++) {
-            while (p < totalPatches && patchRow[p] == b) {
-                p++;
-            }
-            for (int i = 0; i < bytesPerRow; i++) {
-                out[b * bytesPerRow + i] = decoderPatch[b * bytesPerRow + i] - p0;
-            }
-            p0 = p;
-        }
-        return out;
-    }
-
     /** Bytes of each patch, for max-pooling (empty for the next-byte slot). */
-    Ranges patchBytes(Backend backend) {
-        return Ranges.of(backend, patchStart, patchEnd);
+    Ranges patchBytes(RangeBuffer b) {
+        for (int p = 0; p < totalPatches; p++) {
+            b.lo[p] = patchStart[p];
+            b.hi[p] = patchEnd[p];
+        }
+        return b.ranges(totalPatches);
     }
 
     /** Encoder cross-attention: slot r of patch p sees exactly the bytes of patch p. */
-    Ranges encoderSlots(Backend backend, int k) {
-        int[] lo = new int[totalPatches * k];
-        int[] hi = new int[totalPatches * k];
+    Ranges encoderSlots(RangeBuffer b, int k) {
         for (int p = 0; p < totalPatches; p++) {
             for (int r = 0; r < k; r++) {
-                lo[p * k + r] = patchStart[p];
-                hi[p * k + r] = patchEnd[p];
+                b.lo[p * k + r] = patchStart[p];
+                b.hi[p * k + r] = patchEnd[p];
             }
         }
-        return Ranges.of(backend, lo, hi);
+        return b.ranges(totalPatches * k);
     }
 
     /** Decoder cross-attention: byte i sees the k slots of its decoder patch. */
-    Ranges decoderSlots(Backend backend, int k) {
-        int[] lo = new int[decoderPatch.length];
-        int[] hi = new int[decoderPatch.length];
+    Ranges decoderSlots(RangeBuffer b, int k) {
         for (int i = 0; i < decoderPatch.length; i++) {
-            lo[i] = decoderPatch[i] * k;
-            hi[i] = lo[i] + k;
+            b.lo[i] = decoderPatch[i] * k;
+            b.hi[i] = b.lo[i] + k;
         }
-        return Ranges.of(backend, lo, hi);
+        return b.ranges(decoderPatch.length);
     }
 
     /** Global mask: causal over each row's patches, documents split after a patch that contains EOS. */
-    Ranges globalMask(Backend backend) {
-        int[] lo = new int[totalPatches];
-        int[] hi = new int[totalPatches];
+    Ranges globalMask(RangeBuffer b) {
         int docStart = 0;
         for (int p = 0; p < totalPatches; p++) {
             if (patchPosition[p] == 0) {
                 docStart = p;
             }
-            lo[p] = docStart;
-            hi[p] = p + 1;
+            b.lo[p] = docStart;
+            b.hi[p] = p + 1;
             if (patchHasEos[p]) {
                 docStart = p + 1;
             }
         }
-        return AttentionMask.cross(backend, lo, hi);
+        return b.ranges(totalPatches);
     }
 
+    /** Global RoPE position of each patch: its index within its row. */
     int[] patchPositions() {
-        return patchPosition.clone();
+        return patchPosition;
     }
 }

@@ -1,5 +1,9 @@
 package blt4j.nn;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.first;
+import static blt4j.nn.Buffers.zeroed;
+
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.Tensor;
@@ -7,7 +11,7 @@ import blt4j.compute.Tensor;
 /**
  * BLT's cross-attention block (BLT-REFERENCE §5.4): separate RMSNorms on the query side and the key/value side,
  * q/k/v/o projections without RoPE, and the doubled residual of the reference: result = 2·x + Wo·attention.
- * Reference names: cross_attn_norm_q, cross_attn_norm_kv, wq, wk, wv, wo.
+ * Reference names: cross_attn_norm_q, cross_attn_norm_kv, wq, wk, wv, wo. Stateless: activations live in {@link Acts}.
  */
 public final class CrossAttention {
     private final RmsNorm normQ;
@@ -17,21 +21,55 @@ public final class CrossAttention {
     private final Linear wv;
     private final Linear wo;
     private final int nHeads;
+    private final int dim;
     private final Backend backend;
-    private final Scratch scratch;
-    private Tensor x;
-    private Tensor kv;
-    private Tensor xn;
-    private Tensor kvn;
-    private Tensor q;
-    private Tensor k;
-    private Tensor v;
-    private Tensor att;
-    private Tensor lse;
-    private Ranges mask;
+
+    /** What one forward keeps for its backward: Tq query rows and Tk key/value rows at most. */
+    public static final class Acts {
+        Tensor x;              // [Tq, d] queries (a view of the caller's buffer)
+        Tensor kv;             // [Tk, d] keys/values source
+        Ranges mask;           // one key range per query
+        final Tensor xn;       // [Tq, d] cross_attn_norm_q(x)
+        final Tensor rstdQ;    // [Tq]
+        final Tensor kvn;      // [Tk, d] cross_attn_norm_kv(kv)
+        final Tensor rstdKv;   // [Tk]
+        final Tensor q;        // [Tq, d]
+        final Tensor k;        // [Tk, d]
+        final Tensor v;        // [Tk, d]
+        final Tensor att;      // [Tq, d]
+        final Tensor lse;      // [H·Tq]
+        final Tensor o;        // [Tq, d] wo·att
+        final Tensor out;      // [Tq, d] 2·x + o
+        final Tensor dAtt;     // [Tq, d] gradient scratch (null without training)
+        final Tensor dq;       // [Tq, d]
+        final Tensor dxn;      // [Tq, d]
+        final Tensor dk;       // [Tk, d]
+        final Tensor dv;       // [Tk, d]
+        final Tensor dkvn;     // [Tk, d]
+
+        Acts(Backend b, int queries, int keys, int dim, int nHeads, boolean training) {
+            xn = f32(b, queries, dim);
+            rstdQ = f32(b, queries, 1);
+            kvn = f32(b, keys, dim);
+            rstdKv = f32(b, keys, 1);
+            q = f32(b, queries, dim);
+            k = f32(b, keys, dim);
+            v = f32(b, keys, dim);
+            att = f32(b, queries, dim);
+            lse = f32(b, nHeads, queries);
+            o = f32(b, queries, dim);
+            out = f32(b, queries, dim);
+            dAtt = training ? f32(b, queries, dim) : null;
+            dq = training ? f32(b, queries, dim) : null;
+            dxn = training ? f32(b, queries, dim) : null;
+            dk = training ? f32(b, keys, dim) : null;
+            dv = training ? f32(b, keys, dim) : null;
+            dkvn = training ? f32(b, keys, dim) : null;
+        }
+    }
 
     public CrossAttention(ParameterStore store, Backend backend, String name, int dim, int nHeads, float normEps, double std) {
-        if (dim % nHeads != 0) {
+        if (nHeads <= 0 || dim % nHeads != 0) {
             throw new IllegalArgumentException(name + ": dim " + dim + " not divisible by " + nHeads + " heads");
         }
         this.wq = new Linear(store, backend, name + ".wq", dim, dim, std);
@@ -41,47 +79,62 @@ public final class CrossAttention {
         this.normQ = new RmsNorm(store, backend, name + ".cross_attn_norm_q", dim, normEps);
         this.normKv = new RmsNorm(store, backend, name + ".cross_attn_norm_kv", dim, normEps);
         this.nHeads = nHeads;
+        this.dim = dim;
         this.backend = backend;
-        this.scratch = new Scratch(backend);
     }
 
-    /** x [Tq, d] queries, kv [Tk, d]; query i sees kv rows of mask range i (empty → contributes 0). */
-    public Tensor forward(Tensor x, Tensor kv, Ranges mask) {
-        this.x = x;
-        this.kv = kv;
-        this.mask = mask;
-        xn = normQ.forward(x);
-        kvn = normKv.forward(kv);
-        q = wq.forward(xn);
-        k = wk.forward(kvn);
-        v = wv.forward(kvn);
-        att = scratch.f32("att", x.rows(), x.cols());
-        lse = scratch.f32("lse", nHeads, x.rows());
-        backend.attention(q, k, v, att, lse, mask, nHeads);
-        Tensor o = wo.forward(att);
-        Tensor out = scratch.f32("out", x.rows(), x.cols());
+    /** Acts for up to {@code queries} query rows and {@code keys} key/value rows. */
+    public Acts newActs(int queries, int keys, boolean training) {
+        return new Acts(backend, queries, keys, dim, nHeads, training);
+    }
+
+    /** x [Tq, d] queries, kv [Tk, d]; query i sees kv rows of mask range i (empty → contributes 0). Returns a.out. */
+    public Tensor forward(Tensor x, Tensor kv, Ranges mask, Acts a) {
+        int tq = x.rows();
+        int tk = kv.rows();
+        a.x = x;
+        a.kv = kv;
+        a.mask = mask;
+        Tensor xn = first(a.xn, tq);
+        Tensor kvn = first(a.kvn, tk);
+        normQ.forward(x, xn, first(a.rstdQ, tq));
+        normKv.forward(kv, kvn, first(a.rstdKv, tk));
+        Tensor q = first(a.q, tq);
+        Tensor k = first(a.k, tk);
+        Tensor v = first(a.v, tk);
+        wq.forward(xn, q);
+        wk.forward(kvn, k);
+        wv.forward(kvn, v);
+        Tensor att = first(a.att, tq);
+        backend.attention(q, k, v, att, first(a.lse, nHeads, tq), mask, nHeads);
+        Tensor o = first(a.o, tq);
+        wo.forward(att, o);
+        Tensor out = first(a.out, tq);
         backend.scale(x, 2f, out);
         backend.axpy(1f, o, out);
         return out;
     }
 
-    /** dx += ∂L/∂x, dkv += ∂L/∂kv. */
-    public void backward(Tensor dy, Tensor dx, Tensor dkv) {
-        int rows = x.rows();
-        int dim = x.cols();
+    /** dx += ∂L/∂x, dkv += ∂L/∂kv for the forward that filled {@code a}. */
+    public void backward(Tensor dy, Tensor dx, Tensor dkv, Acts a) {
+        int tq = a.x.rows();
+        int tk = a.kv.rows();
         backend.axpy(2f, dy, dx);
-        Tensor dAtt = scratch.zeros("dAtt", rows, dim);
+        Tensor att = first(a.att, tq);
+        Tensor dAtt = zeroed(backend, a.dAtt, tq);
         wo.backward(dy, att, dAtt);
-        Tensor dq = scratch.zeros("dq", rows, dim);
-        Tensor dk = scratch.zeros("dk", kv.rows(), dim);
-        Tensor dv = scratch.zeros("dv", kv.rows(), dim);
-        backend.attentionBackward(dAtt, q, k, v, att, lse, mask, dq, dk, dv, nHeads);
-        Tensor dxn = scratch.zeros("dxn", rows, dim);
-        wq.backward(dq, xn, dxn);
-        normQ.backward(dxn, x, dx);
-        Tensor dkvn = scratch.zeros("dkvn", kv.rows(), dim);
+        Tensor dq = zeroed(backend, a.dq, tq);
+        Tensor dk = zeroed(backend, a.dk, tk);
+        Tensor dv = zeroed(backend, a.dv, tk);
+        backend.attentionBackward(dAtt, first(a.q, tq), first(a.k, tk), first(a.v, tk), att, first(a.lse, nHeads, tq), a.mask,
+                dq, dk, dv, nHeads);
+        Tensor dxn = zeroed(backend, a.dxn, tq);
+        wq.backward(dq, first(a.xn, tq), dxn);
+        normQ.backward(dxn, a.x, first(a.rstdQ, tq), dx);
+        Tensor kvn = first(a.kvn, tk);
+        Tensor dkvn = zeroed(backend, a.dkvn, tk);
         wk.backward(dk, kvn, dkvn);
         wv.backward(dv, kvn, dkvn);
-        normKv.backward(dkvn, kv, dkv);
+        normKv.backward(dkvn, a.kv, first(a.rstdKv, tk), dkv);
     }
 }

@@ -3,12 +3,11 @@ package blt4j.nn;
 import blt4j.compute.Backend;
 import blt4j.compute.Tensor;
 
-/** y = x·Wᵀ with W stored [out, in] as in the reference checkpoints; no bias (BLT has none). */
+/** y = x·Wᵀ with W stored [out, in] as in the reference checkpoints; no bias (BLT has none). Stateless. */
 public final class Linear {
     private final Parameter weight;
     private final int in;
     private final int out;
-    private final Scratch scratch;
     private final Backend backend;
 
     public Linear(ParameterStore store, Backend backend, String name, int in, int out, double initStd) {
@@ -16,7 +15,6 @@ public final class Linear {
         this.in = in;
         this.out = out;
         this.backend = backend;
-        this.scratch = new Scratch(backend);
     }
 
     public Parameter weight() {
@@ -31,19 +29,18 @@ public final class Linear {
         return out;
     }
 
-    /** x [T, in] → y [T, out] (a buffer owned by this layer, valid until its next forward). */
-    public Tensor forward(Tensor x) {
-        Tensor y = scratch.f32("y", x.rows(), out);
-        backend.matmul(x.reshape(x.rows(), in), false, weight.value(), true, y, false);
-        return y;
+    /** x [T, in] → y [T, out] (the caller's buffer). */
+    public void forward(Tensor x, Tensor y) {
+        backend.matmul(x.reshape(x.rows(), in), false, weight.value(), true, y.reshape(x.rows(), out), false);
     }
 
     /** dW += dyᵀ·x; dx += dy·W when dx is not null. */
     public void backward(Tensor dy, Tensor x, Tensor dx) {
         Tensor x2 = x.reshape(x.rows(), in);
-        backend.matmul(dy, true, x2, false, weight.grad(), true);
+        Tensor dy2 = dy.reshape(x.rows(), out);
+        backend.matmul(dy2, true, x2, false, weight.grad(), true);
         if (dx != null) {
-            backend.matmul(dy, false, weight.value(), false, dx.reshape(x.rows(), in), true);
+            backend.matmul(dy2, false, weight.value(), false, dx.reshape(x.rows(), in), true);
         }
     }
 }

@@ -1,11 +1,15 @@
 package blt4j.nn;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.first;
+import static blt4j.nn.Buffers.zeroed;
+
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
 
-/** Multi-head self-attention with RoPE on q and k (interleaved pairs) and a key-range mask. */
+/** Multi-head self-attention with RoPE on q and k (interleaved pairs) and a key-range mask. Stateless. */
 public final class SelfAttention {
     private final Linear wq;
     private final Linear wk;
@@ -14,18 +18,43 @@ public final class SelfAttention {
     private final int nHeads;
     private final int headDim;
     private final Backend backend;
-    private final Scratch scratch;
-    private Tensor q;
-    private Tensor k;
-    private Tensor v;
-    private Tensor att;
-    private Tensor lse;
-    private Tensor positions;
-    private Ranges mask;
-    private RopeTables rope;
+
+    /** What one forward keeps for its backward, for up to {@code capacity} rows (T below). */
+    public static final class Acts {
+        final Tensor q;      // [T, d] after RoPE
+        final Tensor k;      // [T, d] after RoPE
+        final Tensor v;      // [T, d]
+        final Tensor att;    // [T, d] attention output before wo
+        final Tensor lse;    // [H·T] log-sum-exp per head and query
+        final Tensor out;    // [T, d] wo·att
+        final Tensor dAtt;   // [T, d] gradient scratch (null without training)
+        final Tensor dq;     // [T, d]
+        final Tensor dk;     // [T, d]
+        final Tensor dv;     // [T, d]
+        final Tensor dqPre;  // [T, d] before RoPE
+        final Tensor dkPre;  // [T, d]
+        Tensor positions;    // [T] of the last forward
+        Ranges mask;         // of the last forward
+        RopeTables rope;
+
+        public Acts(Backend b, int capacity, int dim, int nHeads, boolean training) {
+            q = f32(b, capacity, dim);
+            k = f32(b, capacity, dim);
+            v = f32(b, capacity, dim);
+            att = f32(b, capacity, dim);
+            lse = f32(b, nHeads, capacity);
+            out = f32(b, capacity, dim);
+            dAtt = training ? f32(b, capacity, dim) : null;
+            dq = training ? f32(b, capacity, dim) : null;
+            dk = training ? f32(b, capacity, dim) : null;
+            dv = training ? f32(b, capacity, dim) : null;
+            dqPre = training ? f32(b, capacity, dim) : null;
+            dkPre = training ? f32(b, capacity, dim) : null;
+        }
+    }
 
     public SelfAttention(ParameterStore store, Backend backend, String name, int dim, int nHeads, double inStd, double outStd) {
-        if (dim % nHeads != 0) {
+        if (nHeads <= 0 || dim % nHeads != 0) {
             throw new IllegalArgumentException(name + ": dim " + dim + " not divisible by " + nHeads + " heads");
         }
         this.wq = new Linear(store, backend, name + ".wq", dim, dim, inStd);
@@ -35,62 +64,81 @@ public final class SelfAttention {
         this.nHeads = nHeads;
         this.headDim = dim / nHeads;
         this.backend = backend;
-        this.scratch = new Scratch(backend);
     }
 
     public int headDim() {
         return headDim;
     }
 
-    /** x [T, d] (already normalised), positions [T] for RoPE, mask: one key range per query. */
-    public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask) {
-        this.positions = positions;
-        this.mask = mask;
-        this.rope = rope;
+    public int nHeads() {
+        return nHeads;
+    }
+
+    public Acts newActs(int capacity, boolean training) {
+        return new Acts(backend, capacity, nHeads * headDim, nHeads, training);
+    }
+
+    /** x [T, d] (already normalised), positions [T] for RoPE, mask: one key range per query. Returns a.out [T, d]. */
+    public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask, Acts a) {
         int rows = x.rows();
-        // each projection owns its output buffer, so RoPE can rotate q and k in place
-        q = wq.forward(x);
-        k = wk.forward(x);
-        v = wv.forward(x);
-        backend.rope(q, positions, rope.cos(), rope.sin(), q, nHeads, headDim);
-        backend.rope(k, positions, rope.cos(), rope.sin(), k, nHeads, headDim);
-        att = scratch.f32("att", rows, x.cols());
-        lse = scratch.f32("lse", nHeads, rows);
-        backend.attention(q, k, v, att, lse, mask, nHeads);
-        return wo.forward(att);
+        a.positions = positions;
+        a.mask = mask;
+        a.rope = rope;
+        Tensor q = first(a.q, rows);
+        Tensor k = first(a.k, rows);
+        Tensor v = first(a.v, rows);
+        project(x, positions, rope, q, k, v);
+        Tensor att = first(a.att, rows);
+        backend.attention(q, k, v, att, first(a.lse, nHeads, rows), mask, nHeads);
+        Tensor out = first(a.out, rows);
+        wo.forward(att, out);
+        return out;
     }
 
     /**
      * Incremental forward for generation: the new rows' keys and values are appended to the cache, and each new
      * query attends to cache rows given by {@code mask} (in cache coordinates). No backward.
      */
-    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask) {
+    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask, Acts a) {
         int rows = x.rows();
-        Tensor qc = wq.forward(x);
-        Tensor kc = wk.forward(x);
-        Tensor vc = wv.forward(x);
-        backend.rope(qc, positions, rope.cos(), rope.sin(), qc, nHeads, headDim);
-        backend.rope(kc, positions, rope.cos(), rope.sin(), kc, nHeads, headDim);
-        cache.append(backend, kc, vc);
-        Tensor out = scratch.f32("att", rows, x.cols());
-        Tensor l = scratch.f32("lse", nHeads, rows);
-        backend.attention(qc, cache.keys(), cache.values(), out, l, mask, nHeads);
-        return wo.forward(out);
+        Tensor q = first(a.q, rows);
+        Tensor k = first(a.k, rows);
+        Tensor v = first(a.v, rows);
+        project(x, positions, rope, q, k, v);
+        cache.append(backend, k, v);
+        Tensor att = first(a.att, rows);
+        backend.attention(q, cache.keys(), cache.values(), att, first(a.lse, nHeads, rows), mask, nHeads);
+        Tensor out = first(a.out, rows);
+        wo.forward(att, out);
+        return out;
     }
 
-    public void backward(Tensor dy, Tensor x, Tensor dx) {
+    // each projection writes its own buffer, so RoPE rotates q and k in place
+    private void project(Tensor x, Tensor positions, RopeTables rope, Tensor q, Tensor k, Tensor v) {
+        wq.forward(x, q);
+        wk.forward(x, k);
+        wv.forward(x, v);
+        backend.rope(q, positions, rope.cos(), rope.sin(), q, nHeads, headDim);
+        backend.rope(k, positions, rope.cos(), rope.sin(), k, nHeads, headDim);
+    }
+
+    /** dx += ∂L/∂x for the forward that filled {@code a} from x. */
+    public void backward(Tensor dy, Tensor x, Tensor dx, Acts a) {
         int rows = x.rows();
-        int width = x.cols();
-        Tensor dAtt = scratch.zeros("dAtt", rows, width);
+        Tensor q = first(a.q, rows);
+        Tensor k = first(a.k, rows);
+        Tensor v = first(a.v, rows);
+        Tensor att = first(a.att, rows);
+        Tensor dAtt = zeroed(backend, a.dAtt, rows);
         wo.backward(dy, att, dAtt);
-        Tensor dq = scratch.zeros("dq", rows, width);
-        Tensor dk = scratch.zeros("dk", rows, width);
-        Tensor dv = scratch.zeros("dv", rows, width);
-        backend.attentionBackward(dAtt, q, k, v, att, lse, mask, dq, dk, dv, nHeads);
-        Tensor dqPre = scratch.zeros("dqPre", rows, width);
-        Tensor dkPre = scratch.zeros("dkPre", rows, width);
-        backend.ropeBackward(dq, positions, rope.cos(), rope.sin(), dqPre, nHeads, headDim);
-        backend.ropeBackward(dk, positions, rope.cos(), rope.sin(), dkPre, nHeads, headDim);
+        Tensor dq = zeroed(backend, a.dq, rows);
+        Tensor dk = zeroed(backend, a.dk, rows);
+        Tensor dv = zeroed(backend, a.dv, rows);
+        backend.attentionBackward(dAtt, q, k, v, att, first(a.lse, nHeads, rows), a.mask, dq, dk, dv, nHeads);
+        Tensor dqPre = zeroed(backend, a.dqPre, rows);
+        Tensor dkPre = zeroed(backend, a.dkPre, rows);
+        backend.ropeBackward(dq, a.positions, a.rope.cos(), a.rope.sin(), dqPre, nHeads, headDim);
+        backend.ropeBackward(dk, a.positions, a.rope.cos(), a.rope.sin(), dkPre, nHeads, headDim);
         wq.backward(dqPre, x, dx);
         wk.backward(dkPre, x, dx);
         wv.backward(dv, x, dx);

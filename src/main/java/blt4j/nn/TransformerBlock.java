@@ -1,5 +1,9 @@
 package blt4j.nn;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.first;
+import static blt4j.nn.Buffers.zeroed;
+
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
@@ -8,7 +12,7 @@ import blt4j.compute.Tensor;
 /**
  * The pre-norm Llama block every BLT transformer uses (BLT-REFERENCE §6.2):
  * h = x + attention(norm(x)); out = h + feed_forward(norm(h)). Reference names: attention, attention_norm,
- * feed_forward, ffn_norm.
+ * feed_forward, ffn_norm. Stateless: activations live in {@link Acts}.
  */
 public final class TransformerBlock {
     private final RmsNorm attentionNorm;
@@ -16,12 +20,38 @@ public final class TransformerBlock {
     private final RmsNorm ffnNorm;
     private final FeedForward feedForward;
     private final Backend backend;
-    private final Scratch scratch;
-    private final int heads;
-    private Tensor x;
-    private Tensor xn;
-    private Tensor h;
-    private Tensor hn;
+    private final int dim;
+
+    /** What one forward keeps for its backward, for up to T rows. */
+    public static final class Acts {
+        Tensor x;                          // [T, d] the block input (a view of the caller's buffer)
+        final Tensor xn;                   // [T, d] attention_norm(x)
+        final Tensor rstdAttention;        // [T]
+        final SelfAttention.Acts attention;
+        final Tensor h;                    // [T, d] x + attention
+        final Tensor hn;                   // [T, d] ffn_norm(h)
+        final Tensor rstdFfn;              // [T]
+        final FeedForward.Acts feedForward;
+        final Tensor out;                  // [T, d] h + feed_forward
+        final Tensor dh;                   // [T, d] gradient scratch (null without training)
+        final Tensor dhn;                  // [T, d]
+        final Tensor dxn;                  // [T, d]
+
+        Acts(TransformerBlock b, int capacity, boolean training) {
+            Backend be = b.backend;
+            xn = f32(be, capacity, b.dim);
+            rstdAttention = f32(be, capacity, 1);
+            attention = b.attention.newActs(capacity, training);
+            h = f32(be, capacity, b.dim);
+            hn = f32(be, capacity, b.dim);
+            rstdFfn = f32(be, capacity, 1);
+            feedForward = b.feedForward.newActs(capacity, training);
+            out = f32(be, capacity, b.dim);
+            dh = training ? f32(be, capacity, b.dim) : null;
+            dhn = training ? f32(be, capacity, b.dim) : null;
+            dxn = training ? f32(be, capacity, b.dim) : null;
+        }
+    }
 
     /**
      * @param depthIndex 0-based layer index; the reference "current_depth" init divides σ by sqrt(2·(i+1))
@@ -36,54 +66,58 @@ public final class TransformerBlock {
         this.attentionNorm = new RmsNorm(store, backend, name + ".attention_norm", dim, normEps);
         this.ffnNorm = new RmsNorm(store, backend, name + ".ffn_norm", dim, normEps);
         this.backend = backend;
-        this.scratch = new Scratch(backend);
-        this.heads = nHeads;
+        this.dim = dim;
     }
 
-    public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask) {
-        this.x = x;
-        xn = attentionNorm.forward(x);
-        Tensor a = attention.forward(xn, positions, rope, mask);
-        h = scratch.f32("h", x.rows(), x.cols());
-        backend.add(x, a, h);
-        hn = ffnNorm.forward(h);
-        Tensor f = feedForward.forward(hn);
-        Tensor out = scratch.f32("out", x.rows(), x.cols());
+    public Acts newActs(int capacity, boolean training) {
+        return new Acts(this, capacity, training);
+    }
+
+    /** Returns a.out [T, d]. */
+    public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask, Acts a) {
+        int rows = x.rows();
+        a.x = x;
+        Tensor xn = first(a.xn, rows);
+        attentionNorm.forward(x, xn, first(a.rstdAttention, rows));
+        Tensor att = attention.forward(xn, positions, rope, mask, a.attention);
+        return feedForwardHalf(x, att, rows, a);
+    }
+
+    /** Incremental forward (generation): attention reads and extends the layer's KV cache. */
+    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask, Acts a) {
+        int rows = x.rows();
+        Tensor xn = first(a.xn, rows);
+        attentionNorm.forward(x, xn, first(a.rstdAttention, rows));
+        Tensor att = attention.forwardCached(xn, positions, rope, cache, mask, a.attention);
+        return feedForwardHalf(x, att, rows, a);
+    }
+
+    private Tensor feedForwardHalf(Tensor x, Tensor att, int rows, Acts a) {
+        Tensor h = first(a.h, rows);
+        backend.add(x, att, h);
+        Tensor hn = first(a.hn, rows);
+        ffnNorm.forward(h, hn, first(a.rstdFfn, rows));
+        Tensor f = feedForward.forward(hn, a.feedForward);
+        Tensor out = first(a.out, rows);
         backend.add(h, f, out);
         return out;
     }
 
-    /** Incremental forward (generation): attention reads and extends the layer's KV cache. */
-    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache cache, Ranges mask) {
-        Tensor a = attention.forwardCached(attentionNorm.forward(x), positions, rope, cache, mask);
-        Tensor hh = scratch.f32("h", x.rows(), x.cols());
-        backend.add(x, a, hh);
-        Tensor f = feedForward.forward(ffnNorm.forward(hh));
-        Tensor out = scratch.f32("out", x.rows(), x.cols());
-        backend.add(hh, f, out);
-        return out;
-    }
-
     public int width() {
-        return attention.headDim() * nHeads();
+        return dim;
     }
 
-    private int nHeads() {
-        return heads;
-    }
-
-    /** dx += ∂L/∂x given dy = ∂L/∂out. */
-    public void backward(Tensor dy, Tensor dx) {
-        int rows = x.rows();
-        int dim = x.cols();
-        Tensor dh = scratch.f32("dh", rows, dim);
+    /** dx += ∂L/∂x given dy = ∂L/∂out, for the forward that filled {@code a}. */
+    public void backward(Tensor dy, Tensor dx, Acts a) {
+        int rows = dy.rows();
+        Tensor dh = first(a.dh, rows);
         backend.copy(dy, dh);
-        Tensor dhn = scratch.zeros("dhn", rows, dim);
-        feedForward.backward(dy, hn, dhn);
-        ffnNorm.backward(dhn, h, dh);
-        Tensor dxn = scratch.zeros("dxn", rows, dim);
-        attention.backward(dh, xn, dxn);
-        attentionNorm.backward(dxn, x, dx);
+        Tensor dhn = zeroed(backend, a.dhn, rows);
+        feedForward.backward(dy, first(a.hn, rows), dhn, a.feedForward);
+        ffnNorm.backward(dhn, first(a.h, rows), first(a.rstdFfn, rows), dh);
+        Tensor dxn = zeroed(backend, a.dxn, rows);
+        attention.backward(dh, first(a.xn, rows), dxn, a.attention);
+        attentionNorm.backward(dxn, a.x, first(a.rstdAttention, rows), dx);
         backend.axpy(1f, dh, dx);
     }
 }

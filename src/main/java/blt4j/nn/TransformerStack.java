@@ -1,5 +1,8 @@
 package blt4j.nn;
 
+import static blt4j.nn.Buffers.f32;
+import static blt4j.nn.Buffers.zeroed;
+
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
@@ -7,11 +10,27 @@ import blt4j.compute.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Layers {@code <prefix>.layers.{i}} run in order; remembers each layer's input for the backward pass. */
+/** Layers {@code <prefix>.layers.{i}} run in order. Stateless: activations live in {@link Acts}. */
 public final class TransformerStack {
     private final List<TransformerBlock> blocks = new ArrayList<>();
     private final Backend backend;
-    private final Scratch scratch;
+    private final int dim;
+
+    /** One {@link TransformerBlock.Acts} per layer, plus two gradient buffers [T, d] passed between layers. */
+    public static final class Acts {
+        final TransformerBlock.Acts[] layers;
+        final Tensor[] dBetween; // 2 × [T, d] (null without training or with one layer)
+
+        Acts(TransformerStack s, int capacity, boolean training) {
+            layers = new TransformerBlock.Acts[s.blocks.size()];
+            for (int i = 0; i < layers.length; i++) {
+                layers[i] = s.blocks.get(i).newActs(capacity, training);
+            }
+            dBetween = training && layers.length > 1
+                    ? new Tensor[] {f32(s.backend, capacity, s.dim), f32(s.backend, capacity, s.dim)}
+                    : null;
+        }
+    }
 
     public TransformerStack(ParameterStore store, Backend backend, String prefix, int nLayers, int dim, int nHeads,
                             int hiddenDim, float normEps) {
@@ -19,7 +38,7 @@ public final class TransformerStack {
             blocks.add(new TransformerBlock(store, backend, prefix + "layers." + i, dim, nHeads, hiddenDim, normEps, i));
         }
         this.backend = backend;
-        this.scratch = new Scratch(backend);
+        this.dim = dim;
     }
 
     public int size() {
@@ -30,10 +49,15 @@ public final class TransformerStack {
         return blocks.get(i);
     }
 
-    public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask) {
+    public Acts newActs(int capacity, boolean training) {
+        return new Acts(this, capacity, training);
+    }
+
+    /** Output of the last layer (a view into the last layer's acts); x itself for an empty stack. */
+    public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask, Acts a) {
         Tensor h = x;
-        for (TransformerBlock b : blocks) {
-            h = b.forward(h, positions, rope, mask);
+        for (int i = 0; i < blocks.size(); i++) {
+            h = blocks.get(i).forward(h, positions, rope, mask, a.layers[i]);
         }
         return h;
     }
@@ -47,20 +71,24 @@ public final class TransformerStack {
         return caches;
     }
 
-    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache[] caches, Ranges mask) {
+    public Tensor forwardCached(Tensor x, Tensor positions, RopeTables rope, KvCache[] caches, Ranges mask, Acts a) {
         Tensor h = x;
         for (int i = 0; i < blocks.size(); i++) {
-            h = blocks.get(i).forwardCached(h, positions, rope, caches[i], mask);
+            h = blocks.get(i).forwardCached(h, positions, rope, caches[i], mask, a.layers[i]);
         }
         return h;
     }
 
     /** dx += ∂L/∂x given dy = ∂L/∂(stack output). */
-    public void backward(Tensor dy, Tensor dx) {
+    public void backward(Tensor dy, Tensor dx, Acts a) {
+        if (blocks.isEmpty()) {
+            backend.axpy(1f, dy, dx);
+            return;
+        }
         Tensor grad = dy;
         for (int i = blocks.size() - 1; i >= 0; i--) {
-            Tensor dIn = i == 0 ? dx : scratch.zeros("d" + (i % 2), dy.rows(), dy.cols());
-            blocks.get(i).backward(grad, dIn);
+            Tensor dIn = i == 0 ? dx : zeroed(backend, a.dBetween[i % 2], dy.rows());
+            blocks.get(i).backward(grad, dIn, a.layers[i]);
             grad = dIn;
         }
     }
