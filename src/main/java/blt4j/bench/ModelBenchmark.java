@@ -7,10 +7,13 @@ import blt4j.model.ByteLatentTransformer;
 import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
-import blt4j.model.EntropyScorer;
+import blt4j.patch.EntropyScorer;
 import blt4j.model.StageTimer;
 import blt4j.nn.AdamW;
+import blt4j.model.PatchingConfig;
 import blt4j.patch.EntropyPatcher;
+import blt4j.patch.PatchStream;
+import blt4j.patch.PatchingScheme;
 import blt4j.patch.ThresholdSearch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -257,6 +260,7 @@ public final class ModelBenchmark {
         EntropyModel.Incremental probe = entropy.incremental(capacity);
         float[] hp = probe.entropies(probe.append(prompt));
         float theta = ThresholdSearch.findThreshold(hp, 4.5).threshold();
+        PatchingScheme scheme = PatchingScheme.of(PatchingConfig.globalThreshold(theta), entropy);
         StageTimer timer = new StageTimer(be);
         blt.setStageTimer(timer);
         int total = warmups + reps;
@@ -274,10 +278,11 @@ public final class ModelBenchmark {
             float[] h = scorer.entropies(scorer.append(prompt));
             timer.end();
             ByteLatentTransformer.Incremental model = blt.incremental(capacity);
+            PatchStream patches = scheme.stream();
             int patchStart = 0;
             for (int p = 0; p < promptLen; p++) {
                 model.appendToken(tokens);
-                if (p == 0 || h[p] > theta) {
+                if (patches.next(tokens[p], h[p])) {
                     model.completePatch(patchStart);
                     patchStart = p + 1;
                 }
@@ -301,7 +306,7 @@ public final class ModelBenchmark {
                 timer.begin(StageTimer.ENTROPY);
                 float hn = scorer.entropy(scorer.append(next));
                 timer.begin(StageTimer.PATCHING);
-                boolean boundary = hn > theta;
+                boolean boundary = patches.next(next, hn);
                 timer.end();
                 model.appendToken(tokens);
                 length++;

@@ -2,7 +2,7 @@ package blt4j.cli;
 
 import blt4j.compute.Backend;
 import blt4j.model.EntropyModel;
-import blt4j.model.EntropyScorer;
+import blt4j.patch.EntropyScorer;
 import blt4j.train.ModelFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedWriter;

@@ -5,9 +5,10 @@ import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.FlopModel;
 import blt4j.model.Batch;
+import blt4j.patch.CorpusPatching;
+import blt4j.patch.PatchingScheme;
 import blt4j.train.Batcher;
 import blt4j.train.Corpus;
-import blt4j.train.EntropyPatching;
 import blt4j.train.ModelFiles;
 import blt4j.model.TrainableModel;
 import com.google.gson.JsonObject;
@@ -53,10 +54,10 @@ final class EvalCommand implements Callable<Integer> {
             double analytic = 0;
             if ("blt".equals(kind)) {
                 ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
-                EntropyModel scorer = ModelFiles.loadEntropyModel(checkpoint, backend);
-                float theta = blt.config().patchingThreshold.floatValue();
-                EntropyPatching patching = EntropyPatching.score(corpus, scorer, System.out);
-                rows = Batcher.evaluationBatches(corpus, 1, seqLen, maxRows, patching.starts(theta));
+                PatchingScheme scheme = ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend);
+                System.out.println("patching: " + scheme.config().describe());
+                CorpusPatching patching = CorpusPatching.score(corpus.ids(), corpus.source(), scheme.entropyModel(), System.out);
+                rows = Batcher.evaluationBatches(corpus, 1, seqLen, maxRows, patching.patches(scheme));
                 model = blt;
                 for (Batch b : rows) {
                     analytic += FlopModel.bltForward(blt.config(), seqLen, b.patchLengths()[0].length);

@@ -4,9 +4,7 @@ import blt4j.compute.Backend;
 import blt4j.io.SafetensorsWriter;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.tokenizer.ByteTokenizer;
-import blt4j.model.EntropyModel;
-import blt4j.model.EntropyScorer;
-import blt4j.patch.EntropyPatcher;
+import blt4j.patch.PatchingScheme;
 import blt4j.patch.PatchIds;
 import blt4j.train.ModelFiles;
 import java.nio.file.Files;
@@ -44,24 +42,22 @@ final class ForwardCommand implements Callable<Integer> {
         int[] tokens = ByteTokenizer.encode(Files.readAllBytes(input), true, eos);
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
-            EntropyModel entropyModel = ModelFiles.loadEntropyModel(checkpoint, backend);
-            float theta = blt.config().patchingThreshold.floatValue();
-            float[] entropies = new EntropyScorer(entropyModel).score(tokens);
-            EntropyPatcher patcher = EntropyPatcher.global(theta).withIncludeNextToken(true);
-            int[] lengths = patcher.lengths(entropies);
+            PatchingScheme scheme = ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend);
+            float[] entropies = scheme.entropies(tokens);
+            int[] lengths = scheme.lengths(tokens, entropies);
             int n = tokens.length;
             float[] logits = blt.forward(tokens, 1, n, new int[][] {lengths}).toHost();
             new SafetensorsWriter()
                     .putMetadata("format", "blt4j forward dump")
-                    .putMetadata("threshold", Float.toString(theta))
+                    .putMetadata("patching", scheme.config().describe())
                     .addInts("tokens", tokens, n)
-                    .addFloats("entropies", entropies, n)
+                    .addFloats("entropies", entropies == null ? new float[n] : entropies, n)
                     .addInts("patch_lengths", lengths, lengths.length)
                     .addInts("patch_ids", PatchIds.patchIdsFromLengths(lengths, n), n)
                     .addInts("decoder_patch_ids", PatchIds.decoderPatchIds(lengths, n), n)
                     .addFloats("logits", logits, n, 260)
                     .write(out);
-            System.out.printf("wrote %s: %d tokens, %d patches (θ = %.4f)%n", out, n, lengths.length, theta);
+            System.out.printf("wrote %s: %d tokens, %d patches (%s)%n", out, n, lengths.length, scheme.config().describe());
         }
         return 0;
     }

@@ -4,7 +4,7 @@ import blt4j.compute.Backend;
 import blt4j.generate.Generator;
 import blt4j.generate.Sampler;
 import blt4j.model.ByteLatentTransformer;
-import blt4j.model.EntropyModel;
+import blt4j.model.PatchingConfig;
 import blt4j.train.ModelFiles;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -40,16 +40,24 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threshold", description = "Entropy threshold θ (default: the checkpoint's patching_threshold).")
+    @Option(names = "--threshold", description = "Entropy threshold θ (default: the checkpoint's; its other patching settings always apply).")
     Float threshold;
+
+    @Option(names = "--ignore-eos", description = "Never stop at EOS or another special id (they are masked out).")
+    boolean ignoreEos;
 
     @Override
     public Integer call() throws Exception {
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
-            EntropyModel entropy = ModelFiles.loadEntropyModel(checkpoint, backend);
-            float theta = threshold != null ? threshold : blt.config().patchingThreshold.floatValue();
-            Generator gen = new Generator(blt, entropy, theta);
+            PatchingConfig patching = blt.config().patching();
+            if (threshold != null) {
+                patching = patching.withThreshold(threshold);
+            }
+            Generator gen = new Generator(blt, ModelFiles.patchingScheme(checkpoint, patching, backend));
+            if (ignoreEos) {
+                gen = gen.ignoringSpecialIds();
+            }
             PrintStream out = System.out;
             byte[] p = prompt.getBytes(StandardCharsets.UTF_8);
             out.write(p);

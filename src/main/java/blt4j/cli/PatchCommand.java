@@ -3,9 +3,12 @@ package blt4j.cli;
 import blt4j.compute.Backend;
 import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
-import blt4j.model.EntropyScorer;
+import blt4j.patch.EntropyScorer;
 import blt4j.patch.EntropyPatchStream;
+import blt4j.model.BltConfig;
+import blt4j.model.PatchingConfig;
 import blt4j.patch.EntropyPatcher;
+import blt4j.patch.PatchingScheme;
 import blt4j.patch.PatchStats;
 import blt4j.patch.SpacePatchStream;
 import blt4j.patch.ThresholdSearch;
@@ -39,11 +42,12 @@ final class PatchCommand implements Callable<Integer> {
     @Parameters(index = "0", description = "Input file (any bytes).")
     Path file;
 
-    @Option(names = "--scheme", defaultValue = "entropy",
-            description = "entropy (global threshold), monotonic, combined, space, stride or byte (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--scheme",
+            description = "entropy (global threshold), monotonic, combined, space, stride or byte (default: what a BLT "
+                    + "checkpoint's config asks for, else entropy).")
     String scheme;
 
-    @Option(names = {"-c", "--checkpoint"}, description = "Entropy model (needed by the entropy schemes).")
+    @Option(names = {"-c", "--checkpoint"}, description = "Entropy model, or a BLT run whose patching settings and entropy model are used.")
     Path checkpoint;
 
     @Option(names = "--threshold", description = "Entropy threshold θ in nats (default: the checkpoint's patching_threshold, else the released 1.3354).")
@@ -61,8 +65,8 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = "--stride", defaultValue = "4", description = "Patch size for --scheme stride (default: ${DEFAULT-VALUE}).")
     int stride;
 
-    @Option(names = "--max-patch-length", defaultValue = "0", description = "Split longer patches (0 = no limit).")
-    int maxPatchLength;
+    @Option(names = "--max-patch-length", description = "Split longer patches (default: the checkpoint's max_patch_length, else no limit).")
+    Integer maxPatchLength;
 
     @Option(names = "--next-slot", description = "Include the next-byte slot (lengths sum to N+1, as the model consumes them).")
     boolean nextSlot;
@@ -87,6 +91,8 @@ final class PatchCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) {
             throw new IOException("input file not found: " + file);
         }
+        applyCheckpointPatching();
+        int maxPatchLength = this.maxPatchLength == null ? 0 : this.maxPatchLength;
         PatchStats stats = new PatchStats();
         Shown shown = new Shown(show);
         Writer jsonOut = json ? new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16) : null;
@@ -118,6 +124,9 @@ final class PatchCommand implements Callable<Integer> {
                     EntropyModel model = ModelFiles.loadEntropyModel(checkpoint, backend);
                     EntropyScorer scorer = new EntropyScorer(model);
                     float theta = threshold != null ? threshold : EntropyPatcher.RELEASED_THRESHOLD;
+                    if (threshold == null && modelPatching != null && modelPatching.threshold() != null) {
+                        theta = modelPatching.threshold().floatValue();
+                    }
                     if (targetPatchSize != null) {
                         theta = searchThreshold(scorer);
                     }
@@ -126,6 +135,9 @@ final class PatchCommand implements Callable<Integer> {
                         case "entropy" -> EntropyPatcher.global(theta);
                         case "monotonic" -> EntropyPatcher.monotonic(theta);
                         default -> {
+                            if (thresholdAdd == null && modelPatching != null && modelPatching.thresholdAdd() != null) {
+                                thresholdAdd = modelPatching.thresholdAdd().floatValue();
+                            }
                             if (thresholdAdd == null) {
                                 throw new IllegalArgumentException("--scheme combined needs --threshold-add");
                             }
@@ -147,6 +159,14 @@ final class PatchCommand implements Callable<Integer> {
                 SpacePatchStream stream = new SpacePatchStream(nextSlot, maxPatchLength, sink);
                 tokens = feedBytes(stream::acceptToken, shown);
                 stream.finish();
+            }
+            case "static" -> {
+                // the model's static mode: BOS alone, then patches of patch_size (BLT-REFERENCE §4.5)
+                tokens = feedBytes(t -> { }, shown);
+                int[] lengths = PatchingScheme.patcher(modelPatching, nextSlot).lengths(null, new float[(int) tokens]);
+                for (int len : lengths) {
+                    sink.accept(len);
+                }
             }
             case "stride", "byte" -> {
                 int k = "byte".equals(scheme) ? 1 : stride;
@@ -184,6 +204,41 @@ final class PatchCommand implements Callable<Integer> {
             out.println("wrote " + shown.view(usedThreshold).png(png, title));
         }
         return 0;
+    }
+
+    /** Patching settings of the BLT checkpoint given with -c (null for an entropy model or none). */
+    private PatchingConfig modelPatching;
+
+    /**
+     * Without --scheme, a BLT checkpoint's own patching settings choose the scheme, its threshold(s) and max patch
+     * length (explicit flags still win); anything else defaults to the global entropy threshold.
+     */
+    private void applyCheckpointPatching() throws IOException {
+        BltConfig blt = checkpoint == null ? null : ModelFiles.bltConfigOrNull(checkpoint);
+        modelPatching = blt == null ? null : blt.patching();
+        if (scheme != null) {
+            return;
+        }
+        if (modelPatching == null) {
+            scheme = "entropy";
+            return;
+        }
+        switch (modelPatching.mode()) {
+            case "entropy" -> {
+                if (modelPatching.threshold() == null) {
+                    throw new IllegalArgumentException("the checkpoint patches by top-k entropies (no threshold), which needs "
+                            + "whole sequences; pass --scheme and --threshold to stream this file");
+                }
+                scheme = modelPatching.monotonicity() ? "monotonic" : modelPatching.thresholdAdd() != null ? "combined" : "entropy";
+            }
+            case "space" -> scheme = "space";
+            case "byte" -> scheme = "byte";
+            default -> scheme = "static";
+        }
+        if (maxPatchLength == null && modelPatching.maxPatchLength() != null) {
+            maxPatchLength = modelPatching.maxPatchLength();
+        }
+        System.err.println("patching as the checkpoint's config asks: " + modelPatching.describe());
     }
 
     private InputStream open() throws IOException {

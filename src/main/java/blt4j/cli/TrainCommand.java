@@ -5,10 +5,11 @@ import blt4j.model.BltConfig;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
-import blt4j.patch.ThresholdSearch;
+import blt4j.model.PatchingConfig;
+import blt4j.patch.CorpusPatching;
+import blt4j.patch.PatchingScheme;
 import blt4j.train.Checkpoint;
 import blt4j.train.Corpus;
-import blt4j.train.EntropyPatching;
 import blt4j.train.Evaluator;
 import blt4j.train.ModelFiles;
 import blt4j.model.TrainableModel;
@@ -65,29 +66,35 @@ final class TrainCommand implements Callable<Integer> {
                 trainable = new EntropyModel(cfg, backend, "byte-transformer").initialize(flags.seed);
                 trainer = new Trainer(trainable, flags.options(), data[0], data[1], System.out);
             } else {
-                if (entropyModel == null) {
-                    throw new IllegalArgumentException("BLT training needs a trained entropy model: --entropy-model RUN "
-                            + "(train one with `blt train-entropy`)");
-                }
                 BltConfig cfg = bltConfig(model);
-                EntropyModel scorer = ModelFiles.loadEntropyModel(entropyModel, backend);
-                System.out.println("patching with the entropy model from " + entropyModel);
-                EntropyPatching train = EntropyPatching.score(data[0], scorer, System.out);
-                float theta;
-                if (threshold != null) {
-                    theta = threshold;
-                } else {
-                    ThresholdSearch.Result r = train.thresholdFor(targetPatchSize);
-                    theta = r.threshold();
+                PatchingConfig patching = cfg.patching();
+                EntropyModel scorer = null;
+                if (patching.needsEntropies()) {
+                    if (entropyModel == null) {
+                        throw new IllegalArgumentException("BLT training with entropy patching needs a trained entropy model: "
+                                + "--entropy-model RUN (train one with `blt train-entropy`)");
+                    }
+                    scorer = ModelFiles.loadEntropyModel(entropyModel, backend);
+                    System.out.println("patching with the entropy model from " + entropyModel);
                 }
-                cfg.patchingThreshold = (double) theta;
-                System.out.printf("threshold θ = %.4f nats: mean patch %.3f bytes on the training data%n", theta, train.meanPatchSize(theta));
-                EntropyPatching held = data[1] == null ? null : EntropyPatching.score(data[1], scorer, System.out);
+                CorpusPatching train = CorpusPatching.score(data[0].ids(), data[0].source(), scorer, System.out);
+                PatchingScheme scheme = PatchingScheme.of(patching, scorer);
+                if (patching.needsEntropies() && patching.threshold() != null) {
+                    float theta = threshold != null ? threshold : train.thresholdFor(scheme, targetPatchSize).threshold();
+                    cfg.patchingThreshold = (double) theta;
+                    scheme = PatchingScheme.of(cfg.patching(), scorer);
+                }
+                System.out.printf("patching %s: mean patch %.3f bytes on the training data%n", scheme.config().describe(),
+                        train.meanPatchSize(scheme));
+                CorpusPatching held = data[1] == null ? null
+                        : CorpusPatching.score(data[1].ids(), data[1].source(), scorer, System.out);
                 ByteLatentTransformer blt = new ByteLatentTransformer(cfg, backend).initialize(flags.seed);
                 trainable = blt;
                 trainer = new Trainer(blt, flags.options(), data[0], data[1], System.out);
-                trainer.setPatchStarts(train.starts(theta), held == null ? null : held.starts(theta));
-                keepEntropyModel(scorer);
+                trainer.setPatches(train.patches(scheme), held == null ? null : held.patches(scheme));
+                if (scorer != null) {
+                    keepEntropyModel(scorer);
+                }
             }
             if (flags.resume && !trainer.resume()) {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");

@@ -1,28 +1,51 @@
 package blt4j.generate;
 
 import blt4j.model.ByteLatentTransformer;
-import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
-import blt4j.model.EntropyScorer;
-import blt4j.patch.EntropyPatcher;
+import blt4j.patch.PatchStream;
+import blt4j.patch.PatchingScheme;
+import blt4j.tokenizer.ByteTokenizer;
+import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
- * Generation with patching on the fly (BLT-REFERENCE §10.2): the entropy model scores each new byte as it
- * arrives; when the entropy crosses the threshold the current patch closes and the global model takes one step.
- * Caches make every byte cost local work only. {@link #generateFullRecompute} is the reference's slow path
- * (entropy model, patching and the whole BLT rerun for every byte) used to check that both agree.
+ * Generation with patching on the fly (BLT-REFERENCE §10.2): the model's patching scheme decides, byte by byte,
+ * whether the next position opens a patch (the entropy model scores each new byte when the rule needs it); each
+ * completed patch costs one global step, and caches make every byte cost local work only.
+ * {@link #generateFullRecompute} is the reference's slow path (entropies, patching and the whole BLT rerun for
+ * every byte) used to check that both agree.
  */
 public final class Generator {
     private final ByteLatentTransformer blt;
+    private final PatchingScheme scheme;
     private final EntropyModel entropyModel;
-    private final float threshold;
+    private final boolean stopAtSpecialIds;
 
-    public Generator(ByteLatentTransformer blt, EntropyModel entropyModel, float threshold) {
+    public Generator(ByteLatentTransformer blt, PatchingScheme scheme) {
+        this(blt, scheme, true);
+    }
+
+    private Generator(ByteLatentTransformer blt, PatchingScheme scheme, boolean stopAtSpecialIds) {
+        if (!scheme.isIncremental()) {
+            throw new IllegalArgumentException("patching '" + scheme.config().describe()
+                    + "' needs the whole sequence, so it cannot patch while generating");
+        }
         this.blt = blt;
-        this.entropyModel = entropyModel;
-        this.threshold = threshold;
+        this.scheme = scheme;
+        this.entropyModel = scheme.entropyModel();
+        this.stopAtSpecialIds = stopAtSpecialIds;
+    }
+
+    /** A generator that never emits EOS or another special id (they are masked out), so it always makes maxBytes. */
+    public Generator ignoringSpecialIds() {
+        return new Generator(blt, scheme, false);
+    }
+
+    private void maskSpecials(float[] logits, int offset) {
+        if (!stopAtSpecialIds) {
+            Arrays.fill(logits, offset, offset + ByteTokenizer.OFFSET, Float.NEGATIVE_INFINITY);
+        }
     }
 
     /** What a generation produced. */
@@ -37,19 +60,24 @@ public final class Generator {
      * {@code sink}; stops early at EOS or another special id.
      */
     public Result generate(byte[] prompt, int maxBytes, Sampler sampler, IntConsumer sink) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("max bytes must be ≥ 0, got " + maxBytes);
+        }
         int[] tokens = Arrays.copyOf(ByteTokenizer.encode(prompt, true, false), prompt.length + 1 + maxBytes);
         int length = prompt.length + 1;
         int capacity = length + maxBytes;
         long start = System.nanoTime();
-        EntropyModel.Incremental scorer = entropyModel.incremental(capacity);
+        EntropyModel.Incremental scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
         ByteLatentTransformer.Incremental model = blt.incremental(capacity);
+        PatchStream patches = scheme.stream();
+        float[] logits = new float[ByteTokenizer.VOCAB];
         int patchStart = 0;
         int produced = 0;
         for (int p = 0; ; p++) {
-            float h = scorer.entropy(scorer.append(tokens[p]));
+            float h = scorer == null ? Float.NaN : scorer.entropy(scorer.append(tokens[p]));
             model.appendToken(tokens);
-            // does position p+1 open a new patch? (position 1 always does; later ones when H[p] > θ, strictly)
-            if (p + 1 == 1 || h > threshold) {
+            // does position p+1 open a new patch? then the patch ending at p is complete: one global step
+            if (patches.next(tokens[p], h)) {
                 model.completePatch(patchStart);
                 patchStart = p + 1;
             }
@@ -57,11 +85,13 @@ public final class Generator {
                 break;
             }
             // the decoder runs at every position to fill its caches; only the last prompt position onwards samples
-            var logits = model.decode();
+            var out = model.decode();
             if (p + 1 < length) {
                 continue;
             }
-            int next = sampler.pick(logits.toHost());
+            out.backend().download(out, logits, 0);
+            maskSpecials(logits, 0);
+            int next = sampler.pick(logits);
             if (next < ByteTokenizer.OFFSET) {
                 break;
             }
@@ -77,15 +107,13 @@ public final class Generator {
     /** Greedy generation by full recomputation for every byte (the reference's generation loop, no caches). */
     public byte[] generateFullRecompute(byte[] prompt, int maxBytes) {
         int[] tokens = ByteTokenizer.encode(prompt, true, false);
-        EntropyScorer scorer = new EntropyScorer(entropyModel);
-        EntropyPatcher patcher = EntropyPatcher.global(threshold).withIncludeNextToken(true);
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int vocab = ByteTokenizer.VOCAB;
         for (int i = 0; i < maxBytes; i++) {
-            float[] h = scorer.score(tokens);
-            int[] lengths = patcher.lengths(h);
+            int[] lengths = scheme.lengths(tokens);
             float[] logits = blt.forward(tokens, 1, tokens.length, new int[][] {lengths}).toHost();
-            float[] last = Arrays.copyOfRange(logits, (tokens.length - 1) * 260, tokens.length * 260);
-            int next = Sampler.argmax(last);
+            maskSpecials(logits, (tokens.length - 1) * vocab);
+            int next = Sampler.argmax(Arrays.copyOfRange(logits, (tokens.length - 1) * vocab, tokens.length * vocab));
             if (next < ByteTokenizer.OFFSET) {
                 break;
             }

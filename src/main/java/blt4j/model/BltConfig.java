@@ -244,6 +244,7 @@ public final class BltConfig {
         check(!weightTying, "weight_tying is not supported");
         check(useLocalEncoderTransformer, "use_local_encoder_transformer=false is not supported");
         check(crossAttnK >= 1 && encoderHashByteGroupVocab > 0, "cross_attn_k and hash vocab must be positive");
+        patching();
         check(encoderHashByteGroupNbFunctions >= 0 && encoderHashByteGroupNbFunctions <= HashNgram.PRIMES.length,
                 "encoder_hash_byte_group_nb_functions must be 0.." + HashNgram.PRIMES.length);
     }
@@ -251,6 +252,32 @@ public final class BltConfig {
     private static void check(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException("BLT config: " + message);
+        }
+    }
+
+    /**
+     * The reference layout's {@code patcher_args} (what its generation builds the patcher from) override the
+     * patching fields of {@code args}: patching_mode, threshold, threshold_add, monotonicity, max_patch_length,
+     * patch_size.
+     */
+    private void applyPatcherArgs(JsonObject p) {
+        if (p.has("patching_mode") && !p.get("patching_mode").isJsonNull()) {
+            patchingMode = p.get("patching_mode").getAsString();
+        }
+        if (p.has("threshold")) {
+            patchingThreshold = p.get("threshold").isJsonNull() ? null : p.get("threshold").getAsDouble();
+        }
+        if (p.has("threshold_add")) {
+            patchingThresholdAdd = p.get("threshold_add").isJsonNull() ? null : p.get("threshold_add").getAsDouble();
+        }
+        if (p.has("monotonicity") && !p.get("monotonicity").isJsonNull()) {
+            monotonicity = p.get("monotonicity").getAsBoolean();
+        }
+        if (p.has("max_patch_length")) {
+            maxPatchLength = p.get("max_patch_length").isJsonNull() ? null : p.get("max_patch_length").getAsInt();
+        }
+        if (p.has("patch_size") && !p.get("patch_size").isJsonNull()) {
+            patchSize = p.get("patch_size").getAsDouble();
         }
     }
 
@@ -265,12 +292,18 @@ public final class BltConfig {
             if (obj == null) {
                 throw new IllegalArgumentException("BLT config is empty");
             }
+            JsonObject root = obj;
             if (obj.has("args") && obj.get("args").isJsonObject()) {
                 obj = obj.getAsJsonObject("args");
             }
             BltConfig c = GSON.fromJson(obj, BltConfig.class);
+            if (root.has("patcher_args") && root.get("patcher_args").isJsonObject()) {
+                c.applyPatcherArgs(root.getAsJsonObject("patcher_args"));
+            }
             c.validate();
             return c;
+        } catch (IllegalStateException | UnsupportedOperationException | NumberFormatException e) {
+            throw new IllegalArgumentException("BLT config has a field of the wrong type: " + e.getMessage(), e);
         } catch (JsonParseException e) {
             throw new IllegalArgumentException("BLT config is not valid JSON: " + e.getMessage(), e);
         }

@@ -48,9 +48,14 @@ public final class StridePatcher implements Patcher {
     public boolean[] startFlags(int n) {
         boolean[] flags = new boolean[Patcher.flagCount(n, includeNextToken)];
         for (int p = 0; p < flags.length; p++) {
-            flags[p] = bosAlone ? p == 0 || (p - 1) % k == 0 : p % k == 0;
+            flags[p] = startsAt(p);
         }
         return flags;
+    }
+
+    /** Whether position p starts a patch (a decision from p alone, so the stream form is the same rule). */
+    boolean startsAt(long p) {
+        return bosAlone ? p == 0 || (p - 1) % k == 0 : p % k == 0;
     }
 
     public int[] lengths(int n) {

@@ -1,6 +1,7 @@
 package blt4j.train;
 
 import blt4j.model.Batch;
+import blt4j.patch.StreamPatches;
 
 import blt4j.tokenizer.ByteTokenizer;
 import java.util.SplittableRandom;
@@ -14,17 +15,14 @@ public final class Batcher {
     private final int rows;
     private final int seqLen;
     private final long seed;
-    private final java.util.BitSet patchStarts;
+    private final StreamPatches patches;
 
     public Batcher(Corpus corpus, int rows, int seqLen, long seed) {
         this(corpus, rows, seqLen, seed, null);
     }
 
-    /**
-     * @param patchStarts for BLT: bit t set when stream token t starts a patch (precomputed from the entropy model
-     *                    over the whole stream); null for plain byte LMs
-     */
-    public Batcher(Corpus corpus, int rows, int seqLen, long seed, java.util.BitSet patchStarts) {
+    /** @param patches for BLT: the stream's patches (precomputed once over the whole stream); null for byte LMs */
+    public Batcher(Corpus corpus, int rows, int seqLen, long seed, StreamPatches patches) {
         if (corpus.length() < 2) {
             throw new IllegalArgumentException("corpus too small to train on");
         }
@@ -32,7 +30,7 @@ public final class Batcher {
         this.rows = rows;
         this.seqLen = seqLen;
         this.seed = seed;
-        this.patchStarts = patchStarts;
+        this.patches = patches;
     }
 
     public Batch batch(long step) {
@@ -42,38 +40,15 @@ public final class Batcher {
         float[] w = new float[rows * seqLen];
         int span = seqLen; // tokens taken from the stream per row (after the BOS)
         int maxStart = Math.max(0, corpus.length() - span);
-        int[][] lengths = patchStarts == null ? null : new int[rows][];
+        int[][] lengths = patches == null ? null : new int[rows][];
         for (int r = 0; r < rows; r++) {
             int start = maxStart == 0 ? 0 : rnd.nextInt(maxStart + 1);
             fillRow(start, x, y, w, r);
             if (lengths != null) {
-                lengths[r] = rowPatchLengths(start);
+                lengths[r] = patches.rowLengths(start, seqLen);
             }
         }
         return new Batch(x, y, w, rows, seqLen, lengths);
-    }
-
-    /**
-     * Patch lengths of a row [BOS] + stream[start …]: the BOS alone, a forced start at position 1 (the first
-     * patch must be one byte, BLT-REFERENCE §9.2), the stream's own starts after that, and the next-byte slot.
-     */
-    int[] rowPatchLengths(int start) {
-        java.util.List<Integer> starts = new java.util.ArrayList<>();
-        starts.add(0);
-        starts.add(1);
-        for (int p = 2; p < seqLen; p++) {
-            int t = start + p - 1;
-            if (t < corpus.length() && patchStarts.get(t)) {
-                starts.add(p);
-            }
-        }
-        starts.add(seqLen);
-        int[] lengths = new int[starts.size() - 1];
-        for (int i = 0; i < lengths.length; i++) {
-            lengths[i] = starts.get(i + 1) - starts.get(i);
-        }
-        lengths[lengths.length - 1] += 1; // the next-byte slot: lengths sum to seqLen + 1
-        return lengths;
     }
 
     /** Row r: x = [BOS, s0, …, s_{T−2}], y = [s0, …, s_{T−1}], zero weights past the end of the stream. */
@@ -100,24 +75,24 @@ public final class Batcher {
         return evaluationBatches(corpus, rows, seqLen, maxBatches, null);
     }
 
-    public static Batch[] evaluationBatches(Corpus corpus, int rows, int seqLen, int maxBatches, java.util.BitSet patchStarts) {
+    public static Batch[] evaluationBatches(Corpus corpus, int rows, int seqLen, int maxBatches, StreamPatches patches) {
         int perBatch = rows * seqLen;
         int nBatches = (corpus.length() + perBatch - 1) / perBatch;
         if (maxBatches > 0) {
             nBatches = Math.min(nBatches, maxBatches);
         }
         Batch[] out = new Batch[nBatches];
-        Batcher b = new Batcher(corpus, rows, seqLen, 0, patchStarts);
+        Batcher b = new Batcher(corpus, rows, seqLen, 0, patches);
         for (int i = 0; i < nBatches; i++) {
             int[] x = new int[perBatch];
             int[] y = new int[perBatch];
             float[] w = new float[perBatch];
-            int[][] lengths = patchStarts == null ? null : new int[rows][];
+            int[][] lengths = patches == null ? null : new int[rows][];
             for (int r = 0; r < rows; r++) {
                 int start = i * perBatch + r * seqLen;
                 b.fillRow(start, x, y, w, r);
                 if (lengths != null) {
-                    lengths[r] = b.rowPatchLengths(start);
+                    lengths[r] = patches.rowLengths(start, seqLen);
                 }
             }
             out[i] = new Batch(x, y, w, rows, seqLen, lengths);

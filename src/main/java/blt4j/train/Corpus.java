@@ -137,6 +137,15 @@ public final class Corpus {
         return ids.length;
     }
 
+    /** All token ids of the stream (for patch precomputation). */
+    public int[] ids() {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ids[i];
+        }
+        return out;
+    }
+
     public int id(int i) {
         return ids[i];
     }

@@ -7,6 +7,8 @@ import blt4j.model.BltConfig;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
+import blt4j.model.PatchingConfig;
+import blt4j.patch.PatchingScheme;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -63,6 +65,25 @@ public final class ModelFiles {
         ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(config.getAsJsonObject("model").toString()), backend);
         loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
         return m;
+    }
+
+    /** The BLT config of a checkpoint, or null when the checkpoint holds another kind of model. */
+    public static BltConfig bltConfigOrNull(Path path) throws IOException {
+        Path dir = resolve(path);
+        if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
+            return BltConfig.fromJson(Files.readString(dir.resolve(Checkpoint.CONFIG_FILE)));
+        }
+        JsonObject config = readConfig(dir);
+        boolean blt = config.has("kind") && "blt".equals(config.get("kind").getAsString()) && config.has("model");
+        return blt ? BltConfig.fromJson(config.getAsJsonObject("model").toString()) : null;
+    }
+
+    /**
+     * The patching stage a BLT checkpoint's config asks for, with the checkpoint's entropy model loaded only when
+     * the rule needs it.
+     */
+    public static PatchingScheme patchingScheme(Path checkpoint, PatchingConfig config, Backend backend) throws IOException {
+        return PatchingScheme.of(config, config.needsEntropies() ? loadEntropyModel(checkpoint, backend) : null);
     }
 
     /** A run folder resolves to its latest checkpoint; anything else must be a checkpoint folder itself. */

@@ -2,6 +2,7 @@ package blt4j.train;
 
 import blt4j.model.Batch;
 import blt4j.model.TrainableModel;
+import blt4j.patch.StreamPatches;
 
 import blt4j.compute.Backend;
 import blt4j.nn.AdamW;
@@ -27,8 +28,8 @@ public final class Trainer {
     private final List<TrainingState.Point> history = new ArrayList<>();
     private int step;
     private double trainFlops;
-    private java.util.BitSet trainStarts;
-    private java.util.BitSet heldOutStarts;
+    private StreamPatches trainPatches;
+    private StreamPatches heldOutPatches;
 
     public Trainer(TrainableModel model, TrainOptions options, Corpus train, Corpus heldOut, PrintStream log) {
         this.model = model;
@@ -40,9 +41,9 @@ public final class Trainer {
     }
 
     /** For BLT: precomputed patch starts of the training and held-out streams. */
-    public void setPatchStarts(java.util.BitSet train, java.util.BitSet heldOut) {
-        this.trainStarts = train;
-        this.heldOutStarts = heldOut;
+    public void setPatches(StreamPatches train, StreamPatches heldOut) {
+        this.trainPatches = train;
+        this.heldOutPatches = heldOut;
     }
 
     public AdamW optimizer() {
@@ -83,9 +84,9 @@ public final class Trainer {
     public Evaluator.Result run(int stopAt) throws IOException {
         Files.createDirectories(options.runDir());
         Backend backend = model.parameters().backend();
-        Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed(), trainStarts);
+        Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed(), trainPatches);
         Batch[] evalBatches = heldOut == null ? null
-                : Batcher.evaluationBatches(heldOut, options.batchRows(), options.seqLen(), options.evalBatches(), heldOutStarts);
+                : Batcher.evaluationBatches(heldOut, options.batchRows(), options.seqLen(), options.evalBatches(), heldOutPatches);
         LrSchedule schedule = options.schedule();
         long startNanos = System.nanoTime();
         long budgetNanos = options.minutes() > 0 ? (long) (options.minutes() * 60e9) : Long.MAX_VALUE;

@@ -1,40 +1,88 @@
 package blt4j.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import blt4j.SharedData;
+import blt4j.TestBackends;
 import blt4j.compute.Backend;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
+import blt4j.model.PatchingConfig;
+import blt4j.patch.PatchingScheme;
 import blt4j.train.ModelFiles;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Cached generation (patching on the fly, one global step per patch) equals the reference's full recomputation. */
+/**
+ * Cached generation (patching on the fly, one global step per patch) equals the reference's full recomputation,
+ * byte for byte, for every incremental patching scheme.
+ */
 class IncrementalGenerationTest {
+    private static final byte[] PROMPT = "First Citizen:\nBefore we proceed".getBytes(StandardCharsets.UTF_8);
+
+    private static void check(String backendName, PatchingConfig patching, int n, boolean ignoreSpecials) throws Exception {
+        try (Backend backend = TestBackends.create(backendName)) {
+            Path dir = SharedData.bltMicro();
+            ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
+            EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
+            Generator gen = new Generator(blt, PatchingScheme.of(patching, entropy));
+            if (ignoreSpecials) {
+                gen = gen.ignoringSpecialIds();
+            }
+            byte[] full = gen.generateFullRecompute(PROMPT, n);
+            ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+            Generator.Result r = gen.generate(PROMPT, n, Sampler.greedy(), streamed::write);
+            assertArrayEquals(full, r.bytes(), "incremental and full recomputation disagree for " + patching.describe());
+            assertArrayEquals(r.bytes(), streamed.toByteArray(), "streamed bytes differ from the result");
+            // the fixture's BLT has random weights; it may pick a special id (a stop) early, identically in both paths
+            assertTrue(r.bytes().length >= (ignoreSpecials ? n : 8), "generated only " + r.bytes().length + " bytes");
+            assertTrue(r.patches() > 2 && r.patches() <= PROMPT.length + r.bytes().length + 1, "patches: " + r.patches());
+        }
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"reference", "cpu", "opencl"})
-    void greedyIncrementalEqualsFullRecompute(String backendName) throws Exception {
-        try (Backend backend = blt4j.TestBackends.create(backendName)) {
-            var dir = SharedData.bltMicro();
+    void globalThresholdOnEveryBackend(String backendName) throws Exception {
+        // a low threshold makes many patches, so the global step runs often
+        check(backendName, PatchingConfig.globalThreshold(2.2), 40, false);
+    }
+
+    @ParameterizedTest(name = "{0} θ={1} θ_add={2} monotonic={3} max={4}")
+    @CsvSource(nullValues = "null", value = {
+            "entropy, 0.15, null, true, null",   // monotonic
+            "entropy, 2.0, 0.0, false, null",    // threshold_add (combined)
+            "entropy, 3.5, null, false, 3",      // max_patch_length splits long patches
+            "entropy, 0.15, null, true, 2",      // monotonic with max length
+            "space, null, null, false, null",
+            "space, null, null, false, 4",
+            "static, null, null, false, null",
+            "byte, null, null, false, null"})
+    void everyIncrementalScheme(String mode, Double threshold, Double thresholdAdd, boolean monotonic, Integer max)
+            throws Exception {
+        check("cpu", new PatchingConfig(mode, threshold, thresholdAdd, monotonic, max, 3), 32, true);
+    }
+
+    @Test
+    void monotonicOnOpenCl() throws Exception {
+        check("opencl", new PatchingConfig("entropy", 0.15, null, true, 3, 4.5), 24, true);
+    }
+
+    @Test
+    void topKIsRefusedClearly() throws Exception {
+        try (Backend backend = TestBackends.create("reference")) {
+            Path dir = SharedData.bltMicro();
             ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
             EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
-            // a low threshold makes many patches, so the global step runs often
-            Generator gen = new Generator(blt, entropy, 2.2f);
-            byte[] prompt = "First Citizen:\nBefore we proceed".getBytes(StandardCharsets.UTF_8);
-            int n = 40;
-            byte[] full = gen.generateFullRecompute(prompt, n);
-            ByteArrayOutputStream streamed = new ByteArrayOutputStream();
-            Generator.Result r = gen.generate(prompt, n, Sampler.greedy(), streamed::write);
-            assertArrayEquals(full, r.bytes(), "incremental and full recomputation disagree");
-            assertArrayEquals(r.bytes(), streamed.toByteArray(), "streamed bytes differ from the result");
-            // the fixture's BLT has random weights; it may pick a special id (a stop) early, identically in both paths
-            assertTrue(r.bytes().length >= 8, "generated only " + r.bytes().length + " bytes");
-            assertTrue(r.patches() > 2 && r.patches() < prompt.length + n + 1, "patches: " + r.patches());
+            PatchingScheme topK = PatchingScheme.of(new PatchingConfig("entropy", null, null, false, null, 4.5), entropy);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Generator(blt, topK));
+            assertTrue(e.getMessage().contains("whole sequence"), e.getMessage());
         }
     }
 }

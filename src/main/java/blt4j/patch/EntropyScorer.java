@@ -1,5 +1,6 @@
-package blt4j.model;
+package blt4j.patch;
 
+import blt4j.model.EntropyModel;
 import blt4j.tokenizer.ByteTokenizer;
 
 import java.io.IOException;
@@ -21,7 +22,7 @@ public final class EntropyScorer {
     }
 
     /** Rows computed at once inside a chunk; keys and values of earlier rows come from the KV caches. */
-    private static final int BLOCK = 512;
+    private static final int BLOCK = EntropyModel.BLOCK;
 
     /**
      * One independent row of the reference's chunking, computed block by block with KV caches so activation
