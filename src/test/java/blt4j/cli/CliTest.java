@@ -1,6 +1,7 @@
 package blt4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -47,7 +48,12 @@ class CliTest {
 
     @Test
     void unknownBackendIsAnErrorNotAFallback() {
+        // space patching needs no backend at all: the flag must still be refused, before the command runs
         String[] r = run("patch", "--scheme", "space", "--backend", "quantum", "pom.xml");
-        assertTrue(r[2].contains("unknown backend") || r[0].equals("0"), r[2]);
+        assertNotEquals("0", r[0], "an unknown backend was accepted");
+        assertTrue(r[2].contains("unknown backend 'quantum'"), r[2]);
+        String[] t = run("patch", "--scheme", "space", "--threads", "-3", "pom.xml");
+        assertNotEquals("0", t[0]);
+        assertTrue(t[2].contains("--threads"), t[2]);
     }
 }
