@@ -15,8 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * write the same element: results are deterministic for a fixed thread count.
  *
  * <p>Not thread-safe for concurrent calls on one instance from several caller threads (like every backend).
- * Without {@code --add-modules jdk.incubator.vector} it still works, on the single-threaded reference kernels,
- * and {@link #describe()} says so.
+ * Needs {@code --add-modules jdk.incubator.vector}: without it the constructor throws (never a silent substitute).
  */
 public final class CpuBackend extends HostBackend {
 
@@ -24,6 +23,8 @@ public final class CpuBackend extends HostBackend {
     private static final long DEFAULT_MIN_PARALLEL_WORK = 1 << 15;
 
     private static final boolean VECTOR = vectorModulePresent();
+    static final String MISSING_VECTOR_API = "the cpu backend needs the Vector API: start java with "
+            + "--add-modules jdk.incubator.vector (or choose the reference backend)";
 
     private final int threads;
     private final long minParallelWork;
@@ -38,7 +39,6 @@ public final class CpuBackend extends HostBackend {
     private float[] dsumBuf = new float[0];
     /** Private dQ buffers of the attention backward for heads split between threads (grown, reused). */
     private float[][] dqParts = new float[0][];
-    private final ReferenceBackend fallback = VECTOR ? null : new ReferenceBackend();
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -50,12 +50,15 @@ public final class CpuBackend extends HostBackend {
 
     /** Tests pass a tiny minParallelWork to force splitting (and uneven chunks) even on small tensors. */
     CpuBackend(int threads, long minParallelWork) {
+        if (!VECTOR) {
+            throw new IllegalStateException(MISSING_VECTOR_API);
+        }
         this.minParallelWork = Math.max(1, minParallelWork);
         if (threads < 1) {
             throw new IllegalArgumentException("cpu backend needs at least 1 thread, got " + threads);
         }
         this.threads = threads;
-        if (threads > 1 && VECTOR) {
+        if (threads > 1) {
             AtomicInteger count = new AtomicInteger();
             this.pool = Executors.newFixedThreadPool(threads - 1, r -> {
                 Thread t = new Thread(() -> {
@@ -81,7 +84,7 @@ public final class CpuBackend extends HostBackend {
         }
     }
 
-    /** Whether the Vector API kernels are in use (false: the JVM lacks {@code --add-modules jdk.incubator.vector}). */
+    /** Whether this JVM can run the cpu backend (false: it lacks {@code --add-modules jdk.incubator.vector}). */
     public static boolean vectorApiAvailable() {
         return VECTOR;
     }
@@ -97,10 +100,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     public String describe() {
-        if (!VECTOR) {
-            return "cpu (Vector API NOT usable: start java with --add-modules jdk.incubator.vector; "
-                    + "running the scalar reference kernels on 1 thread instead of " + threads + ")";
-        }
         return "cpu (Vector API " + CpuKernels.S + ", " + CpuKernels.L + " fp32 lanes, " + threads + " thread"
                 + (threads == 1 ? "" : "s") + ", matmul micro-tile " + CpuKernels.MR + "x" + CpuKernels.NR + ")";
     }
@@ -182,10 +181,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
-        if (!VECTOR) {
-            fallback.addKernel(a, b, out);
-            return;
-        }
         float[] av = f(a), bv = f(b), ov = f(out);
         int ao = a.offset(), bo = b.offset(), oo = out.offset();
         parallelFor(a.size(), ELEM, (from, to) -> CpuKernels.add(av, ao, bv, bo, ov, oo, from, to));
@@ -193,10 +188,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-        if (!VECTOR) {
-            fallback.axpyKernel(alpha, x, y);
-            return;
-        }
         float[] xv = f(x), yv = f(y);
         int xo = x.offset(), yo = y.offset();
         parallelFor(x.size(), ELEM, (from, to) -> CpuKernels.axpyRange(alpha, xv, xo, yv, yo, from, to));
@@ -204,54 +195,13 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void scaleKernel(Tensor x, float s, Tensor out) {
-        if (!VECTOR) {
-            fallback.scaleKernel(x, s, out);
-            return;
-        }
         float[] xv = f(x), ov = f(out);
         int xo = x.offset(), oo = out.offset();
         parallelFor(x.size(), ELEM, (from, to) -> CpuKernels.scale(xv, xo, s, ov, oo, from, to));
     }
 
     @Override
-    protected void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        if (!VECTOR) {
-            fallback.mulKernel(a, b, out, accumulate);
-            return;
-        }
-        float[] av = f(a), bv = f(b), ov = f(out);
-        int ao = a.offset(), bo = b.offset(), oo = out.offset();
-        parallelFor(a.size(), ELEM, (from, to) -> CpuKernels.mul(av, ao, bv, bo, ov, oo, from, to, accumulate));
-    }
-
-    @Override
-    protected void siluKernel(Tensor x, Tensor out) {
-        if (!VECTOR) {
-            fallback.siluKernel(x, out);
-            return;
-        }
-        float[] xv = f(x), ov = f(out);
-        int xo = x.offset(), oo = out.offset();
-        parallelFor(x.size(), 8, (from, to) -> CpuKernels.silu(xv, xo, ov, oo, from, to));
-    }
-
-    @Override
-    protected void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx) {
-        if (!VECTOR) {
-            fallback.siluBackwardKernel(dout, x, dx);
-            return;
-        }
-        float[] gv = f(dout), xv = f(x), dv = f(dx);
-        int go = dout.offset(), xo = x.offset(), dxo = dx.offset();
-        parallelFor(x.size(), 8, (from, to) -> CpuKernels.siluBackward(gv, go, xv, xo, dv, dxo, from, to));
-    }
-
-    @Override
     protected void swigluKernel(Tensor gate, Tensor up, Tensor out) {
-        if (!VECTOR) {
-            fallback.swigluKernel(gate, up, out);
-            return;
-        }
         float[] gv = f(gate), uv = f(up), ov = f(out);
         int go = gate.offset(), uo = up.offset(), oo = out.offset();
         parallelFor(gate.size(), 8, (from, to) -> CpuKernels.swiglu(gv, go, uv, uo, ov, oo, from, to));
@@ -259,10 +209,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup) {
-        if (!VECTOR) {
-            fallback.swigluBackwardKernel(dout, gate, up, dgate, dup);
-            return;
-        }
         float[] dv = f(dout), gv = f(gate), uv = f(up), dgv = f(dgate), duv = f(dup);
         int dof = dout.offset(), go = gate.offset(), uo = up.offset(), dgo = dgate.offset(), duo = dup.offset();
         parallelFor(gate.size(), 10, (from, to) -> CpuKernels.swigluBackward(dv, dof, gv, go, uv, uo, dgv, dgo, duv, duo, from, to));
@@ -270,13 +216,7 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                               float eps, float weightDecay, int step) {
-        if (!VECTOR) {
-            fallback.adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-            return;
-        }
-        float bc1 = (float) (1.0 - StrictMath.pow(beta1, step));
-        float bc2 = (float) (1.0 - StrictMath.pow(beta2, step));
+                               float eps, float weightDecay, float bc1, float bc2) {
         float[] pv = f(param), gv = f(grad), mv = f(m), vv = f(v);
         int po = param.offset(), go = grad.offset(), mo = m.offset(), vo = v.offset();
         parallelFor(param.size(), 10, (from, to) ->
@@ -287,9 +227,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected double sumOfSquaresKernel(Tensor x) {
-        if (!VECTOR) {
-            return fallback.sumOfSquaresKernel(x);
-        }
         float[] xv = f(x);
         int xo = x.offset();
         int n = x.size();
@@ -312,10 +249,6 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
-        if (!VECTOR) {
-            fallback.matmulKernel(a, transA, b, transB, c, accumulate, batch, m, n, k);
-            return;
-        }
         float[] av = f(a), bv = f(b), cv = f(c);
         int ao = a.offset(), bo = b.offset(), co = c.offset();
         long work = 2L * m * n * Math.max(k, 1);
@@ -424,10 +357,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps) {
-        if (!VECTOR) {
-            fallback.rmsNormKernel(x, w, out, rstd, rows, d, eps);
-            return;
-        }
         float[] xv = f(x), wv = f(w), ov = f(out), rv = f(rstd);
         int xo = x.offset(), wo = w.offset(), oo = out.offset(), ro = rstd.offset();
         parallelFor(rows, 4L * d, (from, to) -> {
@@ -439,10 +368,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d) {
-        if (!VECTOR) {
-            fallback.rmsNormBackwardKernel(dout, x, w, rstd, dx, dw, rows, d);
-            return;
-        }
         float[] gv = f(dout), xv = f(x), wv = f(w), rv = f(rstd), dxv = f(dx), dwv = f(dw);
         int go = dout.offset(), xo = x.offset(), wo = w.offset(), ro = rstd.offset(), dxo = dx.offset(), dwo = dw.offset();
         parallelFor(rows, 8L * d, (from, to) -> {
@@ -462,15 +387,10 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void ropeKernel(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int rows, int nHeads,
                               int headDim, boolean backward) {
-        if (!VECTOR) {
-            fallback.ropeKernel(x, positions, cos, sin, out, rows, nHeads, headDim, backward);
-            return;
-        }
         float[] xv = f(x), cv = f(cos), sv = f(sin), ov = f(out);
         int[] pv = i(positions);
         int xo = x.offset(), po = positions.offset(), oo = out.offset();
         int half = headDim / 2;
-        int cosRows = cos.rows();
         int cso = cos.offset(), sso = sin.offset();
         int width = nHeads * headDim;
         parallelFor(rows, 3L * width, (from, to) -> {
@@ -478,9 +398,6 @@ public final class CpuBackend extends HostBackend {
             float[] sn = new float[headDim];
             for (int r = from; r < to; r++) {
                 int p = pv[po + r];
-                if (p < 0 || p >= cosRows) {
-                    throw new IllegalArgumentException("rope: position " + p + " outside table of " + cosRows);
-                }
                 CpuKernels.ropeRow(xv, xo + r * width, cv, cso + p * half, sv, sso + p * half, ov, oo + r * width, nHeads,
                         headDim, backward, cs, sn);
             }
@@ -492,10 +409,6 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void attentionKernel(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyLo, Tensor keyHi,
                                    int tq, int tk, int nHeads, int headDim) {
-        if (!VECTOR) {
-            fallback.attentionKernel(q, k, v, out, lse, keyLo, keyHi, tq, tk, nHeads, headDim);
-            return;
-        }
         float[] qv = f(q), kv = f(k), vv = f(v), ov = f(out), lv = f(lse);
         int[] lo = i(keyLo), hi = i(keyHi);
         int qo = q.offset(), ko = k.offset(), vo = v.offset(), oo = out.offset(), lso = lse.offset();
@@ -551,10 +464,6 @@ public final class CpuBackend extends HostBackend {
     protected void attentionBackwardKernel(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
                                            Tensor keyLo, Tensor keyHi, Tensor dq, Tensor dk, Tensor dv,
                                            int tq, int tk, int nHeads, int headDim) {
-        if (!VECTOR) {
-            fallback.attentionBackwardKernel(dout, q, k, v, out, lse, keyLo, keyHi, dq, dk, dv, tq, tk, nHeads, headDim);
-            return;
-        }
         float[] gv = f(dout), qv = f(q), kv = f(k), vv = f(v), ov = f(out), lv = f(lse), dqv = f(dq), dkv = f(dk), dvv = f(dv);
         int[] lo = i(keyLo), hi = i(keyHi);
         int go = dout.offset(), qo = q.offset(), ko = k.offset(), vo = v.offset(), oo = out.offset(), lso = lse.offset();
@@ -693,41 +602,7 @@ public final class CpuBackend extends HostBackend {
     // ------------------------------------------------------------------ softmax, loss, entropy
 
     @Override
-    protected void softmaxKernel(Tensor x, Tensor out, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.softmaxKernel(x, out, rows, cols);
-            return;
-        }
-        float[] xv = f(x), ov = f(out);
-        int xo = x.offset(), oo = out.offset();
-        parallelFor(rows, 12L * cols, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                CpuKernels.softmaxRow(xv, xo + r * cols, ov, oo + r * cols, cols);
-            }
-        });
-    }
-
-    @Override
-    protected void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.softmaxBackwardKernel(dout, y, dx, rows, cols);
-            return;
-        }
-        float[] gv = f(dout), yv = f(y), dv = f(dx);
-        int go = dout.offset(), yo = y.offset(), dxo = dx.offset();
-        parallelFor(rows, 4L * cols, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                CpuKernels.softmaxBackwardRow(gv, go + r * cols, yv, yo + r * cols, dv, dxo + r * cols, cols);
-            }
-        });
-    }
-
-    @Override
     protected void crossEntropyKernel(Tensor logits, Tensor targets, Tensor weights, Tensor losses, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.crossEntropyKernel(logits, targets, weights, losses, rows, cols);
-            return;
-        }
         float[] lv = f(logits), wv = f(weights), sv = f(losses);
         int[] tv = i(targets);
         int lo = logits.offset(), to = targets.offset(), wo = o(weights), so = losses.offset();
@@ -739,9 +614,6 @@ public final class CpuBackend extends HostBackend {
                     sv[so + r] = 0f;
                     continue;
                 }
-                if (t >= cols) {
-                    throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
-                }
                 sv[so + r] = w * (CpuKernels.logSumExp(lv, lo + r * cols, cols) - lv[lo + r * cols + t]);
             }
         });
@@ -750,10 +622,6 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void crossEntropyBackwardKernel(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits,
                                               int rows, int cols) {
-        if (!VECTOR) {
-            fallback.crossEntropyBackwardKernel(logits, targets, weights, scale, dlogits, rows, cols);
-            return;
-        }
         float[] lv = f(logits), wv = f(weights), dv = f(dlogits);
         int[] tv = i(targets);
         int lo = logits.offset(), to = targets.offset(), wo = o(weights), dlo = dlogits.offset();
@@ -763,9 +631,6 @@ public final class CpuBackend extends HostBackend {
                 float w = wv == null ? 1f : wv[wo + r];
                 if (t < 0 || w == 0f) {
                     continue;
-                }
-                if (t >= cols) {
-                    throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
                 }
                 float lse = CpuKernels.logSumExp(lv, lo + r * cols, cols);
                 float fac = scale * w;
@@ -777,10 +642,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void entropyKernel(Tensor logits, Tensor out, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.entropyKernel(logits, out, rows, cols);
-            return;
-        }
         float[] lv = f(logits), ov = f(out);
         int lo = logits.offset(), oo = out.offset();
         parallelFor(rows, 12L * cols, (from, to) -> {
@@ -794,14 +655,9 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void embeddingKernel(Tensor table, Tensor ids, Tensor out, int n, int d, int tableRows, boolean accumulate) {
-        if (!VECTOR) {
-            fallback.embeddingKernel(table, ids, out, n, d, tableRows, accumulate);
-            return;
-        }
         float[] tv = f(table), ov = f(out);
         int[] iv = i(ids);
         int tbo = table.offset(), io = ids.offset(), oo = out.offset();
-        checkIds(iv, io, n, tableRows);
         parallelFor(n, d, (from, to) -> {
             for (int r = from; r < to; r++) {
                 CpuKernels.copyRow(tv, tbo + iv[io + r] * d, ov, oo + r * d, d, accumulate);
@@ -809,25 +665,11 @@ public final class CpuBackend extends HostBackend {
         });
     }
 
-    private static void checkIds(int[] ids, int io, int n, int tableRows) {
-        for (int r = 0; r < n; r++) {
-            int id = ids[io + r];
-            if (id < 0 || id >= tableRows) {
-                throw new IllegalArgumentException("embedding id " + id + " outside table of " + tableRows + " rows");
-            }
-        }
-    }
-
     @Override
     protected void embeddingBackwardKernel(Tensor dout, Tensor ids, Tensor dtable, int n, int d, int tableRows) {
-        if (!VECTOR) {
-            fallback.embeddingBackwardKernel(dout, ids, dtable, n, d, tableRows);
-            return;
-        }
         float[] gv = f(dout), tv = f(dtable);
         int[] iv = i(ids);
         int go = dout.offset(), io = ids.offset(), dto = dtable.offset();
-        checkIds(iv, io, n, tableRows);
         // each thread owns a range of columns and walks all ids in order: no races, reference summation order
         int lanes = CpuKernels.L;
         int groups = (d + lanes - 1) / lanes;
@@ -842,10 +684,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void segmentMaxKernel(Tensor x, Tensor lo, Tensor hi, Tensor out, Tensor argmax, int segments, int rows, int d) {
-        if (!VECTOR) {
-            fallback.segmentMaxKernel(x, lo, hi, out, argmax, segments, rows, d);
-            return;
-        }
         float[] xv = f(x), ov = f(out);
         int[] lv = i(lo), hv = i(hi), av = i(argmax);
         int xo = x.offset(), slo = lo.offset(), sho = hi.offset(), oo = out.offset(), ao = argmax.offset();
@@ -859,10 +697,6 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void segmentMaxBackwardKernel(Tensor dout, Tensor argmax, Tensor dx, int segments, int rows, int d) {
-        if (!VECTOR) {
-            fallback.segmentMaxBackwardKernel(dout, argmax, dx, segments, rows, d);
-            return;
-        }
         float[] gv = f(dout), xv = f(dx);
         int[] av = i(argmax);
         int go = dout.offset(), ao = argmax.offset(), dxo = dx.offset();

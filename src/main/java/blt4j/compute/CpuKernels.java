@@ -217,24 +217,6 @@ final class CpuKernels {
         }
     }
 
-    static void mul(float[] a, int ao, float[] b, int bo, float[] out, int oo, int from, int to, boolean acc) {
-        int i = from;
-        if (acc) {
-            for (; i + L <= to; i += L) {
-                FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), FloatVector.fromArray(S, out, oo + i))
-                        .intoArray(out, oo + i);
-            }
-        } else {
-            for (; i + L <= to; i += L) {
-                FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
-            }
-        }
-        for (; i < to; i++) {
-            float p = a[ao + i] * b[bo + i];
-            out[oo + i] = acc ? out[oo + i] + p : p;
-        }
-    }
-
     private static final FloatVector ONE = FloatVector.broadcast(S, 1f);
 
     private static FloatVector sigmoid(FloatVector x) {
@@ -244,33 +226,6 @@ final class CpuKernels {
 
     private static float sigmoid(float x) {
         return 1f / (1f + exp(-x));
-    }
-
-    static void silu(float[] x, int xo, float[] out, int oo, int from, int to) {
-        int i = from;
-        for (; i + L <= to; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            v.mul(sigmoid(v)).intoArray(out, oo + i);
-        }
-        for (; i < to; i++) {
-            float v = x[xo + i];
-            out[oo + i] = v * sigmoid(v);
-        }
-    }
-
-    static void siluBackward(float[] g, int go, float[] x, int xo, float[] dx, int dxo, int from, int to) {
-        int i = from;
-        for (; i + L <= to; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector sg = sigmoid(v);
-            FloatVector d = sg.mul(v.mul(sg.neg().add(1f)).add(1f));
-            FloatVector.fromArray(S, g, go + i).fma(d, FloatVector.fromArray(S, dx, dxo + i)).intoArray(dx, dxo + i);
-        }
-        for (; i < to; i++) {
-            float v = x[xo + i];
-            float sg = sigmoid(v);
-            dx[dxo + i] += g[go + i] * sg * (1f + v * (1f - sg));
-        }
     }
 
     static void swiglu(float[] gate, int gto, float[] up, int uo, float[] out, int oo, int from, int to) {
@@ -403,24 +358,6 @@ final class CpuKernels {
                 sum += g[go + r * d + c] * x[xo + r * d + c] * rstd[ro + r];
             }
             dw[dwo + c] += sum;
-        }
-    }
-
-    static void softmaxRow(float[] x, int xrow, float[] out, int orow, int cols) {
-        float m = max(x, xrow, cols);
-        float sum = expShift(x, xrow, out, orow, cols, m);
-        scaleInPlace(out, orow, cols, 1f / sum);
-    }
-
-    static void softmaxBackwardRow(float[] g, int grow, float[] y, int yrow, float[] dx, int dxrow, int cols) {
-        float dot = dot(g, grow, y, yrow, cols);
-        int c = 0;
-        for (; c + L <= cols; c += L) {
-            FloatVector yv = FloatVector.fromArray(S, y, yrow + c);
-            yv.fma(FloatVector.fromArray(S, g, grow + c).sub(dot), FloatVector.fromArray(S, dx, dxrow + c)).intoArray(dx, dxrow + c);
-        }
-        for (; c < cols; c++) {
-            dx[dxrow + c] += y[yrow + c] * (g[grow + c] - dot);
         }
     }
 

@@ -29,11 +29,6 @@ public final class ReferenceBackend extends HostBackend {
     }
 
     @Override
-    protected void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        ReferenceKernels.mul(f(a), a.offset(), f(b), b.offset(), f(out), out.offset(), a.size(), accumulate);
-    }
-
-    @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
         for (int bi = 0; bi < batch; bi++) {
@@ -51,16 +46,6 @@ public final class ReferenceBackend extends HostBackend {
     protected void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d) {
         ReferenceKernels.rmsNormBackward(f(dout), dout.offset(), f(x), x.offset(), f(w), w.offset(), f(rstd), rstd.offset(),
                 f(dx), dx.offset(), f(dw), dw.offset(), rows, d);
-    }
-
-    @Override
-    protected void siluKernel(Tensor x, Tensor out) {
-        ReferenceKernels.silu(f(x), x.offset(), f(out), out.offset(), x.size());
-    }
-
-    @Override
-    protected void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx) {
-        ReferenceKernels.siluBackward(f(dout), dout.offset(), f(x), x.offset(), f(dx), dx.offset(), x.size());
     }
 
     @Override
@@ -95,16 +80,6 @@ public final class ReferenceBackend extends HostBackend {
         ReferenceKernels.attentionBackward(f(dout), dout.offset(), f(q), q.offset(), f(k), k.offset(), f(v), v.offset(),
                 f(out), out.offset(), f(lse), lse.offset(), i(keyLo), keyLo.offset(), i(keyHi), keyHi.offset(),
                 f(dq), dq.offset(), f(dk), dk.offset(), f(dv), dv.offset(), tq, nHeads, headDim);
-    }
-
-    @Override
-    protected void softmaxKernel(Tensor x, Tensor out, int rows, int cols) {
-        ReferenceKernels.softmax(f(x), x.offset(), f(out), out.offset(), rows, cols);
-    }
-
-    @Override
-    protected void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols) {
-        ReferenceKernels.softmaxBackward(f(dout), dout.offset(), f(y), y.offset(), f(dx), dx.offset(), rows, cols);
     }
 
     @Override
@@ -148,9 +123,9 @@ public final class ReferenceBackend extends HostBackend {
 
     @Override
     protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                               float eps, float weightDecay, int step) {
+                               float eps, float weightDecay, float bc1, float bc2) {
         ReferenceKernels.adamw(f(param), param.offset(), f(grad), grad.offset(), f(m), m.offset(), f(v), v.offset(), param.size(),
-                lr, beta1, beta2, eps, weightDecay, step);
+                lr, beta1, beta2, eps, weightDecay, bc1, bc2);
     }
 
     @Override
