@@ -4,7 +4,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.WeakHashMap;
 
 /**
  * The one set of compute ops every model runs on. Public methods check shapes and indices (one clear error for
@@ -47,8 +46,8 @@ public abstract class Backend implements AutoCloseable {
     private String stage = "-";
     private long allocations;
     private long allocatedBytes;
-    /** Host copies of the I32 storages of a device backend, by storage identity; kernel-written ones are stale. */
-    private final Map<Object, IntCopy> intCopies = new WeakHashMap<>();
+    /** Host copies of the I32 storages of a device backend (unused by host backends, whose storage is the copy). */
+    private final HostIntCopies intCopies = new HostIntCopies();
 
     /** Short name used on the command line: reference, cpu, opencl. */
     public abstract String name();
@@ -128,7 +127,7 @@ public abstract class Backend implements AutoCloseable {
         allocatedBytes += (long) size * dtype.bytes();
         Tensor t = new Tensor(this, allocateStorage(dtype, size), 0, dtype, shape);
         if (dtype == DType.I32 && hostInts(t) == null) {
-            intCopies.put(t.storage(), new IntCopy(size)); // zeros, like the new buffer
+            intCopies.register(t);
         }
         return t;
     }
@@ -148,7 +147,7 @@ public abstract class Backend implements AutoCloseable {
         Tensor t = allocate(DType.I32, shape);
         requireLength(data.length, t.size(), "fromHost");
         writeInts(t, data, 0);
-        noteHostWrite(t, data);
+        intCopies.hostWrote(t, data);
         return t;
     }
 
@@ -167,7 +166,7 @@ public abstract class Backend implements AutoCloseable {
         dtype(dst, DType.I32, "upload");
         requireLength(src.length, dst.size(), "upload");
         writeInts(dst, src, 0);
-        noteHostWrite(dst, src);
+        intCopies.hostWrote(dst, src);
     }
 
     public final float[] toHost(Tensor t) {
@@ -203,7 +202,7 @@ public abstract class Backend implements AutoCloseable {
             throw new IllegalArgumentException("copy: dtype " + src.dtype() + " to " + dst.dtype());
         }
         if (src.dtype() == DType.I32) {
-            noteDeviceCopy(src, dst);
+            intCopies.copied(src, hostInts(src), dst);
         }
         long t0 = opStart();
         copyKernel(src, dst);
@@ -502,7 +501,7 @@ public abstract class Backend implements AutoCloseable {
             throw new IllegalArgumentException("segmentMax: segment reaches row " + segments.maxHi() + " of " + x.rows());
         }
         sameSize(out, argmax, "segmentMax");
-        noteKernelWrite(argmax);
+        intCopies.kernelWrote(argmax);
         long t0 = opStart();
         segmentMaxKernel(x, segments.lo(), segments.hi(), out, argmax, out.rows(), x.rows(), x.cols());
         opEnd("segmentMax", t0);
@@ -597,70 +596,12 @@ public abstract class Backend implements AutoCloseable {
 
     // ------------------------------------------------------------------ host copies of int tensors
 
-    /** What the host wrote into one I32 storage of a device backend (lazily allocated; zeros until written). */
-    private static final class IntCopy {
-        final int size;
-        int[] data;
-        boolean stale;
-
-        IntCopy(int size) {
-            this.size = size;
-        }
-    }
-
     /**
      * The ints of {@code t}'s storage as the host knows them (index with {@code t.offset()}), or null when a kernel
      * wrote them. Host backends override this to return the storage itself.
      */
     protected int[] hostInts(Tensor t) {
-        IntCopy c = intCopies.get(t.storage());
-        if (c == null || c.stale) {
-            return null;
-        }
-        if (c.data == null) {
-            c.data = new int[c.size];
-        }
-        return c.data;
-    }
-
-    private void noteHostWrite(Tensor dst, int[] src) {
-        IntCopy c = intCopies.get(dst.storage());
-        if (c == null) {
-            return;
-        }
-        if (c.stale && dst.offset() == 0 && dst.size() == c.size) {
-            c.stale = false; // a whole rewrite makes it known again
-        }
-        if (!c.stale) {
-            if (c.data == null) {
-                c.data = new int[c.size];
-            }
-            System.arraycopy(src, 0, c.data, dst.offset(), dst.size());
-        }
-    }
-
-    private void noteKernelWrite(Tensor dst) {
-        IntCopy c = intCopies.get(dst.storage());
-        if (c != null) {
-            c.stale = true;
-            c.data = null;
-        }
-    }
-
-    private void noteDeviceCopy(Tensor src, Tensor dst) {
-        IntCopy c = intCopies.get(dst.storage());
-        if (c == null) {
-            return;
-        }
-        int[] from = hostInts(src);
-        if (from == null) {
-            noteKernelWrite(dst);
-        } else {
-            int[] to = hostInts(dst);
-            if (to != null) {
-                System.arraycopy(from, src.offset(), to, dst.offset(), src.size());
-            }
-        }
+        return intCopies.get(t);
     }
 
     /**

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -502,7 +504,7 @@ class GradientCheckTest {
         }
         float scale = 1f / counted;
         double[] r = new double[rows];
-        java.util.Arrays.fill(r, scale);
+        Arrays.fill(r, scale);
         Tensor g = zeros(rows, cols);
         be.crossEntropyBackward(tl, tt, tw, scale, g);
         float[] g1 = g.toHost();
@@ -567,7 +569,7 @@ class GradientCheckTest {
         for (int i = 0; i < rows * dim; i++) {
             perm.add(i);
         }
-        java.util.Collections.shuffle(perm, rnd);
+        Collections.shuffle(perm, rnd);
         float[] x = new float[rows * dim];
         for (int i = 0; i < x.length; i++) {
             x[i] = (perm.get(i) - rows * dim / 2f) * 0.1f;

@@ -41,6 +41,8 @@ public final class OpenClBackend extends Backend {
     private final cl_command_queue queue;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final DeviceProfile.MatmulVariant matmulVariant;
+    /** Overrides matmulVariant for one call of {@link #matmulWith}. */
+    private DeviceProfile.MatmulVariant forcedVariant;
     private final int tile;
     private final int red;
     private final int ew;
@@ -57,7 +59,6 @@ public final class OpenClBackend extends Backend {
     private long uploadBytes;
     private long downloadCalls;
     private long downloadBytes;
-    private long launches;
 
     private static final int SUM_GROUPS = 256;
     /** Columns per work-item of the naive matmul with B not transposed (NB in matmul.cl). */
@@ -187,11 +188,6 @@ public final class OpenClBackend extends Backend {
 
     public void resetTransfers() {
         uploadCalls = uploadBytes = downloadCalls = downloadBytes = 0;
-    }
-
-    /** Kernels enqueued since construction. */
-    public long kernelLaunches() {
-        return launches;
     }
 
     @Override
@@ -393,7 +389,6 @@ public final class OpenClBackend extends Backend {
             }
         }
         clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
-        launches++;
     }
 
     private static long roundUp(long n, long m) {
@@ -476,8 +471,6 @@ public final class OpenClBackend extends Backend {
             forcedVariant = saved;
         }
     }
-
-    private DeviceProfile.MatmulVariant forcedVariant;
 
     @Override
     protected void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps) {
