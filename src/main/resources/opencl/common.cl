@@ -12,16 +12,6 @@
 #define TILE 16
 #endif
 
-// Error codes written to the backend's error buffer: err[0] = code, err[1] = bad value, err[2] = limit.
-#define ERR_EMBEDDING_ID 1
-#define ERR_TARGET_ID 2
-
-inline void report_error(__global int* err, int code, int value, int limit) {
-    err[0] = code;
-    err[1] = value;
-    err[2] = limit;
-}
-
 // Tree reductions over one work-group of RED_WG items; every item gets the result.
 inline float wg_sum(__local float* buf, float v) {
     int l = get_local_id(0);

@@ -20,33 +20,6 @@ __kernel void scale_f32(__global const float* x, int xo, float s, __global float
     if (i < n) out[oo + i] = s * x[xo + i];
 }
 
-__kernel void mul_f32(__global const float* a, int ao, __global const float* b, int bo, __global float* out, int oo,
-                      int n, int acc) {
-    int i = get_global_id(0);
-    if (i < n) {
-        float p = a[ao + i] * b[bo + i];
-        out[oo + i] = acc ? out[oo + i] + p : p;
-    }
-}
-
-__kernel void silu_f32(__global const float* x, int xo, __global float* out, int oo, int n) {
-    int i = get_global_id(0);
-    if (i < n) {
-        float v = x[xo + i];
-        out[oo + i] = v * sigmoidf(v);
-    }
-}
-
-__kernel void silu_backward_f32(__global const float* dout, int go, __global const float* x, int xo,
-                                __global float* dx, int dxo, int n) {
-    int i = get_global_id(0);
-    if (i < n) {
-        float v = x[xo + i];
-        float sg = sigmoidf(v);
-        dx[dxo + i] += dout[go + i] * sg * (1.0f + v * (1.0f - sg));
-    }
-}
-
 __kernel void swiglu_f32(__global const float* gate, int gto, __global const float* up, int uo,
                          __global float* out, int oo, int n) {
     int i = get_global_id(0);

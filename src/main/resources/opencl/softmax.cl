@@ -1,34 +1,4 @@
-// Softmax, cross-entropy and entropy: one work-group of RED_WG items per row, local-memory reductions.
-
-__kernel void softmax_f32(__global const float* x, int xo, __global float* out, int oo, int cols) {
-    __local float buf[RED_WG];
-    int r = get_group_id(0);
-    int l = get_local_id(0);
-    int base = r * cols;
-    float mx = -INFINITY;
-    for (int c = l; c < cols; c += RED_WG) mx = fmax(mx, x[xo + base + c]);
-    mx = wg_max(buf, mx);
-    float sum = 0.0f;
-    for (int c = l; c < cols; c += RED_WG) {
-        float e = exp(x[xo + base + c] - mx);
-        out[oo + base + c] = e;
-        sum += e;
-    }
-    sum = wg_sum(buf, sum);
-    for (int c = l; c < cols; c += RED_WG) out[oo + base + c] /= sum;
-}
-
-__kernel void softmax_backward_f32(__global const float* dout, int go, __global const float* y, int yo,
-                                   __global float* dx, int dxo, int cols) {
-    __local float buf[RED_WG];
-    int r = get_group_id(0);
-    int l = get_local_id(0);
-    int base = r * cols;
-    float dot = 0.0f;
-    for (int c = l; c < cols; c += RED_WG) dot += dout[go + base + c] * y[yo + base + c];
-    dot = wg_sum(buf, dot);
-    for (int c = l; c < cols; c += RED_WG) dx[dxo + base + c] += y[yo + base + c] * (dout[go + base + c] - dot);
-}
+// Cross-entropy and entropy: one work-group of RED_WG items per row, local-memory reductions.
 
 // lse[r] = log Σ exp(row), one work-group per row. Every work-item reaches every barrier (no early returns:
 // PoCL corrupted memory when a uniform early return preceded the barriers of a row reduction).
@@ -46,20 +16,17 @@ __kernel void row_lse_f32(__global const float* logits, int lo, __global float* 
     if (l == 0) lse[r] = mx + log(sum);
 }
 
-// One work-item per row, after row_lse_f32. Rows with weight 0 or a negative target get 0; a target >= cols
-// is reported through err and gives NaN.
+// One work-item per row, after row_lse_f32. Rows with weight 0 or a negative target get 0 (Backend has
+// checked that every target is < cols).
 __kernel void cross_entropy_f32(__global const float* logits, int lo, __global const int* targets, int to,
                                 __global const float* weights, int wo, int hasWeights, __global const float* lse,
-                                __global float* losses, int so, int rows, int cols, __global int* err) {
+                                __global float* losses, int so, int rows, int cols) {
     int r = get_global_id(0);
     if (r >= rows) return;
     int t = targets[to + r];
     float w = hasWeights ? weights[wo + r] : 1.0f;
     if (t < 0 || w == 0.0f) {
         losses[so + r] = 0.0f;
-    } else if (t >= cols) {
-        losses[so + r] = NAN;
-        report_error(err, ERR_TARGET_ID, t, cols);
     } else {
         losses[so + r] = w * (lse[r] - logits[lo + r * cols + t]);
     }
@@ -68,8 +35,7 @@ __kernel void cross_entropy_f32(__global const float* logits, int lo, __global c
 // One work-item per logit, after row_lse_f32: dlogits += scale·w·(softmax − onehot).
 __kernel void cross_entropy_backward_f32(__global const float* logits, int lo, __global const int* targets, int to,
                                          __global const float* weights, int wo, int hasWeights, float scale,
-                                         __global const float* lse, __global float* dlogits, int dlo, int rows, int cols,
-                                         __global int* err) {
+                                         __global const float* lse, __global float* dlogits, int dlo, int rows, int cols) {
     int idx = get_global_id(0);
     if (idx >= rows * cols) return;
     int r = idx / cols;
@@ -77,10 +43,6 @@ __kernel void cross_entropy_backward_f32(__global const float* logits, int lo, _
     int t = targets[to + r];
     float w = hasWeights ? weights[wo + r] : 1.0f;
     if (t < 0 || w == 0.0f) return;
-    if (t >= cols) {
-        if (c == 0) report_error(err, ERR_TARGET_ID, t, cols);
-        return;
-    }
     float p = exp(logits[lo + idx] - lse[r]);
     dlogits[dlo + idx] += scale * w * (c == t ? p - 1.0f : p);
 }

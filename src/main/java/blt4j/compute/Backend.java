@@ -1,25 +1,53 @@
 package blt4j.compute;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * The one set of compute ops every model runs on. Public methods check shapes (one clear error for
- * every backend), count FLOPs, then call the backend's kernel. Conventions shared by all ops:
+ * The one set of compute ops every model runs on. Public methods check shapes and indices (one clear error for
+ * every backend), count FLOPs, time the op when profiling, then call the backend's kernel. Kernels never throw:
+ * ids, targets and RoPE positions are validated here, against the host copy of their I32 tensor (no device read).
+ * Conventions shared by all ops:
  * <ul>
  *   <li>Tensors are row-major; "rows" is the product of all but the last dimension.</li>
  *   <li>Linear weights are stored {@code [out, in]}: {@code y = x · Wᵀ} is {@code matmul(x, false, W, true, y, false)}.</li>
  *   <li>Backward ops <b>add</b> into gradient tensors (llm.c style): callers zero gradients once per step.</li>
  *   <li>Attention and pooling masks are per-query contiguous key ranges {@code [lo, hi)}: causal, sliding-window,
  *       document and patch masks all reduce to one range per row (see {@link AttentionMask}). An empty range gives 0.</li>
+ *   <li>Index tensors (embedding ids, targets, positions) must be written from the host ({@code fromHost}/{@code upload});
+ *       an I32 tensor a kernel wrote (segmentMax's argmax) has no host copy and is refused as an index source.</li>
  * </ul>
+ *
+ * <p><b>A new backend</b> implements the 27 {@code protected abstract} methods below plus {@link #name()} and
+ * {@link #describe()}; a host backend extending {@link HostBackend} gets the 7 memory methods and writes 20 kernels.
+ *
+ * <p><b>Adding an op</b> touches, in order:
+ * <ol>
+ *   <li>{@code Backend}: the {@code public final} op (shape and index checks, {@link #countFlops}, opStart/opEnd)
+ *       and its {@code protected abstract ...Kernel};</li>
+ *   <li>{@code ReferenceKernels}: a static lane body for one parallel index (dims in an {@code int[]}, no throw,
+ *       no allocation, at most 15 arguments), and the loop over that index in {@code ReferenceBackend};</li>
+ *   <li>the Vector API kernel in {@code CpuRowKernels}/{@code CpuAttention*}/{@code CpuGemm} and its parallel
+ *       split in {@code CpuBackend} (deterministic: no two threads write one element);</li>
+ *   <li>the OpenCL C kernel in {@code src/main/resources/opencl/<family>.cl} (a new family also goes into
+ *       {@code KernelSources}) and its launch in {@code OpenClBackend};</li>
+ *   <li>{@code BackendParityTest} (every backend against the reference at awkward sizes and offsets);</li>
+ *   <li>{@code GradientCheckTest} with a double-precision forward in {@code DoubleOps} (forward and backward);</li>
+ *   <li>FLOP counting here if the op is matmul-like, and a row in {@code bench/KernelBenchmark} if it is hot.</li>
+ * </ol>
  */
 public abstract class Backend implements AutoCloseable {
 
     private long flops;
-    private java.util.Map<String, long[]> profile;
+    /** stage → op → {calls, nanoseconds}; null when profiling is off. */
+    private Map<String, Map<String, long[]>> profile;
     private String stage = "-";
     private long allocations;
     private long allocatedBytes;
+    /** Host copies of the I32 storages of a device backend (unused by host backends, whose storage is the copy). */
+    private final HostIntCopies intCopies = new HostIntCopies();
 
     /** Short name used on the command line: reference, cpu, opencl. */
     public abstract String name();
@@ -40,9 +68,9 @@ public abstract class Backend implements AutoCloseable {
         flops += n;
     }
 
-    /** Starts collecting wall time per op (synchronising after each op on device backends); null stops. */
+    /** Starts collecting wall time per op (synchronising after each op on device backends); false stops. */
     public void setProfiling(boolean on) {
-        profile = on ? new java.util.TreeMap<>() : null;
+        profile = on ? new TreeMap<>() : null;
     }
 
     /** Names the model stage the next ops belong to (profiling keys read {@code stage.op}); null clears it. */
@@ -61,10 +89,16 @@ public abstract class Backend implements AutoCloseable {
     }
 
     /** "stage.op" → {calls, nanoseconds} since profiling was switched on. */
-    public java.util.Map<String, long[]> opTimes() {
-        return profile == null ? java.util.Map.of() : java.util.Collections.unmodifiableMap(profile);
+    public Map<String, long[]> opTimes() {
+        if (profile == null) {
+            return Map.of();
+        }
+        Map<String, long[]> flat = new TreeMap<>();
+        profile.forEach((s, ops) -> ops.forEach((op, e) -> flat.put(s + "." + op, e)));
+        return Collections.unmodifiableMap(flat);
     }
 
+    /** Start time of an op when profiling (else 0); every public op pairs it with {@link #opEnd}. */
     private long opStart() {
         return profile == null ? 0 : System.nanoTime();
     }
@@ -72,7 +106,7 @@ public abstract class Backend implements AutoCloseable {
     private void opEnd(String op, long start) {
         if (profile != null) {
             synchronize();
-            long[] e = profile.computeIfAbsent(stage + "." + op, k -> new long[2]);
+            long[] e = profile.computeIfAbsent(stage, k -> new TreeMap<>()).computeIfAbsent(op, k -> new long[2]);
             e[0]++;
             e[1] += System.nanoTime() - start;
         }
@@ -91,7 +125,11 @@ public abstract class Backend implements AutoCloseable {
         int size = Tensor.checkedSize(shape);
         allocations++;
         allocatedBytes += (long) size * dtype.bytes();
-        return new Tensor(this, allocateStorage(dtype, size), 0, dtype, shape);
+        Tensor t = new Tensor(this, allocateStorage(dtype, size), 0, dtype, shape);
+        if (dtype == DType.I32 && hostInts(t) == null) {
+            intCopies.register(t);
+        }
+        return t;
     }
 
     public final Tensor zeros(int... shape) {
@@ -109,6 +147,7 @@ public abstract class Backend implements AutoCloseable {
         Tensor t = allocate(DType.I32, shape);
         requireLength(data.length, t.size(), "fromHost");
         writeInts(t, data, 0);
+        intCopies.hostWrote(t, data);
         return t;
     }
 
@@ -127,6 +166,7 @@ public abstract class Backend implements AutoCloseable {
         dtype(dst, DType.I32, "upload");
         requireLength(src.length, dst.size(), "upload");
         writeInts(dst, src, 0);
+        intCopies.hostWrote(dst, src);
     }
 
     public final float[] toHost(Tensor t) {
@@ -160,6 +200,9 @@ public abstract class Backend implements AutoCloseable {
         sameSize(src, dst, "copy");
         if (src.dtype() != dst.dtype()) {
             throw new IllegalArgumentException("copy: dtype " + src.dtype() + " to " + dst.dtype());
+        }
+        if (src.dtype() == DType.I32) {
+            intCopies.copied(src, hostInts(src), dst);
         }
         long t0 = opStart();
         copyKernel(src, dst);
@@ -206,16 +249,6 @@ public abstract class Backend implements AutoCloseable {
         long t0 = opStart();
         scaleKernel(x, s, out);
         opEnd("scale", t0);
-    }
-
-    /** out = a ⊙ b, or out += a ⊙ b when accumulating (the backward of a product). */
-    public final void mul(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        f32("mul", a, b, out);
-        sameSize(a, b, "mul");
-        sameSize(a, out, "mul");
-        long t0 = opStart();
-        mulKernel(a, b, out, accumulate);
-        opEnd("mul", t0);
     }
 
     // ------------------------------------------------------------------ matmul
@@ -275,25 +308,6 @@ public abstract class Backend implements AutoCloseable {
         opEnd("rmsNormBackward", t0);
     }
 
-    /** out = silu(x) = x·σ(x). */
-    public final void silu(Tensor x, Tensor out) {
-        f32("silu", x, out);
-        sameSize(x, out, "silu");
-        long t0 = opStart();
-        siluKernel(x, out);
-        opEnd("silu", t0);
-    }
-
-    /** dx += dout · silu'(x). */
-    public final void siluBackward(Tensor dout, Tensor x, Tensor dx) {
-        f32("siluBackward", dout, x, dx);
-        sameSize(dout, x, "siluBackward");
-        sameSize(dx, x, "siluBackward");
-        long t0 = opStart();
-        siluBackwardKernel(dout, x, dx);
-        opEnd("siluBackward", t0);
-    }
-
     /** The SwiGLU gate: out = silu(gate) ⊙ up. */
     public final void swiglu(Tensor gate, Tensor up, Tensor out) {
         f32("swiglu", gate, up, out);
@@ -349,6 +363,7 @@ public abstract class Backend implements AutoCloseable {
         if (cos.cols() != headDim / 2 || sin.size() != cos.size()) {
             throw new IllegalArgumentException(op + ": cos/sin tables must be [maxPos, " + headDim / 2 + "]");
         }
+        checkIndices(op, "position", positions, cos.rows(), false, "the cos/sin table of " + cos.rows() + " positions");
     }
 
     // ------------------------------------------------------------------ attention
@@ -401,26 +416,7 @@ public abstract class Backend implements AutoCloseable {
         return width / nHeads;
     }
 
-    // ------------------------------------------------------------------ softmax, loss, entropy
-
-    /** Row-wise softmax over the last dimension. */
-    public final void softmax(Tensor x, Tensor out) {
-        f32("softmax", x, out);
-        sameSize(x, out, "softmax");
-        long t0 = opStart();
-        softmaxKernel(x, out, x.rows(), x.cols());
-        opEnd("softmax", t0);
-    }
-
-    /** dx += y ⊙ (dout − Σ dout ⊙ y) for y = softmax(x). */
-    public final void softmaxBackward(Tensor dout, Tensor y, Tensor dx) {
-        f32("softmaxBackward", dout, y, dx);
-        sameSize(dout, y, "softmaxBackward");
-        sameSize(dx, y, "softmaxBackward");
-        long t0 = opStart();
-        softmaxBackwardKernel(dout, y, dx, y.rows(), y.cols());
-        opEnd("softmaxBackward", t0);
-    }
+    // ------------------------------------------------------------------ loss, entropy
 
     /**
      * Per-row cross-entropy of log-softmax(logits) at the target id; rows whose weight is 0 (or whose target
@@ -449,6 +445,8 @@ public abstract class Backend implements AutoCloseable {
         f32(op, logits);
         ints(op, targets);
         requireLength(targets.size(), logits.rows(), op + " targets");
+        checkIndices(op, "target", targets, logits.cols(), true, "the vocabulary of " + logits.cols()
+                + " (a negative target skips its row)");
         if (weights != null) {
             f32(op, weights);
             requireLength(weights.size(), logits.rows(), op + " weights");
@@ -472,6 +470,7 @@ public abstract class Backend implements AutoCloseable {
         ints("embedding", ids);
         requireLength(out.cols(), table.cols(), "embedding width");
         requireLength(out.rows(), ids.size(), "embedding rows");
+        checkIndices("embedding", "id", ids, table.rows(), false, "the table of " + table.rows() + " rows");
         long t0 = opStart();
         embeddingKernel(table, ids, out, ids.size(), table.cols(), table.rows(), accumulate);
         opEnd("embedding", t0);
@@ -483,6 +482,7 @@ public abstract class Backend implements AutoCloseable {
         ints("embeddingBackward", ids);
         requireLength(dout.cols(), dtable.cols(), "embeddingBackward width");
         requireLength(dout.rows(), ids.size(), "embeddingBackward rows");
+        checkIndices("embeddingBackward", "id", ids, dtable.rows(), false, "the table of " + dtable.rows() + " rows");
         long t0 = opStart();
         embeddingBackwardKernel(dout, ids, dtable, ids.size(), dtable.cols(), dtable.rows());
         opEnd("embeddingBackward", t0);
@@ -501,6 +501,7 @@ public abstract class Backend implements AutoCloseable {
             throw new IllegalArgumentException("segmentMax: segment reaches row " + segments.maxHi() + " of " + x.rows());
         }
         sameSize(out, argmax, "segmentMax");
+        intCopies.kernelWrote(argmax);
         long t0 = opStart();
         segmentMaxKernel(x, segments.lo(), segments.hi(), out, argmax, out.rows(), x.rows(), x.cols());
         opEnd("segmentMax", t0);
@@ -532,8 +533,11 @@ public abstract class Backend implements AutoCloseable {
         if (step < 1) {
             throw new IllegalArgumentException("adamw: step counts from 1, got " + step);
         }
+        // bias corrections once on the host; StrictMath gives the same bits in every JIT tier
+        float bc1 = (float) (1.0 - StrictMath.pow(beta1, step));
+        float bc2 = (float) (1.0 - StrictMath.pow(beta2, step));
         long t0 = opStart();
-        adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
         opEnd("adamw", t0);
     }
 
@@ -564,13 +568,10 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void addKernel(Tensor a, Tensor b, Tensor out);
     protected abstract void axpyKernel(float alpha, Tensor x, Tensor y);
     protected abstract void scaleKernel(Tensor x, float s, Tensor out);
-    protected abstract void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate);
     protected abstract void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                          int batch, int m, int n, int k);
     protected abstract void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps);
     protected abstract void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d);
-    protected abstract void siluKernel(Tensor x, Tensor out);
-    protected abstract void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx);
     protected abstract void swigluKernel(Tensor gate, Tensor up, Tensor out);
     protected abstract void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup);
     protected abstract void ropeKernel(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int rows, int nHeads,
@@ -580,8 +581,6 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void attentionBackwardKernel(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
                                                     Tensor keyLo, Tensor keyHi, Tensor dq, Tensor dk, Tensor dv,
                                                     int tq, int tk, int nHeads, int headDim);
-    protected abstract void softmaxKernel(Tensor x, Tensor out, int rows, int cols);
-    protected abstract void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols);
     protected abstract void crossEntropyKernel(Tensor logits, Tensor targets, Tensor weights, Tensor losses, int rows, int cols);
     protected abstract void crossEntropyBackwardKernel(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits,
                                                        int rows, int cols);
@@ -590,9 +589,39 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void embeddingBackwardKernel(Tensor dout, Tensor ids, Tensor dtable, int n, int d, int tableRows);
     protected abstract void segmentMaxKernel(Tensor x, Tensor lo, Tensor hi, Tensor out, Tensor argmax, int segments, int rows, int d);
     protected abstract void segmentMaxBackwardKernel(Tensor dout, Tensor argmax, Tensor dx, int segments, int rows, int d);
+    /** bc1 = 1 − β1^step and bc2 = 1 − β2^step, computed by {@link #adamw}. */
     protected abstract void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                                        float eps, float weightDecay, int step);
+                                        float eps, float weightDecay, float bc1, float bc2);
     protected abstract double sumOfSquaresKernel(Tensor x);
+
+    // ------------------------------------------------------------------ host copies of int tensors
+
+    /**
+     * The ints of {@code t}'s storage as the host knows them (index with {@code t.offset()}), or null when a kernel
+     * wrote them. Host backends override this to return the storage itself.
+     */
+    protected int[] hostInts(Tensor t) {
+        return intCopies.get(t);
+    }
+
+    /**
+     * Every value of the I32 tensor must lie in [0, limit) (or be negative when {@code negativeSkips}); checked on the
+     * host copy, so no device read and no kernel ever sees a bad index.
+     */
+    private void checkIndices(String op, String what, Tensor idx, int limit, boolean negativeSkips, String range) {
+        int[] h = hostInts(idx);
+        if (h == null) {
+            throw new IllegalArgumentException(op + ": the " + what + " tensor " + idx + " was written by a kernel, so it has no"
+                    + " host copy to validate; write " + what + "s from the host (fromHost/upload)");
+        }
+        int o = idx.offset();
+        for (int i = 0, n = idx.size(); i < n; i++) {
+            int v = h[o + i];
+            if (v >= limit || (v < 0 && !negativeSkips)) {
+                throw new IllegalArgumentException(op + ": " + what + " " + v + " at index " + i + " is outside " + range);
+            }
+        }
+    }
 
     // ------------------------------------------------------------------ checks
 

@@ -9,14 +9,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The fast host backend: Vector API kernels ({@link CpuKernels}) split over a small fixed pool of daemon threads.
+ * The fast host backend: Vector API kernels ({@link CpuRowKernels}, {@link CpuGemm}, {@link CpuAttention},
+ * {@link CpuAttentionBackward}) split over a small fixed pool of daemon threads.
  * Work is partitioned statically (chunk boundaries depend only on the size and the thread count), and every
  * scattering backward (attention dk/dv, embedding, segment max, RMSNorm dw) is partitioned so that no two threads
  * write the same element: results are deterministic for a fixed thread count.
  *
  * <p>Not thread-safe for concurrent calls on one instance from several caller threads (like every backend).
- * Without {@code --add-modules jdk.incubator.vector} it still works, on the single-threaded reference kernels,
- * and {@link #describe()} says so.
+ * Needs {@code --add-modules jdk.incubator.vector}: without it the constructor throws (never a silent substitute).
  */
 public final class CpuBackend extends HostBackend {
 
@@ -24,21 +24,18 @@ public final class CpuBackend extends HostBackend {
     private static final long DEFAULT_MIN_PARALLEL_WORK = 1 << 15;
 
     private static final boolean VECTOR = vectorModulePresent();
+    static final String MISSING_VECTOR_API = "the cpu backend needs the Vector API: start java with "
+            + "--add-modules jdk.incubator.vector (or choose the reference backend)";
 
     private final int threads;
     private final long minParallelWork;
     private final ExecutorService pool;
+    private final CpuAttentionBackward attentionBackward;
     private final ThreadLocal<Boolean> inWorker = ThreadLocal.withInitial(() -> Boolean.FALSE);
     /** Packed keys of the last attention call (grown, reused: one call at a time per backend). */
     private float[] keyPack = new float[0];
     /** Shared packed B panel of the multi-threaded matmul (grown, reused). */
     private float[] sharedB = new float[0];
-    private float[] valuePack = new float[0];
-    /** D_i of the attention backward, per (head, query). */
-    private float[] dsumBuf = new float[0];
-    /** Private dQ buffers of the attention backward for heads split between threads (grown, reused). */
-    private float[][] dqParts = new float[0][];
-    private final ReferenceBackend fallback = VECTOR ? null : new ReferenceBackend();
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -50,12 +47,16 @@ public final class CpuBackend extends HostBackend {
 
     /** Tests pass a tiny minParallelWork to force splitting (and uneven chunks) even on small tensors. */
     CpuBackend(int threads, long minParallelWork) {
+        if (!VECTOR) {
+            throw new IllegalStateException(MISSING_VECTOR_API);
+        }
+        this.attentionBackward = new CpuAttentionBackward(this); // loads Vector API classes: after the check
         this.minParallelWork = Math.max(1, minParallelWork);
         if (threads < 1) {
             throw new IllegalArgumentException("cpu backend needs at least 1 thread, got " + threads);
         }
         this.threads = threads;
-        if (threads > 1 && VECTOR) {
+        if (threads > 1) {
             AtomicInteger count = new AtomicInteger();
             this.pool = Executors.newFixedThreadPool(threads - 1, r -> {
                 Thread t = new Thread(() -> {
@@ -75,13 +76,13 @@ public final class CpuBackend extends HostBackend {
             if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
                 return false;
             }
-            return CpuKernels.L >= 1;
+            return CpuVectorMath.L >= 1;
         } catch (Throwable t) {
             return false;
         }
     }
 
-    /** Whether the Vector API kernels are in use (false: the JVM lacks {@code --add-modules jdk.incubator.vector}). */
+    /** Whether this JVM can run the cpu backend (false: it lacks {@code --add-modules jdk.incubator.vector}). */
     public static boolean vectorApiAvailable() {
         return VECTOR;
     }
@@ -97,12 +98,8 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     public String describe() {
-        if (!VECTOR) {
-            return "cpu (Vector API NOT usable: start java with --add-modules jdk.incubator.vector; "
-                    + "running the scalar reference kernels on 1 thread instead of " + threads + ")";
-        }
-        return "cpu (Vector API " + CpuKernels.S + ", " + CpuKernels.L + " fp32 lanes, " + threads + " thread"
-                + (threads == 1 ? "" : "s") + ", matmul micro-tile " + CpuKernels.MR + "x" + CpuKernels.NR + ")";
+        return "cpu (Vector API " + CpuVectorMath.S + ", " + CpuVectorMath.L + " fp32 lanes, " + threads + " thread"
+                + (threads == 1 ? "" : "s") + ", matmul micro-tile " + CpuGemm.MR + "x" + CpuGemm.NR + ")";
     }
 
     @Override
@@ -120,7 +117,7 @@ public final class CpuBackend extends HostBackend {
     }
 
     /** How many chunks to split n items of about workPerItem operations each into. */
-    private int parts(int n, long workPerItem) {
+    int parts(int n, long workPerItem) {
         if (pool == null || n <= 1 || inWorker.get()) {
             return 1;
         }
@@ -182,114 +179,52 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
-        if (!VECTOR) {
-            fallback.addKernel(a, b, out);
-            return;
-        }
         float[] av = f(a), bv = f(b), ov = f(out);
         int ao = a.offset(), bo = b.offset(), oo = out.offset();
-        parallelFor(a.size(), ELEM, (from, to) -> CpuKernels.add(av, ao, bv, bo, ov, oo, from, to));
+        parallelFor(a.size(), ELEM, (from, to) -> CpuRowKernels.add(av, ao, bv, bo, ov, oo, from, to));
     }
 
     @Override
     protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-        if (!VECTOR) {
-            fallback.axpyKernel(alpha, x, y);
-            return;
-        }
         float[] xv = f(x), yv = f(y);
         int xo = x.offset(), yo = y.offset();
-        parallelFor(x.size(), ELEM, (from, to) -> CpuKernels.axpyRange(alpha, xv, xo, yv, yo, from, to));
+        parallelFor(x.size(), ELEM, (from, to) -> CpuRowKernels.axpyRange(alpha, xv, xo, yv, yo, from, to));
     }
 
     @Override
     protected void scaleKernel(Tensor x, float s, Tensor out) {
-        if (!VECTOR) {
-            fallback.scaleKernel(x, s, out);
-            return;
-        }
         float[] xv = f(x), ov = f(out);
         int xo = x.offset(), oo = out.offset();
-        parallelFor(x.size(), ELEM, (from, to) -> CpuKernels.scale(xv, xo, s, ov, oo, from, to));
-    }
-
-    @Override
-    protected void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        if (!VECTOR) {
-            fallback.mulKernel(a, b, out, accumulate);
-            return;
-        }
-        float[] av = f(a), bv = f(b), ov = f(out);
-        int ao = a.offset(), bo = b.offset(), oo = out.offset();
-        parallelFor(a.size(), ELEM, (from, to) -> CpuKernels.mul(av, ao, bv, bo, ov, oo, from, to, accumulate));
-    }
-
-    @Override
-    protected void siluKernel(Tensor x, Tensor out) {
-        if (!VECTOR) {
-            fallback.siluKernel(x, out);
-            return;
-        }
-        float[] xv = f(x), ov = f(out);
-        int xo = x.offset(), oo = out.offset();
-        parallelFor(x.size(), 8, (from, to) -> CpuKernels.silu(xv, xo, ov, oo, from, to));
-    }
-
-    @Override
-    protected void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx) {
-        if (!VECTOR) {
-            fallback.siluBackwardKernel(dout, x, dx);
-            return;
-        }
-        float[] gv = f(dout), xv = f(x), dv = f(dx);
-        int go = dout.offset(), xo = x.offset(), dxo = dx.offset();
-        parallelFor(x.size(), 8, (from, to) -> CpuKernels.siluBackward(gv, go, xv, xo, dv, dxo, from, to));
+        parallelFor(x.size(), ELEM, (from, to) -> CpuRowKernels.scale(xv, xo, s, ov, oo, from, to));
     }
 
     @Override
     protected void swigluKernel(Tensor gate, Tensor up, Tensor out) {
-        if (!VECTOR) {
-            fallback.swigluKernel(gate, up, out);
-            return;
-        }
         float[] gv = f(gate), uv = f(up), ov = f(out);
         int go = gate.offset(), uo = up.offset(), oo = out.offset();
-        parallelFor(gate.size(), 8, (from, to) -> CpuKernels.swiglu(gv, go, uv, uo, ov, oo, from, to));
+        parallelFor(gate.size(), 8, (from, to) -> CpuRowKernels.swiglu(gv, go, uv, uo, ov, oo, from, to));
     }
 
     @Override
     protected void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup) {
-        if (!VECTOR) {
-            fallback.swigluBackwardKernel(dout, gate, up, dgate, dup);
-            return;
-        }
         float[] dv = f(dout), gv = f(gate), uv = f(up), dgv = f(dgate), duv = f(dup);
         int dof = dout.offset(), go = gate.offset(), uo = up.offset(), dgo = dgate.offset(), duo = dup.offset();
-        parallelFor(gate.size(), 10, (from, to) -> CpuKernels.swigluBackward(dv, dof, gv, go, uv, uo, dgv, dgo, duv, duo, from, to));
+        parallelFor(gate.size(), 10, (from, to) -> CpuRowKernels.swigluBackward(dv, dof, gv, go, uv, uo, dgv, dgo, duv, duo, from, to));
     }
 
     @Override
     protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                               float eps, float weightDecay, int step) {
-        if (!VECTOR) {
-            fallback.adamwKernel(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-            return;
-        }
-        float bc1 = (float) (1.0 - StrictMath.pow(beta1, step));
-        float bc2 = (float) (1.0 - StrictMath.pow(beta2, step));
+                               float eps, float weightDecay, float bc1, float bc2) {
         float[] pv = f(param), gv = f(grad), mv = f(m), vv = f(v);
         int po = param.offset(), go = grad.offset(), mo = m.offset(), vo = v.offset();
         parallelFor(param.size(), 10, (from, to) ->
-                CpuKernels.adamw(pv, po, gv, go, mv, mo, vv, vo, from, to, lr, beta1, beta2, eps, weightDecay, bc1, bc2));
+                CpuRowKernels.adamw(pv, po, gv, go, mv, mo, vv, vo, from, to, lr, beta1, beta2, eps, weightDecay, bc1, bc2));
     }
 
     private static final int SSQ_CHUNK = 4096;
 
     @Override
     protected double sumOfSquaresKernel(Tensor x) {
-        if (!VECTOR) {
-            return fallback.sumOfSquaresKernel(x);
-        }
         float[] xv = f(x);
         int xo = x.offset();
         int n = x.size();
@@ -297,7 +232,7 @@ public final class CpuBackend extends HostBackend {
         double[] partial = new double[chunks];
         parallelFor(chunks, SSQ_CHUNK, (from, to) -> {
             for (int ch = from; ch < to; ch++) {
-                partial[ch] = CpuKernels.sumOfSquares(xv, xo, ch * SSQ_CHUNK, Math.min(n, (ch + 1) * SSQ_CHUNK));
+                partial[ch] = CpuRowKernels.sumOfSquares(xv, xo, ch * SSQ_CHUNK, Math.min(n, (ch + 1) * SSQ_CHUNK));
             }
         });
         double s = 0;
@@ -312,10 +247,6 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
-        if (!VECTOR) {
-            fallback.matmulKernel(a, transA, b, transB, c, accumulate, batch, m, n, k);
-            return;
-        }
         float[] av = f(a), bv = f(b), cv = f(c);
         int ao = a.offset(), bo = b.offset(), co = c.offset();
         long work = 2L * m * n * Math.max(k, 1);
@@ -337,18 +268,18 @@ public final class CpuBackend extends HostBackend {
         if (m == 1 && k > 0) {
             // x = the single row of op(A), contiguous either way
             if (tb) {
-                CpuKernels.gemvDot(b, bo, a, ao, c, co, k, 0, n, acc);
+                CpuGemm.gemvDot(b, bo, a, ao, c, co, k, 0, n, acc);
             } else {
-                CpuKernels.gemvAxpy(b, bo, n, a, ao, c, co, k, 0, n, acc);
+                CpuGemm.gemvAxpy(b, bo, n, a, ao, c, co, k, 0, n, acc);
             }
         } else if (n == 1 && k > 0) {
             if (!ta) {
-                CpuKernels.gemvDot(a, ao, b, bo, c, co, k, 0, m, acc);
+                CpuGemm.gemvDot(a, ao, b, bo, c, co, k, 0, m, acc);
             } else {
-                CpuKernels.gemvAxpy(a, ao, m, b, bo, c, co, k, 0, m, acc);
+                CpuGemm.gemvAxpy(a, ao, m, b, bo, c, co, k, 0, m, acc);
             }
         } else {
-            CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+            CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
         }
     }
 
@@ -358,63 +289,63 @@ public final class CpuBackend extends HostBackend {
         if (m == 1 && k > 0) {
             final int kk = k;
             if (tb) {
-                parallelFor(n, 2L * k, (from, to) -> CpuKernels.gemvDot(b, bo, a, ao, c, co, kk, from, to, acc));
+                parallelFor(n, 2L * k, (from, to) -> CpuGemm.gemvDot(b, bo, a, ao, c, co, kk, from, to, acc));
             } else {
                 // column ranges in whole vectors so threads never share a cache line of C more than needed
-                int lanes = CpuKernels.L;
+                int lanes = CpuVectorMath.L;
                 int groups = (n + lanes - 1) / lanes;
                 parallelFor(groups, 2L * k * lanes, (from, to) ->
-                        CpuKernels.gemvAxpy(b, bo, n, a, ao, c, co, kk, from * lanes, Math.min(n, to * lanes), acc));
+                        CpuGemm.gemvAxpy(b, bo, n, a, ao, c, co, kk, from * lanes, Math.min(n, to * lanes), acc));
             }
             return;
         }
         if (n == 1 && k > 0) {
             final int kk = k;
             if (!ta) {
-                parallelFor(m, 2L * k, (from, to) -> CpuKernels.gemvDot(a, ao, b, bo, c, co, kk, from, to, acc));
+                parallelFor(m, 2L * k, (from, to) -> CpuGemm.gemvDot(a, ao, b, bo, c, co, kk, from, to, acc));
             } else {
-                int lanes = CpuKernels.L;
+                int lanes = CpuVectorMath.L;
                 int groups = (m + lanes - 1) / lanes;
                 parallelFor(groups, 2L * k * lanes, (from, to) ->
-                        CpuKernels.gemvAxpy(a, ao, m, b, bo, c, co, kk, from * lanes, Math.min(m, to * lanes), acc));
+                        CpuGemm.gemvAxpy(a, ao, m, b, bo, c, co, kk, from * lanes, Math.min(m, to * lanes), acc));
             }
             return;
         }
-        int mr = CpuKernels.MR;
-        int nr = CpuKernels.NR;
+        int mr = CpuGemm.MR;
+        int nr = CpuGemm.NR;
         int rowStrips = (m + mr - 1) / mr;
         int colStrips = (n + nr - 1) / nr;
         long total = 2L * m * n * Math.max(k, 1);
         if (parts(rowStrips * colStrips, total / Math.max(1, (long) rowStrips * colStrips)) == 1 || k == 0) {
-            CpuKernels.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+            CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
             return;
         }
         // shared packed B panel per (jc, pc): packed cooperatively, then split by row strips of C (or by column
         // strips when C has too few rows to keep every thread busy)
-        int kcMax = Math.min(CpuKernels.KC, k);
-        int ncMax = Math.min(CpuKernels.NC, n);
+        int kcMax = Math.min(CpuGemm.KC, k);
+        int ncMax = Math.min(CpuGemm.NC, n);
         int need = kcMax * ((ncMax + nr - 1) / nr) * nr;
         if (sharedB.length < need) {
             sharedB = new float[need];
         }
         float[] bp = sharedB;
         boolean byRows = rowStrips >= 2 * threads || rowStrips >= colStrips;
-        for (int jc = 0; jc < n; jc += CpuKernels.NC) {
-            int nc = Math.min(CpuKernels.NC, n - jc);
+        for (int jc = 0; jc < n; jc += CpuGemm.NC) {
+            int nc = Math.min(CpuGemm.NC, n - jc);
             int strips = (nc + nr - 1) / nr;
-            for (int pc = 0; pc < k; pc += CpuKernels.KC) {
-                int kc = Math.min(CpuKernels.KC, k - pc);
+            for (int pc = 0; pc < k; pc += CpuGemm.KC) {
+                int kc = Math.min(CpuGemm.KC, k - pc);
                 int fjc = jc, fpc = pc;
                 boolean overwrite = !acc && pc == 0;
                 parallelFor(strips, (long) kc * nr, (s0, s1) ->
-                        CpuKernels.packBStrips(b, bo, tb, n, k, fpc, kc, fjc, nc, bp, s0, s1));
+                        CpuGemm.packBStrips(b, bo, tb, n, k, fpc, kc, fjc, nc, bp, s0, s1));
                 if (byRows) {
                     parallelFor(rowStrips, 2L * mr * nc * kc, (r0, r1) ->
-                            CpuKernels.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, r0 * mr, Math.min(m, r1 * mr),
+                            CpuGemm.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, r0 * mr, Math.min(m, r1 * mr),
                                     0, strips, overwrite));
                 } else {
                     parallelFor(strips, 2L * nr * m * kc, (s0, s1) ->
-                            CpuKernels.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, 0, m, s0, s1, overwrite));
+                            CpuGemm.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, 0, m, s0, s1, overwrite));
                 }
             }
         }
@@ -424,37 +355,29 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps) {
-        if (!VECTOR) {
-            fallback.rmsNormKernel(x, w, out, rstd, rows, d, eps);
-            return;
-        }
         float[] xv = f(x), wv = f(w), ov = f(out), rv = f(rstd);
         int xo = x.offset(), wo = w.offset(), oo = out.offset(), ro = rstd.offset();
         parallelFor(rows, 4L * d, (from, to) -> {
             for (int r = from; r < to; r++) {
-                CpuKernels.rmsNormRow(xv, xo + r * d, wv, wo, ov, oo + r * d, rv, ro + r, d, eps);
+                CpuRowKernels.rmsNormRow(xv, xo + r * d, wv, wo, ov, oo + r * d, rv, ro + r, d, eps);
             }
         });
     }
 
     @Override
     protected void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d) {
-        if (!VECTOR) {
-            fallback.rmsNormBackwardKernel(dout, x, w, rstd, dx, dw, rows, d);
-            return;
-        }
         float[] gv = f(dout), xv = f(x), wv = f(w), rv = f(rstd), dxv = f(dx), dwv = f(dw);
         int go = dout.offset(), xo = x.offset(), wo = w.offset(), ro = rstd.offset(), dxo = dx.offset(), dwo = dw.offset();
         parallelFor(rows, 8L * d, (from, to) -> {
             for (int r = from; r < to; r++) {
-                CpuKernels.rmsNormBackwardRow(gv, go + r * d, xv, xo + r * d, wv, wo, rv[ro + r], dxv, dxo + r * d, d);
+                CpuRowKernels.rmsNormBackwardRow(gv, go + r * d, xv, xo + r * d, wv, wo, rv[ro + r], dxv, dxo + r * d, d);
             }
         });
         // dw: each thread owns a range of whole vector-width column groups
-        int lanes = CpuKernels.L;
+        int lanes = CpuVectorMath.L;
         int groups = (d + lanes - 1) / lanes;
         parallelFor(groups, 3L * rows * lanes, (from, to) ->
-                CpuKernels.rmsNormDw(gv, go, xv, xo, rv, ro, dwv, dwo, rows, d, from * lanes, Math.min(d, to * lanes)));
+                CpuRowKernels.rmsNormDw(gv, go, xv, xo, rv, ro, dwv, dwo, rows, d, from * lanes, Math.min(d, to * lanes)));
     }
 
     // ------------------------------------------------------------------ RoPE
@@ -462,15 +385,10 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void ropeKernel(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int rows, int nHeads,
                               int headDim, boolean backward) {
-        if (!VECTOR) {
-            fallback.ropeKernel(x, positions, cos, sin, out, rows, nHeads, headDim, backward);
-            return;
-        }
         float[] xv = f(x), cv = f(cos), sv = f(sin), ov = f(out);
         int[] pv = i(positions);
         int xo = x.offset(), po = positions.offset(), oo = out.offset();
         int half = headDim / 2;
-        int cosRows = cos.rows();
         int cso = cos.offset(), sso = sin.offset();
         int width = nHeads * headDim;
         parallelFor(rows, 3L * width, (from, to) -> {
@@ -478,10 +396,7 @@ public final class CpuBackend extends HostBackend {
             float[] sn = new float[headDim];
             for (int r = from; r < to; r++) {
                 int p = pv[po + r];
-                if (p < 0 || p >= cosRows) {
-                    throw new IllegalArgumentException("rope: position " + p + " outside table of " + cosRows);
-                }
-                CpuKernels.ropeRow(xv, xo + r * width, cv, cso + p * half, sv, sso + p * half, ov, oo + r * width, nHeads,
+                CpuRowKernels.ropeRow(xv, xo + r * width, cv, cso + p * half, sv, sso + p * half, ov, oo + r * width, nHeads,
                         headDim, backward, cs, sn);
             }
         });
@@ -492,10 +407,6 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void attentionKernel(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor keyLo, Tensor keyHi,
                                    int tq, int tk, int nHeads, int headDim) {
-        if (!VECTOR) {
-            fallback.attentionKernel(q, k, v, out, lse, keyLo, keyHi, tq, tk, nHeads, headDim);
-            return;
-        }
         float[] qv = f(q), kv = f(k), vv = f(v), ov = f(out), lv = f(lse);
         int[] lo = i(keyLo), hi = i(keyHi);
         int qo = q.offset(), ko = k.offset(), vo = v.offset(), oo = out.offset(), lso = lse.offset();
@@ -504,7 +415,7 @@ public final class CpuBackend extends HostBackend {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         long avgKeys = Math.max(1, tk / 2);
         // K packed per head into blocks of KB keys × headDim (reused buffer), so scores need no horizontal sums
-        int kbl = CpuKernels.KB;
+        int kbl = CpuAttention.KB;
         int nkb = (tk + kbl - 1) / kbl;
         int need = nHeads * nkb * headDim * kbl;
         if (keyPack.length < need) {
@@ -513,13 +424,13 @@ public final class CpuBackend extends HostBackend {
         float[] kt = keyPack;
         parallelFor(nHeads * nkb, (long) headDim * kbl, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
-                CpuKernels.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
+                CpuAttention.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
             }
         });
         // queries in pairs sharing K and V loads when their ranges overlap enough (adjacent rows of every BLT mask)
         int pairs = (tq + 1) / 2;
         parallelFor(nHeads * pairs, 8L * headDim * avgKeys, (from, to) -> {
-            CpuKernels.Scratch sc = CpuKernels.scratch();
+            CpuScratch sc = CpuScratch.get();
             float[] sbuf = sc.sbuf(tk + 2 * kbl);
             float[] tbuf = sc.dbuf(tk + 2 * kbl);
             for (int idx = from; idx < to; idx++) {
@@ -532,16 +443,16 @@ public final class CpuBackend extends HostBackend {
                 if (q1 < tq) {
                     int a1 = lo[klo + q1], b1 = hi[kho + q1];
                     int union = Math.max(b0, b1) - Math.min(a0, a1);
-                    if (b0 > a0 && b1 > a1 && 4L * union <= 3L * ((b0 - a0) + (b1 - a1)) + 4L * CpuKernels.L) {
-                        CpuKernels.attentionPairPacked(qv, qo + q0 * width + hoff, qo + q1 * width + hoff, kt, kb, headDim,
+                    if (b0 > a0 && b1 > a1 && 4L * union <= 3L * ((b0 - a0) + (b1 - a1)) + 4L * CpuVectorMath.L) {
+                        CpuAttention.attentionPairPacked(qv, qo + q0 * width + hoff, qo + q1 * width + hoff, kt, kb, headDim,
                                 vv, vo + hoff, ov, oo + q0 * width + hoff, oo + q1 * width + hoff, width, a0, b0, a1, b1, scale,
                                 lv, lso + h * tq + q0, lso + h * tq + q1, sbuf, tbuf);
                         continue;
                     }
-                    lv[lso + h * tq + q1] = CpuKernels.attentionRowPacked(qv, qo + q1 * width + hoff, kt, kb, headDim,
+                    lv[lso + h * tq + q1] = CpuAttention.attentionRowPacked(qv, qo + q1 * width + hoff, kt, kb, headDim,
                             vv, vo + hoff, ov, oo + q1 * width + hoff, width, a1, b1, scale, sbuf);
                 }
-                lv[lso + h * tq + q0] = CpuKernels.attentionRowPacked(qv, qo + q0 * width + hoff, kt, kb, headDim,
+                lv[lso + h * tq + q0] = CpuAttention.attentionRowPacked(qv, qo + q0 * width + hoff, kt, kb, headDim,
                         vv, vo + hoff, ov, oo + q0 * width + hoff, width, a0, b0, scale, sbuf);
             }
         });
@@ -551,183 +462,13 @@ public final class CpuBackend extends HostBackend {
     protected void attentionBackwardKernel(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
                                            Tensor keyLo, Tensor keyHi, Tensor dq, Tensor dk, Tensor dv,
                                            int tq, int tk, int nHeads, int headDim) {
-        if (!VECTOR) {
-            fallback.attentionBackwardKernel(dout, q, k, v, out, lse, keyLo, keyHi, dq, dk, dv, tq, tk, nHeads, headDim);
-            return;
-        }
-        float[] gv = f(dout), qv = f(q), kv = f(k), vv = f(v), ov = f(out), lv = f(lse), dqv = f(dq), dkv = f(dk), dvv = f(dv);
-        int[] lo = i(keyLo), hi = i(keyHi);
-        int go = dout.offset(), qo = q.offset(), ko = k.offset(), vo = v.offset(), oo = out.offset(), lso = lse.offset();
-        int dqo = dq.offset(), dko = dk.offset(), dvo = dv.offset();
-        int klo = keyLo.offset(), kho = keyHi.offset();
-        int width = nHeads * headDim;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        if (tk == 0 || tq == 0) {
-            return; // every range is empty: no gradient
-        }
-        int lanes = CpuKernels.L;
-        int nkb = (tk + lanes - 1) / lanes;
-        int blockSize = headDim * lanes;
-        int need = nHeads * nkb * blockSize;
-        if (keyPack.length < need) {
-            keyPack = new float[need];
-        }
-        if (valuePack.length < need) {
-            valuePack = new float[need];
-        }
-        if (dsumBuf.length < nHeads * tq) {
-            dsumBuf = new float[nHeads * tq];
-        }
-        float[] kt = keyPack;
-        float[] vt = valuePack;
-        float[] dsum = dsumBuf;
-        // K and V per head in blocks of one vector of keys (keys in lanes), and D_i = dO_i · O_i per (head, query)
-        parallelFor(nHeads * nkb, 2L * blockSize, (from, to) -> {
-            for (int idx = from; idx < to; idx++) {
-                CpuKernels.packBlock(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, lanes, kt);
-                CpuKernels.packBlock(vv, vo, width, headDim, tk, idx / nkb, idx % nkb, nkb, lanes, vt);
-            }
-        });
-        parallelFor(nHeads * tq, 2L * headDim, (from, to) -> {
-            for (int idx = from; idx < to; idx++) {
-                int qi = idx % tq;
-                int row = qi * width + (idx / tq) * headDim;
-                dsum[idx] = hi[kho + qi] > lo[klo + qi] ? CpuKernels.dot(gv, go + row, ov, oo + row, headDim) : 0f;
-            }
-        });
-        // the queries each key block must visit: a window found by binary search when the bounds are monotone (every
-        // mask BLT builds), else all of them; the window sizes also weigh the blocks for the split over threads
-        boolean loUp = nonDecreasing(lo, klo, tq), hiUp = nonDecreasing(hi, kho, tq);
-        int[] qa = new int[nkb], qb = new int[nkb];
-        long[] cum = new long[nkb + 1];
-        for (int jb = 0; jb < nkb; jb++) {
-            int j0 = jb * lanes, j1 = Math.min(tk, j0 + lanes);
-            qa[jb] = hiUp ? firstAbove(hi, kho, tq, j0) : 0;
-            qb[jb] = loUp ? firstAbove(lo, klo, tq, j1 - 1) : tq;
-            cum[jb + 1] = cum[jb] + Math.max(0, qb[jb] - qa[jb]) + 1;
-        }
-        int items = nHeads * nkb;
-        long perHead = cum[nkb];
-        long totalWork = 8L * headDim * lanes * perHead * nHeads;
-        int nParts = parts(items, totalWork / items);
-        // items (head, key block) in head-major order, cut into nParts runs of about equal weight
-        int[] bound = new int[nParts + 1];
-        bound[nParts] = items;
-        for (int t = 1, x = 0; t < nParts; t++) {
-            long target = perHead * nHeads * t / nParts;
-            while (x < items && (x / nkb) * perHead + cum[x % nkb] < target) {
-                x++;
-            }
-            bound[t] = x;
-        }
-        // a head cut between two runs gets its dQ in each run's private buffer, summed in run order afterwards
-        if (nParts > 1 && dqParts.length < nParts) {
-            dqParts = java.util.Arrays.copyOf(dqParts, nParts);
-        }
-        for (int t = 0; t < nParts; t++) {
-            if (nParts > 1 && (dqParts[t] == null || dqParts[t].length < tq * width)) {
-                dqParts[t] = new float[tq * width];
-            }
-        }
-        float[][] parts = dqParts;
-        parallelFor(nParts, totalWork / nParts, (from, to) -> {
-            CpuKernels.Scratch sc = CpuKernels.scratch();
-            for (int t = from; t < to; t++) {
-                int first = bound[t], last = bound[t + 1];
-                int prevHead = -1;
-                for (int idx = first; idx < last; idx++) {
-                    int h = idx / nkb, jb = idx % nkb;
-                    boolean whole = first <= h * nkb && (h + 1) * nkb <= last;
-                    float[] dst = whole ? dqv : parts[t];
-                    int dstOff = whole ? dqo : 0;
-                    int hoff = h * headDim;
-                    if (!whole && h != prevHead) {
-                        for (int r = 0; r < tq; r++) {
-                            java.util.Arrays.fill(dst, r * width + hoff, r * width + hoff + headDim, 0f);
-                        }
-                    }
-                    prevHead = h;
-                    CpuKernels.attentionBackwardKeyBlock(gv, go, qv, qo, kv, ko, kt, vt, idx * blockSize, lo, klo, hi, kho,
-                            lv, lso + h * tq, dsum, h * tq, dst, dstOff, dkv, dko, dvv, dvo, width, hoff, headDim, tk,
-                            jb * lanes, qa[jb], qb[jb], scale, sc);
-                }
-            }
-        });
-        for (int t = 0; t < nParts; t++) {
-            int first = bound[t], last = bound[t + 1];
-            for (int h = first / nkb; h < nHeads && h * nkb < last; h++) {
-                if (!(first <= h * nkb && (h + 1) * nkb <= last)) {
-                    float[] src = parts[t];
-                    int hoff = h * headDim;
-                    for (int r = 0; r < tq; r++) {
-                        CpuKernels.axpy(1f, src, r * width + hoff, dqv, dqo + r * width + hoff, headDim);
-                    }
-                }
-            }
-        }
+        attentionBackward.run(dout, q, k, v, out, lse, keyLo, keyHi, dq, dk, dv, tq, tk, nHeads, headDim);
     }
 
-    private static boolean nonDecreasing(int[] x, int off, int n) {
-        for (int i = 1; i < n; i++) {
-            if (x[off + i] < x[off + i - 1]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The first i in [0, n) with x[off + i] > v (n if none), for non-decreasing x. */
-    private static int firstAbove(int[] x, int off, int n, int v) {
-        int a = 0, b = n;
-        while (a < b) {
-            int mid = (a + b) >>> 1;
-            if (x[off + mid] > v) {
-                b = mid;
-            } else {
-                a = mid + 1;
-            }
-        }
-        return a;
-    }
-
-    // ------------------------------------------------------------------ softmax, loss, entropy
-
-    @Override
-    protected void softmaxKernel(Tensor x, Tensor out, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.softmaxKernel(x, out, rows, cols);
-            return;
-        }
-        float[] xv = f(x), ov = f(out);
-        int xo = x.offset(), oo = out.offset();
-        parallelFor(rows, 12L * cols, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                CpuKernels.softmaxRow(xv, xo + r * cols, ov, oo + r * cols, cols);
-            }
-        });
-    }
-
-    @Override
-    protected void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.softmaxBackwardKernel(dout, y, dx, rows, cols);
-            return;
-        }
-        float[] gv = f(dout), yv = f(y), dv = f(dx);
-        int go = dout.offset(), yo = y.offset(), dxo = dx.offset();
-        parallelFor(rows, 4L * cols, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                CpuKernels.softmaxBackwardRow(gv, go + r * cols, yv, yo + r * cols, dv, dxo + r * cols, cols);
-            }
-        });
-    }
+    // ------------------------------------------------------------------ loss, entropy
 
     @Override
     protected void crossEntropyKernel(Tensor logits, Tensor targets, Tensor weights, Tensor losses, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.crossEntropyKernel(logits, targets, weights, losses, rows, cols);
-            return;
-        }
         float[] lv = f(logits), wv = f(weights), sv = f(losses);
         int[] tv = i(targets);
         int lo = logits.offset(), to = targets.offset(), wo = o(weights), so = losses.offset();
@@ -739,10 +480,7 @@ public final class CpuBackend extends HostBackend {
                     sv[so + r] = 0f;
                     continue;
                 }
-                if (t >= cols) {
-                    throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
-                }
-                sv[so + r] = w * (CpuKernels.logSumExp(lv, lo + r * cols, cols) - lv[lo + r * cols + t]);
+                sv[so + r] = w * (CpuRowKernels.logSumExp(lv, lo + r * cols, cols) - lv[lo + r * cols + t]);
             }
         });
     }
@@ -750,10 +488,6 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void crossEntropyBackwardKernel(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits,
                                               int rows, int cols) {
-        if (!VECTOR) {
-            fallback.crossEntropyBackwardKernel(logits, targets, weights, scale, dlogits, rows, cols);
-            return;
-        }
         float[] lv = f(logits), wv = f(weights), dv = f(dlogits);
         int[] tv = i(targets);
         int lo = logits.offset(), to = targets.offset(), wo = o(weights), dlo = dlogits.offset();
@@ -764,12 +498,9 @@ public final class CpuBackend extends HostBackend {
                 if (t < 0 || w == 0f) {
                     continue;
                 }
-                if (t >= cols) {
-                    throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
-                }
-                float lse = CpuKernels.logSumExp(lv, lo + r * cols, cols);
+                float lse = CpuRowKernels.logSumExp(lv, lo + r * cols, cols);
                 float fac = scale * w;
-                CpuKernels.ceBackwardRow(lv, lo + r * cols, lse, fac, dv, dlo + r * cols, cols);
+                CpuRowKernels.ceBackwardRow(lv, lo + r * cols, lse, fac, dv, dlo + r * cols, cols);
                 dv[dlo + r * cols + t] -= fac;
             }
         });
@@ -777,15 +508,11 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void entropyKernel(Tensor logits, Tensor out, int rows, int cols) {
-        if (!VECTOR) {
-            fallback.entropyKernel(logits, out, rows, cols);
-            return;
-        }
         float[] lv = f(logits), ov = f(out);
         int lo = logits.offset(), oo = out.offset();
         parallelFor(rows, 12L * cols, (from, to) -> {
             for (int r = from; r < to; r++) {
-                ov[oo + r] = CpuKernels.entropyRow(lv, lo + r * cols, cols);
+                ov[oo + r] = CpuRowKernels.entropyRow(lv, lo + r * cols, cols);
             }
         });
     }
@@ -794,75 +521,48 @@ public final class CpuBackend extends HostBackend {
 
     @Override
     protected void embeddingKernel(Tensor table, Tensor ids, Tensor out, int n, int d, int tableRows, boolean accumulate) {
-        if (!VECTOR) {
-            fallback.embeddingKernel(table, ids, out, n, d, tableRows, accumulate);
-            return;
-        }
         float[] tv = f(table), ov = f(out);
         int[] iv = i(ids);
         int tbo = table.offset(), io = ids.offset(), oo = out.offset();
-        checkIds(iv, io, n, tableRows);
         parallelFor(n, d, (from, to) -> {
             for (int r = from; r < to; r++) {
-                CpuKernels.copyRow(tv, tbo + iv[io + r] * d, ov, oo + r * d, d, accumulate);
+                CpuRowKernels.copyRow(tv, tbo + iv[io + r] * d, ov, oo + r * d, d, accumulate);
             }
         });
     }
 
-    private static void checkIds(int[] ids, int io, int n, int tableRows) {
-        for (int r = 0; r < n; r++) {
-            int id = ids[io + r];
-            if (id < 0 || id >= tableRows) {
-                throw new IllegalArgumentException("embedding id " + id + " outside table of " + tableRows + " rows");
-            }
-        }
-    }
-
     @Override
     protected void embeddingBackwardKernel(Tensor dout, Tensor ids, Tensor dtable, int n, int d, int tableRows) {
-        if (!VECTOR) {
-            fallback.embeddingBackwardKernel(dout, ids, dtable, n, d, tableRows);
-            return;
-        }
         float[] gv = f(dout), tv = f(dtable);
         int[] iv = i(ids);
         int go = dout.offset(), io = ids.offset(), dto = dtable.offset();
-        checkIds(iv, io, n, tableRows);
         // each thread owns a range of columns and walks all ids in order: no races, reference summation order
-        int lanes = CpuKernels.L;
+        int lanes = CpuVectorMath.L;
         int groups = (d + lanes - 1) / lanes;
         parallelFor(groups, (long) n * lanes, (from, to) -> {
             int c0 = from * lanes;
             int c1 = Math.min(d, to * lanes);
             for (int r = 0; r < n; r++) {
-                CpuKernels.axpy(1f, gv, go + r * d + c0, tv, dto + iv[io + r] * d + c0, c1 - c0);
+                CpuVectorMath.axpy(1f, gv, go + r * d + c0, tv, dto + iv[io + r] * d + c0, c1 - c0);
             }
         });
     }
 
     @Override
     protected void segmentMaxKernel(Tensor x, Tensor lo, Tensor hi, Tensor out, Tensor argmax, int segments, int rows, int d) {
-        if (!VECTOR) {
-            fallback.segmentMaxKernel(x, lo, hi, out, argmax, segments, rows, d);
-            return;
-        }
         float[] xv = f(x), ov = f(out);
         int[] lv = i(lo), hv = i(hi), av = i(argmax);
         int xo = x.offset(), slo = lo.offset(), sho = hi.offset(), oo = out.offset(), ao = argmax.offset();
         long avg = Math.max(1, rows / Math.max(1, segments));
         parallelFor(segments, avg * d, (from, to) -> {
             for (int s = from; s < to; s++) {
-                CpuKernels.segmentMaxSeg(xv, xo, lv[slo + s], hv[sho + s], ov, oo + s * d, av, ao + s * d, d);
+                CpuRowKernels.segmentMaxSeg(xv, xo, lv[slo + s], hv[sho + s], ov, oo + s * d, av, ao + s * d, d);
             }
         });
     }
 
     @Override
     protected void segmentMaxBackwardKernel(Tensor dout, Tensor argmax, Tensor dx, int segments, int rows, int d) {
-        if (!VECTOR) {
-            fallback.segmentMaxBackwardKernel(dout, argmax, dx, segments, rows, d);
-            return;
-        }
         float[] gv = f(dout), xv = f(dx);
         int[] av = i(argmax);
         int go = dout.offset(), ao = argmax.offset(), dxo = dx.offset();

@@ -15,6 +15,12 @@ public abstract class HostBackend extends Backend {
         return (int[]) t.storage();
     }
 
+    /** The storage is the host copy. */
+    @Override
+    protected int[] hostInts(Tensor t) {
+        return i(t);
+    }
+
     /** Offset of a possibly-null tensor. */
     protected static int o(Tensor t) {
         return t == null ? 0 : t.offset();

@@ -1,196 +1,174 @@
 package blt4j.compute;
 
 /**
- * The oracle: every op as plain loops over flat arrays, in TornadoVM's style (static methods, arrays plus
- * offsets, one outer loop over an independent index that a parallel runtime could split). Obviously correct
- * first, fast never; every other backend is tested against these.
+ * The oracle, written as lane bodies: each method computes the outputs of one parallel index (one element, row,
+ * query, key or column) and {@link ReferenceBackend} loops over that index. A TornadoVM task can run the same
+ * bodies unchanged inside a {@code @Parallel} loop, so the shape rules are strict: static, flat arrays, every int
+ * scalar (offsets first, then sizes and 0/1 flags) in one {@code int[] dims} holder, float scalars as arguments,
+ * at most 15 arguments, no return value, no exception, no allocation, no null arrays, and transcendental math
+ * through {@link KernelMath}. Indices are valid by contract ({@link Backend} checks them). Backward bodies follow
+ * the OpenCL decomposition: no two indices write one element, so no body needs atomics. Obviously correct first,
+ * fast never: every other backend is tested against these.
  */
 public final class ReferenceKernels {
     private ReferenceKernels() {}
 
-    public static void add(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
-        for (int i = 0; i < n; i++) {
-            out[oo + i] = a[ao + i] + b[bo + i];
-        }
+    // ------------------------------------------------------------------ elementwise: one element per index
+
+    /** dims = {ao, bo, oo}. */
+    public static void addItem(float[] a, float[] b, float[] out, int[] dims, int i) {
+        out[dims[2] + i] = a[dims[0] + i] + b[dims[1] + i];
     }
 
-    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yo + i] += alpha * x[xo + i];
-        }
+    /** dims = {xo, yo}. */
+    public static void axpyItem(float alpha, float[] x, float[] y, int[] dims, int i) {
+        y[dims[1] + i] += alpha * x[dims[0] + i];
     }
 
-    public static void scale(float[] x, int xo, float s, float[] out, int oo, int n) {
-        for (int i = 0; i < n; i++) {
-            out[oo + i] = s * x[xo + i];
-        }
+    /** dims = {xo, oo}. */
+    public static void scaleItem(float[] x, float s, float[] out, int[] dims, int i) {
+        out[dims[1] + i] = s * x[dims[0] + i];
     }
 
-    public static void mul(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, boolean acc) {
-        for (int i = 0; i < n; i++) {
-            float p = a[ao + i] * b[bo + i];
-            out[oo + i] = acc ? out[oo + i] + p : p;
-        }
+    /** dims = {gto, uo, oo}. */
+    public static void swigluItem(float[] gate, float[] up, float[] out, int[] dims, int i) {
+        float g = gate[dims[0] + i];
+        out[dims[2] + i] = g * KernelMath.sigmoid(g) * up[dims[1] + i];
     }
 
-    /** C[m,n] (+)= Σ_k op(A)[m,k]·op(B)[k,n]; one outer index over the M·N outputs. */
-    public static void matmul(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co,
-                              boolean acc, int m, int n, int k) {
-        for (int idx = 0; idx < m * n; idx++) {
-            int i = idx / n;
-            int j = idx % n;
-            float sum = 0f;
-            for (int p = 0; p < k; p++) {
-                float av = ta ? a[ao + p * m + i] : a[ao + i * k + p];
-                float bv = tb ? b[bo + j * k + p] : b[bo + p * n + j];
-                sum += av * bv;
-            }
-            c[co + idx] = acc ? c[co + idx] + sum : sum;
-        }
+    /** dims = {go, gto, uo, dgo, duo}. */
+    public static void swigluBackwardItem(float[] dout, float[] gate, float[] up, float[] dgate, float[] dup, int[] dims, int i) {
+        float g = gate[dims[1] + i];
+        float sg = KernelMath.sigmoid(g);
+        float d = dout[dims[0] + i];
+        dgate[dims[3] + i] += d * up[dims[2] + i] * sg * (1f + g * (1f - sg));
+        dup[dims[4] + i] += d * g * sg;
     }
 
-    public static void rmsNorm(float[] x, int xo, float[] w, int wo, float[] out, int oo, float[] rstd, int ro,
-                               int rows, int d, float eps) {
-        for (int r = 0; r < rows; r++) {
-            float ss = 0f;
-            for (int c = 0; c < d; c++) {
-                float v = x[xo + r * d + c];
-                ss += v * v;
-            }
-            float s = (float) (1.0 / Math.sqrt(ss / d + eps));
-            rstd[ro + r] = s;
-            for (int c = 0; c < d; c++) {
-                out[oo + r * d + c] = x[xo + r * d + c] * s * w[wo + c];
-            }
-        }
+    /**
+     * One AdamW element; bc1, bc2 are the bias corrections 1 − β^step. dims = {po, go, mo, vo}.
+     */
+    public static void adamwItem(float[] p, float[] g, float[] m, float[] v, int[] dims, float lr, float beta1, float beta2,
+                                 float eps, float wd, float bc1, float bc2, int i) {
+        int pi = dims[0] + i, mi = dims[2] + i, vi = dims[3] + i;
+        float grad = g[dims[1] + i];
+        float param = p[pi] * (1f - lr * wd);
+        float mv = beta1 * m[mi] + (1f - beta1) * grad;
+        float vv = beta2 * v[vi] + (1f - beta2) * grad * grad;
+        m[mi] = mv;
+        v[vi] = vv;
+        p[pi] = param - (lr / bc1) * mv / (KernelMath.sqrt(vv / bc2) + eps);
     }
 
-    /** dx += s·(w⊙g − x·s²·mean(x⊙w⊙g)), dw += Σ_rows g⊙x·s. */
-    public static void rmsNormBackward(float[] dout, int go, float[] x, int xo, float[] w, int wo, float[] rstd, int ro,
-                                       float[] dx, int dxo, float[] dw, int dwo, int rows, int d) {
-        for (int r = 0; r < rows; r++) {
-            float s = rstd[ro + r];
-            float dot = 0f;
-            for (int c = 0; c < d; c++) {
-                dot += dout[go + r * d + c] * w[wo + c] * x[xo + r * d + c];
-            }
-            float coef = dot * s * s * s / d;
-            for (int c = 0; c < d; c++) {
-                float g = dout[go + r * d + c];
-                dx[dxo + r * d + c] += g * w[wo + c] * s - x[xo + r * d + c] * coef;
-            }
+    /** partials[ch] = Σ x² over chunk ch of {@code chunk} elements, in double. dims = {xo, n, chunk}. */
+    public static void sumOfSquaresChunk(float[] x, double[] partials, int[] dims, int ch) {
+        int from = ch * dims[2];
+        int to = Math.min(dims[1], from + dims[2]);
+        double s = 0;
+        for (int i = from; i < to; i++) {
+            float v = x[dims[0] + i];
+            s += (double) v * v;
         }
+        partials[ch] = s;
+    }
+
+    // ------------------------------------------------------------------ matmul: one output element per index
+
+    /**
+     * C[b, i, j] (+)= Σ_p op(A)[b, i, p]·op(B)[b, p, j] for idx = (b·M + i)·N + j.
+     * dims = {ao, bo, co, m, n, k, transA, transB, accumulate}.
+     */
+    public static void matmulItem(float[] a, float[] b, float[] c, int[] dims, int idx) {
+        int m = dims[3], n = dims[4], k = dims[5];
+        boolean ta = dims[6] != 0, tb = dims[7] != 0;
+        int bi = idx / (m * n);
+        int i = idx / n % m;
+        int j = idx % n;
+        int ab = dims[0] + bi * m * k;
+        int bb = dims[1] + bi * k * n;
+        float sum = 0f;
+        for (int p = 0; p < k; p++) {
+            float av = ta ? a[ab + p * m + i] : a[ab + i * k + p];
+            float bv = tb ? b[bb + j * k + p] : b[bb + p * n + j];
+            sum += av * bv;
+        }
+        int at = dims[2] + idx;
+        c[at] = dims[8] != 0 ? c[at] + sum : sum;
+    }
+
+    // ------------------------------------------------------------------ RMSNorm
+
+    /** One row. dims = {xo, wo, oo, ro, d}. */
+    public static void rmsNormRow(float[] x, float[] w, float[] out, float[] rstd, int[] dims, float eps, int r) {
+        int d = dims[4];
+        int xr = dims[0] + r * d, or = dims[2] + r * d;
+        float ss = 0f;
         for (int c = 0; c < d; c++) {
-            float sum = 0f;
-            for (int r = 0; r < rows; r++) {
-                sum += dout[go + r * d + c] * x[xo + r * d + c] * rstd[ro + r];
-            }
-            dw[dwo + c] += sum;
+            float v = x[xr + c];
+            ss += v * v;
+        }
+        float s = KernelMath.invSqrt(ss / d + eps);
+        rstd[dims[3] + r] = s;
+        for (int c = 0; c < d; c++) {
+            out[or + c] = x[xr + c] * s * w[dims[1] + c];
         }
     }
 
-    static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
-    }
-
-    public static void silu(float[] x, int xo, float[] out, int oo, int n) {
-        for (int i = 0; i < n; i++) {
-            float v = x[xo + i];
-            out[oo + i] = v * sigmoid(v);
+    /** dx of one row: dx += s·(w⊙g) − x·s³·mean(x⊙w⊙g). dims = {go, xo, wo, ro, dxo, d}. */
+    public static void rmsNormBackwardRow(float[] dout, float[] x, float[] w, float[] rstd, float[] dx, int[] dims, int r) {
+        int d = dims[5];
+        int gr = dims[0] + r * d, xr = dims[1] + r * d, wo = dims[2], dxr = dims[4] + r * d;
+        float s = rstd[dims[3] + r];
+        float dot = 0f;
+        for (int c = 0; c < d; c++) {
+            dot += dout[gr + c] * w[wo + c] * x[xr + c];
+        }
+        float coef = dot * s * s * s / d;
+        for (int c = 0; c < d; c++) {
+            dx[dxr + c] += dout[gr + c] * w[wo + c] * s - x[xr + c] * coef;
         }
     }
 
-    public static void siluBackward(float[] dout, int go, float[] x, int xo, float[] dx, int dxo, int n) {
-        for (int i = 0; i < n; i++) {
-            float v = x[xo + i];
-            float sg = sigmoid(v);
-            dx[dxo + i] += dout[go + i] * sg * (1f + v * (1f - sg));
-        }
-    }
-
-    public static void swiglu(float[] gate, int gto, float[] up, int uo, float[] out, int oo, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[gto + i];
-            out[oo + i] = g * sigmoid(g) * up[uo + i];
-        }
-    }
-
-    public static void swigluBackward(float[] dout, int go, float[] gate, int gto, float[] up, int uo,
-                                      float[] dgate, int dgo, float[] dup, int duo, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = gate[gto + i];
-            float sg = sigmoid(g);
-            float d = dout[go + i];
-            dgate[dgo + i] += d * up[uo + i] * sg * (1f + g * (1f - sg));
-            dup[duo + i] += d * g * sg;
-        }
-    }
-
-    /** Rotates interleaved pairs; backward applies the inverse rotation and accumulates. */
-    public static void rope(float[] x, int xo, int[] pos, int po, float[] cos, int co, float[] sin, int so,
-                            float[] out, int oo, int rows, int nHeads, int headDim, boolean backward) {
-        int half = headDim / 2;
-        int width = nHeads * headDim;
+    /** dw of one column: dw[c] += Σ_rows g⊙x·s, rows in order. dims = {go, xo, ro, dwo, rows, d}. */
+    public static void rmsNormBackwardColumn(float[] dout, float[] x, float[] rstd, float[] dw, int[] dims, int c) {
+        int rows = dims[4], d = dims[5];
+        float sum = 0f;
         for (int r = 0; r < rows; r++) {
-            int p = pos[po + r];
-            for (int h = 0; h < nHeads; h++) {
-                for (int i = 0; i < half; i++) {
-                    int at = r * width + h * headDim + 2 * i;
-                    float c = cos[co + p * half + i];
-                    float s = sin[so + p * half + i];
-                    float x0 = x[xo + at];
-                    float x1 = x[xo + at + 1];
-                    if (backward) {
-                        out[oo + at] += x0 * c + x1 * s;
-                        out[oo + at + 1] += -x0 * s + x1 * c;
-                    } else {
-                        out[oo + at] = x0 * c - x1 * s;
-                        out[oo + at + 1] = x0 * s + x1 * c;
-                    }
-                }
-            }
+            sum += dout[dims[0] + r * d + c] * x[dims[1] + r * d + c] * rstd[dims[2] + r];
+        }
+        dw[dims[3] + c] += sum;
+    }
+
+    // ------------------------------------------------------------------ RoPE: one interleaved pair per index
+
+    /**
+     * Rotates pair idx = (row·nHeads + head)·(headDim/2) + i; the backward applies the inverse rotation and
+     * accumulates. In place is safe: each index reads and writes only its own pair.
+     * dims = {xo, po, co, so, oo, nHeads, headDim, backward}.
+     */
+    public static void ropePair(float[] x, int[] pos, float[] cos, float[] sin, float[] out, int[] dims, int idx) {
+        int nHeads = dims[5], headDim = dims[6];
+        int half = headDim / 2;
+        int i = idx % half;
+        int h = idx / half % nHeads;
+        int r = idx / (half * nHeads);
+        int p = pos[dims[1] + r];
+        int at = r * nHeads * headDim + h * headDim + 2 * i;
+        float c = cos[dims[2] + p * half + i];
+        float s = sin[dims[3] + p * half + i];
+        float x0 = x[dims[0] + at];
+        float x1 = x[dims[0] + at + 1];
+        int o = dims[4] + at;
+        if (dims[7] != 0) {
+            out[o] += x0 * c + x1 * s;
+            out[o + 1] += -x0 * s + x1 * c;
+        } else {
+            out[o] = x0 * c - x1 * s;
+            out[o + 1] = x0 * s + x1 * c;
         }
     }
 
-    /** One (head, query) pair per outer index; scores, softmax and weighted sum over the query's key range. */
-    public static void attention(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] out, int oo,
-                                 float[] lse, int lo, int[] keyLo, int klo, int[] keyHi, int kho,
-                                 int tq, int nHeads, int headDim) {
-        int width = nHeads * headDim;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int idx = 0; idx < nHeads * tq; idx++) {
-            int h = idx / tq;
-            int i = idx % tq;
-            int from = keyLo[klo + i];
-            int to = keyHi[kho + i];
-            int qrow = qo + i * width + h * headDim;
-            int orow = oo + i * width + h * headDim;
-            for (int d = 0; d < headDim; d++) {
-                out[orow + d] = 0f;
-            }
-            if (to <= from) {
-                lse[lo + idx] = Float.NEGATIVE_INFINITY;
-                continue;
-            }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int j = from; j < to; j++) {
-                max = Math.max(max, score(q, qrow, k, ko + j * width + h * headDim, headDim, scale));
-            }
-            float sum = 0f;
-            for (int j = from; j < to; j++) {
-                float p = (float) Math.exp(score(q, qrow, k, ko + j * width + h * headDim, headDim, scale) - max);
-                sum += p;
-                int vrow = vo + j * width + h * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    out[orow + d] += p * v[vrow + d];
-                }
-            }
-            for (int d = 0; d < headDim; d++) {
-                out[orow + d] /= sum;
-            }
-            lse[lo + idx] = max + (float) Math.log(sum);
-        }
-    }
+    // ------------------------------------------------------------------ attention
 
     static float score(float[] q, int qrow, float[] k, int krow, int headDim, float scale) {
         float s = 0f;
@@ -200,75 +178,119 @@ public final class ReferenceKernels {
         return s * scale;
     }
 
-    /** Gradients of {@link #attention}; sequential over queries so the dk/dv scatter needs no atomics. */
-    public static void attentionBackward(float[] dout, int go, float[] q, int qo, float[] k, int ko, float[] v, int vo,
-                                         float[] out, int oo, float[] lse, int lo, int[] keyLo, int klo, int[] keyHi, int kho,
-                                         float[] dq, int dqo, float[] dk, int dko, float[] dv, int dvo,
-                                         int tq, int nHeads, int headDim) {
+    static float dotRow(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0f;
+        for (int d = 0; d < n; d++) {
+            s += a[ao + d] * b[bo + d];
+        }
+        return s;
+    }
+
+    /**
+     * One (head, query) pair, idx = h·Tq + i: scores, softmax and weighted sum over keys [keyLo[i], keyHi[i]);
+     * an empty range gives out 0 and lse −∞. dims = {qo, ko, vo, oo, lseo, klo, kho, tq, nHeads, headDim}.
+     */
+    public static void attentionQuery(float[] q, float[] k, float[] v, float[] out, float[] lse, int[] keyLo, int[] keyHi,
+                                      int[] dims, float scale, int idx) {
+        int tq = dims[7], nHeads = dims[8], headDim = dims[9];
         int width = nHeads * headDim;
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = 0; h < nHeads; h++) {
-            for (int i = 0; i < tq; i++) {
-                int from = keyLo[klo + i];
-                int to = keyHi[kho + i];
-                if (to <= from) {
-                    continue;
-                }
-                int qrow = i * width + h * headDim;
-                float l = lse[lo + h * tq + i];
-                float dsum = 0f;
-                for (int d = 0; d < headDim; d++) {
-                    dsum += dout[go + qrow + d] * out[oo + qrow + d];
-                }
-                for (int j = from; j < to; j++) {
-                    int krow = j * width + h * headDim;
-                    float p = (float) Math.exp(score(q, qo + qrow, k, ko + krow, headDim, scale) - l);
-                    float dp = 0f;
-                    for (int d = 0; d < headDim; d++) {
-                        dp += dout[go + qrow + d] * v[vo + krow + d];
-                    }
-                    float ds = p * (dp - dsum) * scale;
-                    for (int d = 0; d < headDim; d++) {
-                        dq[dqo + qrow + d] += ds * k[ko + krow + d];
-                        dk[dko + krow + d] += ds * q[qo + qrow + d];
-                        dv[dvo + krow + d] += p * dout[go + qrow + d];
-                    }
-                }
+        int h = idx / tq;
+        int i = idx % tq;
+        int from = keyLo[dims[5] + i];
+        int to = keyHi[dims[6] + i];
+        int qrow = dims[0] + i * width + h * headDim;
+        int orow = dims[3] + i * width + h * headDim;
+        for (int d = 0; d < headDim; d++) {
+            out[orow + d] = 0f;
+        }
+        if (to <= from) {
+            lse[dims[4] + idx] = Float.NEGATIVE_INFINITY;
+            return;
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = from; j < to; j++) {
+            max = Math.max(max, score(q, qrow, k, dims[1] + j * width + h * headDim, headDim, scale));
+        }
+        float sum = 0f;
+        for (int j = from; j < to; j++) {
+            float p = KernelMath.exp(score(q, qrow, k, dims[1] + j * width + h * headDim, headDim, scale) - max);
+            sum += p;
+            int vrow = dims[2] + j * width + h * headDim;
+            for (int d = 0; d < headDim; d++) {
+                out[orow + d] += p * v[vrow + d];
+            }
+        }
+        for (int d = 0; d < headDim; d++) {
+            out[orow + d] /= sum;
+        }
+        lse[dims[4] + idx] = max + KernelMath.log(sum);
+    }
+
+    /**
+     * Backward step 1, one (head, query) pair: delta[idx] = dO_i · O_i (0 for an empty range).
+     * dims = {go, oo, klo, kho, tq, nHeads, headDim}; delta is [nHeads·Tq] without offset.
+     */
+    public static void attentionDelta(float[] dout, float[] out, float[] delta, int[] keyLo, int[] keyHi, int[] dims, int idx) {
+        int tq = dims[4], nHeads = dims[5], headDim = dims[6];
+        int i = idx % tq;
+        int row = i * nHeads * headDim + idx / tq * headDim;
+        delta[idx] = keyHi[dims[3] + i] > keyLo[dims[2] + i] ? dotRow(dout, dims[0] + row, out, dims[1] + row, headDim) : 0f;
+    }
+
+    /**
+     * Backward step 2, one (head, query) pair: dq_i += Σ_j p_ij (dO_i·v_j − delta_i)·scale·k_j over the query's keys.
+     * dims = {go, qo, ko, vo, lseo, klo, kho, dqo, tq, nHeads, headDim}.
+     */
+    public static void attentionBackwardQuery(float[] dout, float[] q, float[] k, float[] v, float[] lse, float[] delta,
+                                              int[] keyLo, int[] keyHi, float[] dq, int[] dims, float scale, int idx) {
+        int tq = dims[8], nHeads = dims[9], headDim = dims[10];
+        int width = nHeads * headDim;
+        int h = idx / tq;
+        int i = idx % tq;
+        int from = keyLo[dims[5] + i];
+        int to = keyHi[dims[6] + i];
+        int qrow = i * width + h * headDim;
+        float l = lse[dims[4] + idx];
+        float dsum = delta[idx];
+        for (int j = from; j < to; j++) {
+            int krow = j * width + h * headDim;
+            float p = KernelMath.exp(score(q, dims[1] + qrow, k, dims[2] + krow, headDim, scale) - l);
+            float dp = dotRow(dout, dims[0] + qrow, v, dims[3] + krow, headDim);
+            float ds = p * (dp - dsum) * scale;
+            for (int d = 0; d < headDim; d++) {
+                dq[dims[7] + qrow + d] += ds * k[dims[2] + krow + d];
             }
         }
     }
 
-    public static void softmax(float[] x, int xo, float[] out, int oo, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int c = 0; c < cols; c++) {
-                max = Math.max(max, x[xo + base + c]);
+    /**
+     * Backward step 3, one (head, key) pair, idx = h·Tk + j: dk_j and dv_j summed over the queries (in order) whose
+     * range holds key j, so keys run in parallel without a scatter.
+     * dims = {go, qo, ko, vo, lseo, klo, kho, dko, dvo, tq, tk, nHeads, headDim}.
+     */
+    public static void attentionBackwardKey(float[] dout, float[] q, float[] k, float[] v, float[] lse, float[] delta,
+                                            int[] keyLo, int[] keyHi, float[] dk, float[] dv, int[] dims, float scale, int idx) {
+        int tq = dims[9], tk = dims[10], nHeads = dims[11], headDim = dims[12];
+        int width = nHeads * headDim;
+        int h = idx / tk;
+        int j = idx % tk;
+        int krow = j * width + h * headDim;
+        for (int i = 0; i < tq; i++) {
+            if (j < keyLo[dims[5] + i] || j >= keyHi[dims[6] + i]) {
+                continue;
             }
-            float sum = 0f;
-            for (int c = 0; c < cols; c++) {
-                float e = (float) Math.exp(x[xo + base + c] - max);
-                out[oo + base + c] = e;
-                sum += e;
-            }
-            for (int c = 0; c < cols; c++) {
-                out[oo + base + c] /= sum;
+            int qrow = i * width + h * headDim;
+            float p = KernelMath.exp(score(q, dims[1] + qrow, k, dims[2] + krow, headDim, scale) - lse[dims[4] + h * tq + i]);
+            float dp = dotRow(dout, dims[0] + qrow, v, dims[3] + krow, headDim);
+            float ds = p * (dp - delta[h * tq + i]) * scale;
+            for (int d = 0; d < headDim; d++) {
+                dk[dims[7] + krow + d] += ds * q[dims[1] + qrow + d];
+                dv[dims[8] + krow + d] += p * dout[dims[0] + qrow + d];
             }
         }
     }
 
-    public static void softmaxBackward(float[] dout, int go, float[] y, int yo, float[] dx, int dxo, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            float dot = 0f;
-            for (int c = 0; c < cols; c++) {
-                dot += dout[go + base + c] * y[yo + base + c];
-            }
-            for (int c = 0; c < cols; c++) {
-                dx[dxo + base + c] += y[yo + base + c] * (dout[go + base + c] - dot);
-            }
-        }
-    }
+    // ------------------------------------------------------------------ loss, entropy: one row per index
 
     /** log Σ exp over one row, stable. */
     static float logSumExp(float[] x, int from, int cols) {
@@ -278,142 +300,116 @@ public final class ReferenceKernels {
         }
         float sum = 0f;
         for (int c = 0; c < cols; c++) {
-            sum += (float) Math.exp(x[from + c] - max);
+            sum += KernelMath.exp(x[from + c] - max);
         }
-        return max + (float) Math.log(sum);
+        return max + KernelMath.log(sum);
     }
 
-    public static void crossEntropy(float[] logits, int lo, int[] targets, int to, float[] weights, int wo,
-                                    float[] losses, int so, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            int t = targets[to + r];
-            float w = weights == null ? 1f : weights[wo + r];
-            if (t < 0 || w == 0f) {
-                losses[so + r] = 0f;
-                continue;
-            }
-            if (t >= cols) {
-                throw new IllegalArgumentException("target id " + t + " outside vocabulary of " + cols);
-            }
-            losses[so + r] = w * (logSumExp(logits, lo + r * cols, cols) - logits[lo + r * cols + t]);
-        }
-    }
-
-    public static void crossEntropyBackward(float[] logits, int lo, int[] targets, int to, float[] weights, int wo,
-                                            float scale, float[] dlogits, int dlo, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            int t = targets[to + r];
-            float w = weights == null ? 1f : weights[wo + r];
-            if (t < 0 || w == 0f) {
-                continue;
-            }
-            float lse = logSumExp(logits, lo + r * cols, cols);
-            float f = scale * w;
-            for (int c = 0; c < cols; c++) {
-                float p = (float) Math.exp(logits[lo + r * cols + c] - lse);
-                dlogits[dlo + r * cols + c] += f * (c == t ? p - 1f : p);
-            }
+    /**
+     * Loss of one row: w·(logsumexp − logit[target]), 0 for a negative target or a zero weight. weights is read
+     * only when hasWeights (else any array, weight 1). dims = {lo, to, wo, so, cols, hasWeights}.
+     */
+    public static void crossEntropyRow(float[] logits, int[] targets, float[] weights, float[] losses, int[] dims, int r) {
+        int cols = dims[4];
+        int t = targets[dims[1] + r];
+        float w = dims[5] != 0 ? weights[dims[2] + r] : 1f;
+        if (t < 0 || w == 0f) {
+            losses[dims[3] + r] = 0f;
+        } else {
+            int row = dims[0] + r * cols;
+            losses[dims[3] + r] = w * (logSumExp(logits, row, cols) - logits[row + t]);
         }
     }
 
-    /** H = −Σ p ln p = log Z − Σ p·(x − max), with Z = Σ exp(x − max). */
-    public static void entropy(float[] logits, int lo, float[] out, int oo, int rows, int cols) {
-        for (int r = 0; r < rows; r++) {
-            int base = lo + r * cols;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int c = 0; c < cols; c++) {
-                max = Math.max(max, logits[base + c]);
-            }
-            float z = 0f;
-            float wsum = 0f;
-            for (int c = 0; c < cols; c++) {
-                float sh = logits[base + c] - max;
-                float e = (float) Math.exp(sh);
-                z += e;
-                wsum += e * sh;
-            }
-            out[oo + r] = (float) Math.log(z) - wsum / z;
+    /** dlogits of one row += scale·w·(softmax − onehot(target)). dims = {lo, to, wo, dlo, cols, hasWeights}. */
+    public static void crossEntropyBackwardRow(float[] logits, int[] targets, float[] weights, float[] dlogits, int[] dims,
+                                               float scale, int r) {
+        int cols = dims[4];
+        int t = targets[dims[1] + r];
+        float w = dims[5] != 0 ? weights[dims[2] + r] : 1f;
+        if (t < 0 || w == 0f) {
+            return;
+        }
+        int row = dims[0] + r * cols;
+        int drow = dims[3] + r * cols;
+        float lse = logSumExp(logits, row, cols);
+        float f = scale * w;
+        for (int c = 0; c < cols; c++) {
+            float p = KernelMath.exp(logits[row + c] - lse);
+            dlogits[drow + c] += f * (c == t ? p - 1f : p);
         }
     }
 
-    public static void embedding(float[] table, int tbo, int[] ids, int io, float[] out, int oo, int n, int d,
-                                 int tableRows, boolean acc) {
+    /** H = −Σ p ln p = log Z − Σ p·(x − max) with Z = Σ exp(x − max), for one row. dims = {lo, oo, cols}. */
+    public static void entropyRow(float[] logits, float[] out, int[] dims, int r) {
+        int cols = dims[2];
+        int base = dims[0] + r * cols;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < cols; c++) {
+            max = Math.max(max, logits[base + c]);
+        }
+        float z = 0f;
+        float wsum = 0f;
+        for (int c = 0; c < cols; c++) {
+            float sh = logits[base + c] - max;
+            float e = KernelMath.exp(sh);
+            z += e;
+            wsum += e * sh;
+        }
+        out[dims[1] + r] = KernelMath.log(z) - wsum / z;
+    }
+
+    // ------------------------------------------------------------------ embedding and pooling
+
+    /** out[i] (+)= table[ids[i]], one output row. dims = {tbo, io, oo, d, accumulate}. */
+    public static void embeddingRow(float[] table, int[] ids, float[] out, int[] dims, int i) {
+        int d = dims[3];
+        int src = dims[0] + ids[dims[1] + i] * d;
+        int dst = dims[2] + i * d;
+        for (int c = 0; c < d; c++) {
+            out[dst + c] = dims[4] != 0 ? out[dst + c] + table[src + c] : table[src + c];
+        }
+    }
+
+    /** Column c of dtable[ids[i]] += dout[i] over all i in order, so repeated ids need no atomics. dims = {go, io, dto, n, d}. */
+    public static void embeddingBackwardColumn(float[] dout, int[] ids, float[] dtable, int[] dims, int c) {
+        int n = dims[3], d = dims[4];
         for (int i = 0; i < n; i++) {
-            int id = ids[io + i];
-            if (id < 0 || id >= tableRows) {
-                throw new IllegalArgumentException("embedding id " + id + " outside table of " + tableRows + " rows");
-            }
-            for (int c = 0; c < d; c++) {
-                float v = table[tbo + id * d + c];
-                out[oo + i * d + c] = acc ? out[oo + i * d + c] + v : v;
-            }
+            dtable[dims[2] + ids[dims[1] + i] * d + c] += dout[dims[0] + i * d + c];
         }
     }
 
-    public static void embeddingBackward(float[] dout, int go, int[] ids, int io, float[] dtable, int dto, int n, int d,
-                                         int tableRows) {
-        for (int i = 0; i < n; i++) {
-            int id = ids[io + i];
-            if (id < 0 || id >= tableRows) {
-                throw new IllegalArgumentException("embedding id " + id + " outside table of " + tableRows + " rows");
-            }
-            for (int c = 0; c < d; c++) {
-                dtable[dto + id * d + c] += dout[go + i * d + c];
+    /**
+     * Max of column c over the rows of segment s, idx = s·d + c; ties keep the first (lowest) row, an empty
+     * segment gives 0 and argmax −1. dims = {xo, slo, sho, oo, ao, d}.
+     */
+    public static void segmentMaxItem(float[] x, int[] segLo, int[] segHi, float[] out, int[] argmax, int[] dims, int idx) {
+        int d = dims[5];
+        int s = idx / d;
+        int c = idx % d;
+        int from = segLo[dims[1] + s];
+        int to = segHi[dims[2] + s];
+        float best = 0f;
+        int arg = -1;
+        for (int r = from; r < to; r++) {
+            float v = x[dims[0] + r * d + c];
+            if (arg < 0 || v > best) {
+                best = v;
+                arg = r;
             }
         }
+        out[dims[3] + idx] = best;
+        argmax[dims[4] + idx] = arg;
     }
 
-    /** Ties keep the first (lowest) row, so the gradient goes to one row. */
-    public static void segmentMax(float[] x, int xo, int[] segLo, int slo, int[] segHi, int sho, float[] out, int oo,
-                                  int[] argmax, int ao, int segments, int d) {
-        for (int idx = 0; idx < segments * d; idx++) {
-            int s = idx / d;
-            int c = idx % d;
-            int from = segLo[slo + s];
-            int to = segHi[sho + s];
-            float best = 0f;
-            int arg = -1;
-            for (int r = from; r < to; r++) {
-                float v = x[xo + r * d + c];
-                if (arg < 0 || v > best) {
-                    best = v;
-                    arg = r;
-                }
-            }
-            out[oo + idx] = best;
-            argmax[ao + idx] = arg;
-        }
-    }
-
-    public static void segmentMaxBackward(float[] dout, int go, int[] argmax, int ao, float[] dx, int dxo, int segments, int d) {
-        for (int idx = 0; idx < segments * d; idx++) {
-            int r = argmax[ao + idx];
+    /** Column c of dx[argmax[s, c], c] += dout[s, c] over all segments in order. dims = {go, ao, dxo, segments, d}. */
+    public static void segmentMaxBackwardColumn(float[] dout, int[] argmax, float[] dx, int[] dims, int c) {
+        int segments = dims[3], d = dims[4];
+        for (int s = 0; s < segments; s++) {
+            int r = argmax[dims[1] + s * d + c];
             if (r >= 0) {
-                dx[dxo + r * d + idx % d] += dout[go + idx];
+                dx[dims[2] + r * d + c] += dout[dims[0] + s * d + c];
             }
         }
-    }
-
-    public static void adamw(float[] p, int po, float[] g, int go, float[] m, int mo, float[] v, int vo, int n,
-                             float lr, float beta1, float beta2, float eps, float wd, int step) {
-        float bc1 = (float) (1.0 - Math.pow(beta1, step));
-        float bc2 = (float) (1.0 - Math.pow(beta2, step));
-        for (int i = 0; i < n; i++) {
-            float grad = g[go + i];
-            float param = p[po + i] * (1f - lr * wd);
-            float mi = beta1 * m[mo + i] + (1f - beta1) * grad;
-            float vi = beta2 * v[vo + i] + (1f - beta2) * grad * grad;
-            m[mo + i] = mi;
-            v[vo + i] = vi;
-            p[po + i] = param - (lr / bc1) * mi / ((float) Math.sqrt(vi / bc2) + eps);
-        }
-    }
-
-    public static double sumOfSquares(float[] x, int xo, int n) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            s += (double) x[xo + i] * x[xo + i];
-        }
-        return s;
     }
 }

@@ -29,14 +29,6 @@ final class DoubleOps {
         return c;
     }
 
-    static double[] mul(double[] a, double[] b) {
-        double[] out = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            out[i] = a[i] * b[i];
-        }
-        return out;
-    }
-
     static double[] rmsNorm(double[] x, double[] w, int rows, int d, double eps) {
         double[] out = new double[rows * d];
         for (int r = 0; r < rows; r++) {
@@ -54,14 +46,6 @@ final class DoubleOps {
 
     static double sigmoid(double x) {
         return 1.0 / (1.0 + Math.exp(-x));
-    }
-
-    static double[] silu(double[] x) {
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] * sigmoid(x[i]);
-        }
-        return out;
     }
 
     static double[] swiglu(double[] gate, double[] up) {

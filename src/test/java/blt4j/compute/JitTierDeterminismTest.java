@@ -36,13 +36,7 @@ class JitTierDeterminismTest {
         out.put("axpy", c.toHost());
         be.scale(c, 1.7f, c);
         out.put("scale", c.toHost());
-        be.mul(a, b, c, true);
-        out.put("mul", c.toHost());
         Tensor x = rand(be, rnd, 6f, n);
-        be.silu(x, c);
-        out.put("silu", c.toHost());
-        be.siluBackward(a, x, c);
-        out.put("siluBackward", c.toHost());
         be.swiglu(x, b, c);
         out.put("swiglu", c.toHost());
         Tensor dgate = be.zeros(n), dup = be.zeros(n);
@@ -94,12 +88,7 @@ class JitTierDeterminismTest {
         attention(be, rnd, out, "cross", 40, 20, 4, 8, Ranges.of(be, lo, hi));
 
         int sr = 9, sc = 259;
-        Tensor logits = rand(be, rnd, 5f, sr, sc), sm = be.zeros(sr, sc);
-        be.softmax(logits, sm);
-        out.put("softmax", sm.toHost());
-        Tensor dsm = be.zeros(sr, sc);
-        be.softmaxBackward(rand(be, rnd, 1f, sr, sc), sm, dsm);
-        out.put("softmaxBackward", dsm.toHost());
+        Tensor logits = rand(be, rnd, 5f, sr, sc);
         int[] tg = new int[sr];
         for (int i = 0; i < sr; i++) {
             tg[i] = (i * 31) % sc;

@@ -2,6 +2,7 @@ package blt4j.compute.opencl;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ public final class DeviceProfile {
         try (InputStream in = DeviceProfile.class.getResourceAsStream(res)) {
             if (in != null) {
                 Properties p = new Properties();
-                try (Reader r = new java.io.InputStreamReader(in, StandardCharsets.UTF_8)) {
+                try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
                     p.load(r);
                 }
                 return new DeviceProfile(nameOrPath, "classpath:" + res, p, null);

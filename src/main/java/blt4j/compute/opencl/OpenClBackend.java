@@ -29,9 +29,8 @@ import org.jocl.cl_mem;
  * and {@link #synchronize()}. Kernels are OpenCL C resources ({@code /opencl/*.cl}), built once per device,
  * source and options by {@link ProgramCache}, or loaded from a prebuilt binary named by the profile.
  *
- * <p>Bad ids found on the device (embedding ids outside the table, cross-entropy targets outside the
- * vocabulary) set an error flag that is read at the next synchronisation point and thrown there as an
- * {@link IllegalArgumentException}. Not thread-safe: one backend per thread.
+ * <p>Ids, targets and positions are validated by {@link Backend} on the host copies of their tensors, so kernels
+ * need no error reporting. Not thread-safe: one backend per thread.
  */
 public final class OpenClBackend extends Backend {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -42,26 +41,24 @@ public final class OpenClBackend extends Backend {
     private final cl_command_queue queue;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final DeviceProfile.MatmulVariant matmulVariant;
+    /** Overrides matmulVariant for one call of {@link #matmulWith}. */
+    private DeviceProfile.MatmulVariant forcedVariant;
     private final int tile;
     private final int red;
     private final int ew;
     private final boolean fp64;
     private final String buildOptions;
     private final Set<Releaser> live = ConcurrentHashMap.newKeySet();
-    private final cl_mem errorFlag;
     private final cl_mem partials;
     private final Tensor dummyF32;
     private cl_mem scratch;
     private long scratchBytes;
-    private boolean errorCheckPending;
     private boolean closed;
 
     private long uploadCalls;
     private long uploadBytes;
     private long downloadCalls;
     private long downloadBytes;
-    private long errorFlagReads;
-    private long launches;
 
     private static final int SUM_GROUPS = 256;
     /** Columns per work-item of the naive matmul with B not transposed (NB in matmul.cl). */
@@ -100,7 +97,6 @@ public final class OpenClBackend extends Backend {
                 ? ProgramCache.fromBinaryFile(dc, binary, buildOptions)
                 : ProgramCache.fromSource(dc, KernelSources.combined(), buildOptions, profile.diskCache());
         this.queue = clCreateCommandQueue(dc.context, dc.device, 0, null);
-        this.errorFlag = rawBuffer(16);
         this.partials = rawBuffer((long) SUM_GROUPS * 8);
         this.dummyF32 = zeros(1);
         checkProgramConfig();
@@ -187,22 +183,16 @@ public final class OpenClBackend extends Backend {
     }
 
     public TransferStats transfers() {
-        return new TransferStats(uploadCalls, uploadBytes, downloadCalls, downloadBytes, errorFlagReads);
+        return new TransferStats(uploadCalls, uploadBytes, downloadCalls, downloadBytes);
     }
 
     public void resetTransfers() {
-        uploadCalls = uploadBytes = downloadCalls = downloadBytes = errorFlagReads = 0;
-    }
-
-    /** Kernels enqueued since construction. */
-    public long kernelLaunches() {
-        return launches;
+        uploadCalls = uploadBytes = downloadCalls = downloadBytes = 0;
     }
 
     @Override
     public void synchronize() {
         clFinish(queue);
-        checkErrors();
     }
 
     @Override
@@ -226,7 +216,6 @@ public final class OpenClBackend extends Backend {
         if (scratch != null) {
             clReleaseMemObject(scratch);
         }
-        clReleaseMemObject(errorFlag);
         clReleaseMemObject(partials);
         clReleaseCommandQueue(queue);
     }
@@ -318,7 +307,6 @@ public final class OpenClBackend extends Backend {
             downloadCalls++;
             downloadBytes += n;
         }
-        checkErrors();
     }
 
     @Override
@@ -328,28 +316,6 @@ public final class OpenClBackend extends Backend {
             clEnqueueReadBuffer(queue, mem(src), CL_TRUE, byteOffset(src), n, Pointer.to(dst), 0, null, null);
             downloadCalls++;
             downloadBytes += n;
-        }
-        checkErrors();
-    }
-
-    /** Throws (once) the first bad-id error a kernel reported since the last check. */
-    private void checkErrors() {
-        if (!errorCheckPending) {
-            return;
-        }
-        errorCheckPending = false;
-        int[] e = new int[4];
-        clEnqueueReadBuffer(queue, errorFlag, CL_TRUE, 0, 16, Pointer.to(e), 0, null, null);
-        errorFlagReads++;
-        if (e[0] != 0) {
-            clEnqueueFillBuffer(queue, errorFlag, Pointer.to(new int[] {0}), Sizeof.cl_int, 0, 16, 0, null, null);
-            String what = switch (e[0]) {
-                case 1 -> "embedding id " + e[1] + " outside table of " + e[2] + " rows";
-                case 2 -> "target id " + e[1] + " outside vocabulary of " + e[2];
-                default -> "device error code " + e[0] + " (value " + e[1] + ", limit " + e[2] + ")";
-            };
-            throw new IllegalArgumentException(what + " (reported by an OpenCL kernel; results of the ops since the last "
-                    + "synchronisation are unreliable)");
         }
     }
 
@@ -423,7 +389,6 @@ public final class OpenClBackend extends Backend {
             }
         }
         clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null);
-        launches++;
     }
 
     private static long roundUp(long n, long m) {
@@ -467,11 +432,6 @@ public final class OpenClBackend extends Backend {
     }
 
     @Override
-    protected void mulKernel(Tensor a, Tensor b, Tensor out, boolean accumulate) {
-        launch1("mul_f32", a.size(), a, b, out, a.size(), accumulate);
-    }
-
-    @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
         if (k == 0) {
@@ -512,8 +472,6 @@ public final class OpenClBackend extends Backend {
         }
     }
 
-    private DeviceProfile.MatmulVariant forcedVariant;
-
     @Override
     protected void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps) {
         launchRows("rmsnorm_f32", rows, x, w, out, rstd, d, eps);
@@ -523,16 +481,6 @@ public final class OpenClBackend extends Backend {
     protected void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d) {
         launchRows("rmsnorm_backward_dx_f32", rows, dout, x, w, rstd, dx, d);
         launch1("rmsnorm_backward_dw_f32", d, dout, x, rstd, dw, rows, d);
-    }
-
-    @Override
-    protected void siluKernel(Tensor x, Tensor out) {
-        launch1("silu_f32", x.size(), x, out, x.size());
-    }
-
-    @Override
-    protected void siluBackwardKernel(Tensor dout, Tensor x, Tensor dx) {
-        launch1("silu_backward_f32", x.size(), dout, x, dx, x.size());
     }
 
     @Override
@@ -576,32 +524,20 @@ public final class OpenClBackend extends Backend {
     }
 
     @Override
-    protected void softmaxKernel(Tensor x, Tensor out, int rows, int cols) {
-        launchRows("softmax_f32", rows, x, out, cols);
-    }
-
-    @Override
-    protected void softmaxBackwardKernel(Tensor dout, Tensor y, Tensor dx, int rows, int cols) {
-        launchRows("softmax_backward_f32", rows, dout, y, dx, cols);
-    }
-
-    @Override
     protected void crossEntropyKernel(Tensor logits, Tensor targets, Tensor weights, Tensor losses, int rows, int cols) {
-        errorCheckPending |= rows > 0;
         cl_mem lse = scratch((long) rows * 4);
         launchRows("row_lse_f32", rows, logits, lse, cols);
         launch1("cross_entropy_f32", rows, logits, targets, weights == null ? dummyF32 : weights, weights != null, lse, losses,
-                rows, cols, errorFlag);
+                rows, cols);
     }
 
     @Override
     protected void crossEntropyBackwardKernel(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits,
                                               int rows, int cols) {
-        errorCheckPending |= rows > 0;
         cl_mem lse = scratch((long) rows * 4);
         launchRows("row_lse_f32", rows, logits, lse, cols);
         launch1("cross_entropy_backward_f32", rows * cols, logits, targets, weights == null ? dummyF32 : weights, weights != null,
-                scale, lse, dlogits, rows, cols, errorFlag);
+                scale, lse, dlogits, rows, cols);
     }
 
     @Override
@@ -611,14 +547,12 @@ public final class OpenClBackend extends Backend {
 
     @Override
     protected void embeddingKernel(Tensor table, Tensor ids, Tensor out, int n, int d, int tableRows, boolean accumulate) {
-        errorCheckPending |= n > 0 && d > 0;
-        launch1("embedding_f32", n * d, table, ids, out, n, d, tableRows, accumulate, errorFlag);
+        launch1("embedding_f32", n * d, table, ids, out, n, d, accumulate);
     }
 
     @Override
     protected void embeddingBackwardKernel(Tensor dout, Tensor ids, Tensor dtable, int n, int d, int tableRows) {
-        errorCheckPending |= n > 0 && d > 0;
-        launch1("embedding_backward_f32", d, dout, ids, dtable, n, d, tableRows, errorFlag);
+        launch1("embedding_backward_f32", d, dout, ids, dtable, n, d);
     }
 
     @Override
@@ -633,9 +567,7 @@ public final class OpenClBackend extends Backend {
 
     @Override
     protected void adamwKernel(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                               float eps, float weightDecay, int step) {
-        float bc1 = (float) (1.0 - Math.pow(beta1, step));
-        float bc2 = (float) (1.0 - Math.pow(beta2, step));
+                               float eps, float weightDecay, float bc1, float bc2) {
         launch1("adamw_f32", param.size(), param, grad, m, v, param.size(), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
     }
 
@@ -669,7 +601,6 @@ public final class OpenClBackend extends Backend {
             }
         }
         downloadCalls++;
-        checkErrors();
         return sum;
     }
 }

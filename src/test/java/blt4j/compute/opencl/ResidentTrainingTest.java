@@ -7,6 +7,7 @@ import blt4j.compute.ReferenceBackend;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
 import blt4j.nn.AdamW;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,7 +48,7 @@ class ResidentTrainingTest {
         int n = rows * seqLen;
         int[] x = new int[n];
         int[] y = new int[n];
-        java.util.Random r = new java.util.Random(3);
+        Random r = new Random(3);
         for (int i = 0; i < n; i++) {
             x[i] = 4 + r.nextInt(60);
             y[i] = 4 + r.nextInt(60);

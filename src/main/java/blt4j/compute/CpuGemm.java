@@ -1,0 +1,325 @@
+package blt4j.compute;
+
+import static blt4j.compute.CpuVectorMath.*;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the packed, register-blocked
+ * GEMM (MR × NR micro-tiles over KC × NC panels of B and MC × KC blocks of A), plus the pieces the backend splits
+ * over threads (cooperative packing of one shared B panel, then row or column strips of C).
+ */
+final class CpuGemm {
+    private CpuGemm() {}
+
+    // ------------------------------------------------------------------ matrix-vector
+
+    /** out[j] (+)= dot(W[j·k ..], x) for j in [j0, j1). */
+    static void gemvDot(float[] w, int wo, float[] x, int xo, float[] out, int oo, int k, int j0, int j1, boolean acc) {
+        for (int j = j0; j < j1; j++) {
+            float s = dot4(w, wo + j * k, x, xo, k);
+            out[oo + j] = acc ? out[oo + j] + s : s;
+        }
+    }
+
+    private static float dot4(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        FloatVector s2 = FloatVector.zero(S);
+        FloatVector s3 = FloatVector.zero(S);
+        for (; i + 4 * L <= n; i += 4 * L) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+            s1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), s1);
+            s2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, bo + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, bo + i + 3 * L), s3);
+        }
+        for (; i + L <= n; i += L) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+        }
+        float s = sumLanes(s0.add(s1).add(s2.add(s3)));
+        for (; i < n; i++) {
+            s += a[ao + i] * b[bo + i];
+        }
+        return s;
+    }
+
+    /** out[j] (+)= Σ_p x[p]·W[p·ld + j] for j in [j0, j1): streams rows of W, out slice stays in L1. */
+    static void gemvAxpy(float[] w, int wo, int ld, float[] x, int xo, float[] out, int oo, int k, int j0, int j1, boolean acc) {
+        if (!acc) {
+            zero(out, oo + j0, j1 - j0);
+        }
+        for (int p = 0; p < k; p++) {
+            axpy(x[xo + p], w, wo + p * ld + j0, out, oo + j0, j1 - j0);
+        }
+    }
+
+    // ------------------------------------------------------------------ matrix-matrix (packed, register-blocked)
+
+    static final int MR = 4;
+    static final int NR = 2 * L;
+    static final int KC = Integer.getInteger("blt4j.kc", 256);
+    static final int MC = Integer.getInteger("blt4j.mc", 144);
+    static final int NC = 2048;
+
+
+    /**
+     * The block rows [i0, i1) × cols [j0, j1) of C (+)= op(A)·op(B), one thread. op(A)[i,p] is a[ao + p·m + i] when
+     * transposed, a[ao + i·k + p] otherwise; op(B)[p,j] is b[bo + j·k + p] when transposed, b[bo + p·n + j] otherwise.
+     */
+    static void gemmBlock(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co, boolean acc,
+                          int m, int n, int k, int i0, int i1, int j0, int j1) {
+        if (i1 <= i0 || j1 <= j0) {
+            return;
+        }
+        if (k == 0) {
+            if (!acc) {
+                for (int i = i0; i < i1; i++) {
+                    zero(c, co + i * n + j0, j1 - j0);
+                }
+            }
+            return;
+        }
+        CpuScratch sc = CpuScratch.get();
+        int ncMax = Math.min(NC, j1 - j0);
+        int kcMax = Math.min(KC, k);
+        int mcMax = Math.min(MC, i1 - i0);
+        int bNeed = kcMax * roundUp(ncMax, NR);
+        int aNeed = kcMax * roundUp(mcMax, MR);
+        if (sc.bp.length < bNeed) {
+            sc.bp = new float[bNeed];
+        }
+        if (sc.ap.length < aNeed) {
+            sc.ap = new float[aNeed];
+        }
+        float[] bp = sc.bp;
+        float[] ap = sc.ap;
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(b, bo, tb, n, k, pc, kc, jc, nc, bp);
+                boolean overwrite = !acc && pc == 0;
+                for (int ic = i0; ic < i1; ic += MC) {
+                    int mc = Math.min(MC, i1 - ic);
+                    packA(a, ao, ta, m, k, ic, mc, pc, kc, ap);
+                    macro(ap, bp, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile);
+                }
+            }
+        }
+    }
+
+    private static int roundUp(int x, int r) {
+        return (x + r - 1) / r * r;
+    }
+
+    static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
+                              boolean overwrite, float[] tile) {
+        macro(ap, bp, c, cbase, ldc, mc, nc, kc, overwrite, tile, 0, (nc + NR - 1) / NR);
+    }
+
+    /** Column strips [js0, js1) of the packed B panel against all rows of the packed A block. */
+    static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
+                              boolean overwrite, float[] tile, int js0, int js1) {
+        for (int jr = js0 * NR; jr < Math.min(nc, js1 * NR); jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int boff = (jr / NR) * kc * NR;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int rows = Math.min(MR, mc - ir);
+                int aoff = (ir / MR) * kc * MR;
+                if (rows == MR && cols == NR) {
+                    micro(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
+                } else {
+                    microEdge(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, rows, cols, overwrite, tile);
+                }
+            }
+        }
+    }
+
+    /**
+     * The multi-threaded pieces: one thread packs strips [s0, s1) of a shared B panel; later each thread multiplies
+     * rows [i0, i1) (packing its own A blocks) against column strips [js0, js1) of that panel.
+     */
+    static void packBStrips(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp, int s0, int s1) {
+        for (int st = s0; st < s1; st++) {
+            int js = st * NR;
+            int cols = Math.min(NR, nc - js);
+            int dst = st * kc * NR;
+            if (!tb) {
+                packBRows(b, bo + pc * n + jc + js, n, kc, cols, bp, dst);
+            } else {
+                packBCols(b, bo + (jc + js) * k + pc, k, kc, cols, bp, dst);
+            }
+        }
+    }
+
+    static void gemmPanel(float[] a, int ao, boolean ta, float[] bp, float[] c, int co, int m, int n, int k,
+                          int pc, int kc, int jc, int nc, int i0, int i1, int js0, int js1, boolean overwrite) {
+        if (i1 <= i0 || js1 <= js0) {
+            return;
+        }
+        CpuScratch sc = CpuScratch.get();
+        int aNeed = kc * roundUp(Math.min(MC, i1 - i0), MR);
+        if (sc.ap.length < aNeed) {
+            sc.ap = new float[aNeed];
+        }
+        float[] ap = sc.ap;
+        for (int ic = i0; ic < i1; ic += MC) {
+            int mc = Math.min(MC, i1 - ic);
+            packA(a, ao, ta, m, k, ic, mc, pc, kc, ap);
+            macro(ap, bp, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, js0, js1);
+        }
+    }
+
+    /** bp[strip][p][0..NR): op(B) rows pc..pc+kc, columns jc..jc+nc, zero-padded to whole strips. */
+    static void packB(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp) {
+        for (int js = 0; js < nc; js += NR) {
+            int cols = Math.min(NR, nc - js);
+            int dst = (js / NR) * kc * NR;
+            if (!tb) {
+                packBRows(b, bo + pc * n + jc + js, n, kc, cols, bp, dst);
+            } else {
+                packBCols(b, bo + (jc + js) * k + pc, k, kc, cols, bp, dst);
+            }
+        }
+    }
+
+    private static void packBRows(float[] b, int src, int ld, int kc, int cols, float[] bp, int dst) {
+        if (cols == NR) {
+            for (int p = 0; p < kc; p++) {
+                FloatVector.fromArray(S, b, src + p * ld).intoArray(bp, dst + p * NR);
+                FloatVector.fromArray(S, b, src + p * ld + L).intoArray(bp, dst + p * NR + L);
+            }
+        } else {
+            for (int p = 0; p < kc; p++) {
+                int d = dst + p * NR;
+                int s = src + p * ld;
+                for (int jj = 0; jj < cols; jj++) {
+                    bp[d + jj] = b[s + jj];
+                }
+                for (int jj = cols; jj < NR; jj++) {
+                    bp[d + jj] = 0f;
+                }
+            }
+        }
+    }
+
+    private static void packBCols(float[] b, int src, int ld, int kc, int cols, float[] bp, int dst) {
+        for (int jj = 0; jj < cols; jj++) {
+            int s = src + jj * ld;
+            for (int p = 0; p < kc; p++) {
+                bp[dst + p * NR + jj] = b[s + p];
+            }
+        }
+        for (int jj = cols; jj < NR; jj++) {
+            for (int p = 0; p < kc; p++) {
+                bp[dst + p * NR + jj] = 0f;
+            }
+        }
+    }
+
+    /** ap[strip][p][0..MR): op(A) rows ic..ic+mc, columns pc..pc+kc, zero-padded. */
+    static void packA(float[] a, int ao, boolean ta, int m, int k, int ic, int mc, int pc, int kc, float[] ap) {
+        for (int is = 0; is < mc; is += MR) {
+            int rows = Math.min(MR, mc - is);
+            int dst = (is / MR) * kc * MR;
+            if (!ta) {
+                packARows(a, ao + (ic + is) * k + pc, k, kc, rows, ap, dst);
+            } else {
+                packACols(a, ao + pc * m + ic + is, m, kc, rows, ap, dst);
+            }
+        }
+    }
+
+    private static void packARows(float[] a, int src, int ld, int kc, int rows, float[] ap, int dst) {
+        for (int ii = 0; ii < rows; ii++) {
+            int s = src + ii * ld;
+            for (int p = 0; p < kc; p++) {
+                ap[dst + p * MR + ii] = a[s + p];
+            }
+        }
+        for (int ii = rows; ii < MR; ii++) {
+            for (int p = 0; p < kc; p++) {
+                ap[dst + p * MR + ii] = 0f;
+            }
+        }
+    }
+
+    private static void packACols(float[] a, int src, int ld, int kc, int rows, float[] ap, int dst) {
+        for (int p = 0; p < kc; p++) {
+            int s = src + p * ld;
+            int d = dst + p * MR;
+            for (int ii = 0; ii < rows; ii++) {
+                ap[d + ii] = a[s + ii];
+            }
+            for (int ii = rows; ii < MR; ii++) {
+                ap[d + ii] = 0f;
+            }
+        }
+    }
+
+    /**
+     * The 4 × 2L register tile: 8 accumulators, B loaded once per k, A broadcast. (6 × 2L and 4 × 3L tiles need 12
+     * accumulators and C2 then spills on AVX2; 4 × 2L measured fastest on JDK 17 and 25.)
+     */
+    private static void micro(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc, boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int ai = aoff + p * MR;
+            int bi = boff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        // stores written out (not via a helper): the larger body keeps C2 from inlining this kernel into its caller,
+        // which costs about 30% (register pressure); measured on JDK 25
+        int r1 = cb + ldc;
+        int r2 = cb + 2 * ldc;
+        int r3 = cb + 3 * ldc;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, cb));
+            c01 = c01.add(FloatVector.fromArray(S, c, cb + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+        }
+        c00.intoArray(c, cb);
+        c01.intoArray(c, cb + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+    }
+
+    /** A partial tile: full register tile into a scratch tile, then the valid part into C. */
+    private static void microEdge(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                                  int rows, int cols, boolean overwrite, float[] tile) {
+        micro(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        for (int r = 0; r < rows; r++) {
+            int crow = cb + r * ldc;
+            for (int jj = 0; jj < cols; jj++) {
+                float v = tile[r * NR + jj];
+                c[crow + jj] = overwrite ? v : c[crow + jj] + v;
+            }
+        }
+    }
+}

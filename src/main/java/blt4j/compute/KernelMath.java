@@ -1,0 +1,32 @@
+package blt4j.compute;
+
+/**
+ * The transcendental functions of the reference kernels, in one place so that a device port (TornadoVM's
+ * {@code TornadoMath}, fp32-only devices) can swap them. Computed in double and rounded once, as the reference
+ * always has, so results do not depend on a float libm.
+ */
+public final class KernelMath {
+    private KernelMath() {}
+
+    public static float exp(float x) {
+        return (float) Math.exp(x);
+    }
+
+    public static float log(float x) {
+        return (float) Math.log(x);
+    }
+
+    public static float sqrt(float x) {
+        return (float) Math.sqrt(x);
+    }
+
+    /** 1/sqrt(x). */
+    public static float invSqrt(float x) {
+        return (float) (1.0 / Math.sqrt(x));
+    }
+
+    /** 1/(1 + e^−x). */
+    public static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+}
