@@ -5,6 +5,7 @@ import blt4j.compute.CpuBackend;
 import blt4j.compute.ReferenceBackend;
 
 import java.util.List;
+import blt4j.compute.opencl.OpenClBackend;
 
 /** Creates backends by name; an unavailable backend is an error, never a silent substitute. */
 public final class Backends {
@@ -27,6 +28,6 @@ public final class Backends {
 
     /** Fails with a message naming the packages to install when no OpenCL platform is present. */
     private static Backend openCl(String profile) {
-        return blt4j.compute.opencl.OpenClBackend.create(profile);
+        return OpenClBackend.create(profile);
     }
 }

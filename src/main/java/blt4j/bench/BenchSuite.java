@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import blt4j.compute.CpuBackend;
 
 /**
  * The backend comparison suite behind {@code blt bench}: kernels ({@link KernelBenchmark}), model workloads
@@ -177,7 +178,7 @@ public final class BenchSuite {
             peak = PeakFlops.scalar((long) (1e8 * scale), runs);
             datasheet = PeakFlops.datasheetPerCore(info.cpuModel(), flags, mhz, true);
             how = "scalar Math.fma on 12 independent float accumulators, 1 thread";
-        } else if (be instanceof blt4j.compute.CpuBackend c) {
+        } else if (be instanceof CpuBackend c) {
             threads = c.threads();
             peak = PeakFlops.vector(threads, (long) (1e8 * scale), runs);
             datasheet = threads * PeakFlops.datasheetPerCore(info.cpuModel(), flags, mhz, false);

@@ -17,6 +17,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import java.util.Locale;
 
 /** PNG figures of a bench run (XChart, headless). */
 final class Charts {
@@ -118,8 +119,8 @@ final class Charts {
                 xs.add(x);
                 ys.add(bw > 0 ? Math.min(peak, bw * x) : peak);
             }
-            XYSeries s = c.addSeries(String.format(java.util.Locale.ROOT, "%s roof: %.1f GFLOP/s%s", e.getKey(), peak,
-                    bw > 0 ? String.format(java.util.Locale.ROOT, ", %.1f GB/s", bw) : ""), xs, ys);
+            XYSeries s = c.addSeries(String.format(Locale.ROOT, "%s roof: %.1f GFLOP/s%s", e.getKey(), peak,
+                    bw > 0 ? String.format(Locale.ROOT, ", %.1f GB/s", bw) : ""), xs, ys);
             s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
             s.setMarker(SeriesMarkers.NONE);
             s.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
+import java.util.LinkedHashMap;
 
 /**
  * Model-level benchmarks on one backend: start-up costs, entropy scoring, a BLT training step (with MFU against a
@@ -257,7 +258,7 @@ public final class ModelBenchmark {
         int capacity = promptLen + gen;
         int[] prompt = text(promptLen, 5);
         prompt[0] = ByteTokenizer.BOS;
-        EntropyModel.Incremental probe = entropy.incremental(capacity);
+        EntropyModel.Incremental probe = entropy.incremental(capacity, promptLen);
         float[] hp = probe.entropies(probe.append(prompt));
         float theta = ThresholdSearch.findThreshold(hp, 4.5).threshold();
         PatchingScheme scheme = PatchingScheme.of(PatchingConfig.globalThreshold(theta), entropy);
@@ -274,7 +275,7 @@ public final class ModelBenchmark {
             int[] tokens = Arrays.copyOf(prompt, capacity);
             long t0 = System.nanoTime();
             timer.begin(StageTimer.ENTROPY);
-            EntropyModel.Incremental scorer = entropy.incremental(capacity);
+            EntropyModel.Incremental scorer = entropy.incremental(capacity, promptLen);
             float[] h = scorer.entropies(scorer.append(prompt));
             timer.end();
             ByteLatentTransformer.Incremental model = blt.incremental(capacity);
@@ -348,7 +349,7 @@ public final class ModelBenchmark {
         for (int rep = 0; rep < total; rep++) {
             be.resetFlops();
             long t0 = System.nanoTime();
-            EntropyModel.Incremental inc = base.incremental(capacity);
+            EntropyModel.Incremental inc = base.incremental(capacity, promptLen);
             Tensor logits = inc.append(prompt);
             float[] host = logits.toHost();
             be.synchronize();
@@ -388,7 +389,7 @@ public final class ModelBenchmark {
     }
 
     private static Map<String, StageTimer.Totals> copy(Map<String, StageTimer.Totals> m) {
-        Map<String, StageTimer.Totals> out = new java.util.LinkedHashMap<>();
+        Map<String, StageTimer.Totals> out = new LinkedHashMap<>();
         for (Map.Entry<String, StageTimer.Totals> e : m.entrySet()) {
             StageTimer.Totals t = new StageTimer.Totals();
             t.calls = e.getValue().calls;

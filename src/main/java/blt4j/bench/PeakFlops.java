@@ -8,6 +8,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Peak-FLOP and memory-bandwidth micro-benchmarks, the denominators of model FLOPs utilisation and the roofline:
@@ -41,8 +47,8 @@ public final class PeakFlops {
         float[] a = new float[floats];
         float[] b = new float[floats];
         float[] c = new float[floats];
-        java.util.Arrays.fill(b, 1f);
-        java.util.Arrays.fill(c, 2f);
+        Arrays.fill(b, 1f);
+        Arrays.fill(c, 2f);
         int chunk = (floats + threads - 1) / threads;
         return parallelIndexed(threads, runs, t -> {
             int lo = t * chunk;
@@ -163,7 +169,7 @@ public final class PeakFlops {
             return Double.NaN;
         }
         double ghz = cpuMhz / 1000;
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("@\\s*([0-9.]+)\\s*GHz").matcher(cpuModel);
+        Matcher m = Pattern.compile("@\\s*([0-9.]+)\\s*GHz").matcher(cpuModel);
         if (m.find()) {
             ghz = Double.parseDouble(m.group(1));
         }
@@ -175,12 +181,12 @@ public final class PeakFlops {
     /** "cpu MHz" of the first core in /proc/cpuinfo, or NaN. */
     public static double cpuMhz() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("cpu MHz")) {
                     return Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
                 }
             }
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // not Linux
         }
         return Double.NaN;

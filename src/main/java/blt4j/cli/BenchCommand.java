@@ -8,10 +8,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import java.util.LinkedHashSet;
 
 /** {@code blt bench [kernels|model|all]}: the backend comparison suite. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Compare backends: kernels (matmul, matvec, attention, softmax+entropy), model workloads "
+        description = {"Compare backends: kernels (matmul, matvec, attention, entropy), model workloads "
                 + "(entropy scoring, BLT training step with MFU, prefill and generation next to the byte-transformer "
                 + "baseline, start-up costs, per-stage breakdown) and peak FLOP/bandwidth micro-benchmarks.",
                 "Writes <out>/<date>-<host>/: kernels.csv, model.csv, breakdown.csv, report.md, speedup.png, roofline.png.",
@@ -82,7 +83,7 @@ final class BenchCommand implements Callable<Integer> {
                 names.add(b.trim());
             }
         }
-        BenchSuite.Options o = new BenchSuite.Options(kernels, model, names, List.copyOf(new java.util.LinkedHashSet<>(t)), r, w,
+        BenchSuite.Options o = new BenchSuite.Options(kernels, model, names, List.copyOf(new LinkedHashSet<>(t)), r, w,
                 profile, skipMissing, out, deviceProfile);
         return new BenchSuite(o, System.out).run().exitCode();
     }

@@ -8,6 +8,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import java.io.ByteArrayOutputStream;
+import java.util.Locale;
 
 /**
  * {@code blt demo}: the main job end to end on the cpu backend and the embedded corpus — train an entropy model,
@@ -82,7 +84,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static String fmt(double v) {
-        return String.format(java.util.Locale.ROOT, "%.2f", v);
+        return String.format(Locale.ROOT, "%.2f", v);
     }
 
     private static void run(Object command, String... args) {
@@ -95,7 +97,7 @@ final class DemoCommand implements Callable<Integer> {
     /** A paragraph-sized piece of the held-out text, cut at line boundaries. */
     private static byte[] heldOutParagraph(Corpus heldOut) {
         int from = Math.min(heldOut.length() / 3, Math.max(0, heldOut.length() - 600));
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
         boolean started = false;
         for (int i = from; i < heldOut.length() && b.size() < 500; i++) {
             int t = heldOut.id(i);

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import blt4j.compute.opencl.DeviceProfile;
+import blt4j.compute.opencl.KernelSources;
 
 /** {@code blt devices}: what this machine can run on. */
 @Command(name = "devices", mixinStandardHelpOptions = true,
@@ -22,8 +24,8 @@ final class DevicesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (kernels != null) {
-            Files.writeString(kernels, blt4j.compute.opencl.KernelSources.combined());
-            var p = blt4j.compute.opencl.DeviceProfile.load(deviceProfile);
+            Files.writeString(kernels, KernelSources.combined());
+            var p = DeviceProfile.load(deviceProfile);
             System.out.printf("wrote %s; compile it with: %s -DRED_WG=%d -DTILE=%d (add -DHAS_FP64 on devices with cl_khr_fp64)%n",
                     kernels, p.buildOptions(), p.reduceWorkGroup(), p.matmulTile());
             return 0;

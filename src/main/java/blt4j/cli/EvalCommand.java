@@ -18,6 +18,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import com.google.gson.JsonParser;
+import java.io.IOException;
 
 /** {@code blt eval}: held-out bits per byte, mean patch size and FLOPs per byte (analytic and counted). */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -101,12 +103,12 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String kindOf(Path checkpoint) throws java.io.IOException {
+    private static String kindOf(Path checkpoint) throws IOException {
         Path dir = ModelFiles.resolve(checkpoint);
         if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
             return "blt";
         }
-        JsonObject cfg = com.google.gson.JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
+        JsonObject cfg = JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
         return cfg.has("kind") ? cfg.get("kind").getAsString() : "entropy";
     }
 }

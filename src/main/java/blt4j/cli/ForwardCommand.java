@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import java.io.IOException;
 
 /** {@code blt forward}: one BLT forward pass dumped for cross-checks with other implementations. */
 @Command(name = "forward", mixinStandardHelpOptions = true,
@@ -37,7 +38,7 @@ final class ForwardCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!Files.isRegularFile(input)) {
-            throw new java.io.IOException("input file not found: " + input);
+            throw new IOException("input file not found: " + input);
         }
         int[] tokens = ByteTokenizer.encode(Files.readAllBytes(input), true, eos);
         try (Backend backend = backendOptions.create()) {

@@ -30,6 +30,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** {@code blt patch FILE}: cut a file into patches with any scheme, show them and their statistics. */
 @Command(name = "patch", mixinStandardHelpOptions = true,
@@ -104,7 +107,7 @@ final class PatchCommand implements Callable<Integer> {
                 try {
                     jsonOut.write(firstLength[0] ? Integer.toString(len) : "," + len);
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
                 firstLength[0] = false;
             }
@@ -287,7 +290,7 @@ final class PatchCommand implements Callable<Integer> {
         private float[] entropies = new float[64];
         private int n;
         private boolean hasEntropy;
-        private final java.util.List<Integer> lengths = new java.util.ArrayList<>();
+        private final List<Integer> lengths = new ArrayList<>();
         private long covered;
 
         Shown(int limit) {

@@ -21,6 +21,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import blt4j.io.AtomicFiles;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
 
 /** {@code blt train}: train a BLT on entropy patches, or the byte-transformer baseline. */
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -111,20 +115,20 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private BltConfig bltConfig(String preset) throws java.io.IOException {
+    private BltConfig bltConfig(String preset) throws IOException {
         BltConfig c = config != null ? BltConfig.fromJson(Files.readString(config)) : BltConfig.preset(preset);
         c.maxEncoderSeqLength = Math.max(c.maxEncoderSeqLength, flags.seqLen);
         return c;
     }
 
     /** The run keeps its own copy of the entropy model, so eval and generate need only the run folder. */
-    private void keepEntropyModel(EntropyModel scorer) throws java.io.IOException {
+    private void keepEntropyModel(EntropyModel scorer) throws IOException {
         Path dir = flags.out.resolve(ModelFiles.ENTROPY_SUBDIR);
         Files.createDirectories(dir);
-        com.google.gson.JsonObject cfg = new com.google.gson.JsonObject();
+        JsonObject cfg = new JsonObject();
         cfg.addProperty("kind", "entropy");
-        cfg.add("model", com.google.gson.JsonParser.parseString(scorer.configJson()));
-        blt4j.io.AtomicFiles.writeString(dir.resolve(Checkpoint.CONFIG_FILE), cfg.toString());
+        cfg.add("model", JsonParser.parseString(scorer.configJson()));
+        AtomicFiles.writeString(dir.resolve(Checkpoint.CONFIG_FILE), cfg.toString());
         Checkpoint.saveWeights(dir.resolve(Checkpoint.MODEL_FILE), scorer.parameters(), "entropy");
     }
 }

@@ -5,6 +5,7 @@ import blt4j.train.TrainOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
+import blt4j.compute.Backend;
 
 /** Flags shared by the training commands. */
 final class TrainingFlags {
@@ -69,11 +70,11 @@ final class TrainingFlags {
     boolean resume;
 
     /** Turns profiling on when asked; call {@link #printProfile} at the end. */
-    void startProfile(blt4j.compute.Backend backend) {
+    void startProfile(Backend backend) {
         backend.setProfiling(profile);
     }
 
-    static void printProfile(blt4j.compute.Backend backend) {
+    static void printProfile(Backend backend) {
         var p = backend.opTimes();
         if (p.isEmpty()) {
             return;

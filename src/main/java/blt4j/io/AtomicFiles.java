@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ThreadLocalRandom;
+import java.nio.file.FileAlreadyExistsException;
 
 /**
  * Replaces files so that readers (and a process restarted after a crash) see either the complete old
@@ -73,7 +74,7 @@ public final class AtomicFiles {
             try {
                 // createFile (not createTempFile) so the result gets the usual umask permissions.
                 return Files.createFile(p);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
+            } catch (FileAlreadyExistsException e) {
                 if (attempt >= 10) {
                     throw e;
                 }

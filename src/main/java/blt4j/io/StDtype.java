@@ -23,11 +23,6 @@ public enum StDtype {
         return size;
     }
 
-    /** True for the dtypes that {@link SafetensorsFile#readFloats} converts to fp32. */
-    public boolean isFloatReadable() {
-        return this == F32 || this == BF16 || this == F16 || this == F64;
-    }
-
     /** True for the dtypes that {@link SafetensorsFile#readInts} converts to int. */
     public boolean isIntReadable() {
         return this == I32 || this == I64;

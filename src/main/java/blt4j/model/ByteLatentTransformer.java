@@ -268,7 +268,6 @@ public final class ByteLatentTransformer implements TrainableModel {
             throw new IllegalArgumentException("forward: rows of " + n + " bytes exceed max_encoder_seq_length "
                     + config.maxEncoderSeqLength);
         }
-        NextByteLoss.requireByteIds(tokens, config.vocabSize);
         stage(StageTimer.PATCHING);
         PatchLayout layout = new PatchLayout(tokens, rows, n, patchLengths, config.eosId);
         for (int[] l : patchLengths) {

@@ -17,6 +17,7 @@ import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerStack;
+import java.util.Arrays;
 
 /**
  * A byte-level transformer LM: token embedding, pre-norm layers with sliding-window document-causal attention and
@@ -173,7 +174,6 @@ public final class EntropyModel implements TrainableModel {
             throw new IllegalArgumentException("forward: rows of " + seqLen + " exceed max_seqlen " + config.maxSeqlen
                     + "; score long inputs in chunks (EntropyScorer)");
         }
-        NextByteLoss.requireByteIds(tokenIds, config.vocabSize);
         int rows = tokenIds.length;
         backend.setStage(kind);
         backend.upload(tokenIds, s.ids);
@@ -190,8 +190,9 @@ public final class EntropyModel implements TrainableModel {
     }
 
     /**
-     * Incremental scoring: feed tokens in blocks of at most {@link #BLOCK}; each call returns the logits predicting
-     * the token after each fed one. Attention uses per-layer KV caches with the model's window (single document).
+     * Incremental scoring: feed tokens in blocks of at most {@link #maxBlock()} (its buffers are sized for one
+     * block); each call returns the logits predicting the token after each fed one. Attention uses per-layer KV
+     * caches with the model's window (single document).
      */
     public final class Incremental {
         private final KvCache[] caches;
@@ -209,13 +210,16 @@ public final class EntropyModel implements TrainableModel {
         private final float[] hostEntropy;
         private int position;
 
-        private Incremental(int capacity) {
+        private Incremental(int capacity, int maxBlock) {
             if (capacity > config.maxSeqlen) {
                 throw new IllegalArgumentException("incremental capacity " + capacity + " exceeds max_seqlen " + config.maxSeqlen);
             }
+            if (maxBlock < 1) {
+                throw new IllegalArgumentException("incremental block must hold at least one token, got " + maxBlock);
+            }
             int d = config.dim;
             caches = EntropyModel.this.layers.newCaches(capacity);
-            block = Math.max(1, Math.min(BLOCK, capacity));
+            block = Math.max(1, Math.min(maxBlock, capacity));
             ids = i32(backend, block);
             positions = i32(backend, block);
             mask = new RangeBuffer(backend, block);
@@ -238,9 +242,9 @@ public final class EntropyModel implements TrainableModel {
         public Tensor append(int[] tokens) {
             int t = tokens.length;
             if (t == 0 || t > block) {
-                throw new IllegalArgumentException("incremental scoring takes 1.." + block + " tokens per call, got " + t);
+                throw new IllegalArgumentException("incremental scoring takes 1.." + block + " tokens per call, got " + t
+                        + " (ask incremental(capacity, maxBlock) for larger blocks)");
             }
-            NextByteLoss.requireByteIds(tokens, config.vocabSize);
             backend.setStage(kind);
             Tensor id = first(ids, t);
             backend.upload(tokens, id);
@@ -250,7 +254,7 @@ public final class EntropyModel implements TrainableModel {
                 hostPositions[i] = position + i;
             }
             Tensor pos = first(positions, t);
-            backend.upload(t == block ? hostPositions : java.util.Arrays.copyOf(hostPositions, t), pos);
+            backend.upload(t == block ? hostPositions : Arrays.copyOf(hostPositions, t), pos);
             AttentionMask.fillCachedWindow(position, t, config.window(), mask.lo, mask.hi);
             Tensor h = EntropyModel.this.layers.forwardCached(x, pos, rope, caches, mask.ranges(t), layers);
             position += t;
@@ -289,8 +293,14 @@ public final class EntropyModel implements TrainableModel {
         }
     }
 
+    /** Incremental scoring of up to {@code capacity} tokens, fed in blocks of at most {@link #BLOCK}. */
     public Incremental incremental(int capacity) {
-        return new Incremental(capacity);
+        return new Incremental(capacity, BLOCK);
+    }
+
+    /** Incremental scoring whose blocks may hold up to {@code maxBlock} tokens (e.g. a whole prompt at once). */
+    public Incremental incremental(int capacity, int maxBlock) {
+        return new Incremental(capacity, maxBlock);
     }
 
     /** Next-byte entropies (nats) for each row of the last forward. */

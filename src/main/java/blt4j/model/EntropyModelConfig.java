@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import blt4j.nn.FeedForward;
 
 /**
  * Shape of the byte-level entropy model ({@code LMTransformerArgs} in the reference; the JSON uses its field names).
@@ -75,7 +76,7 @@ public final class EntropyModelConfig {
     }
 
     public int hiddenDim() {
-        return blt4j.nn.FeedForward.hiddenDim(dim, multipleOf, ffnDimMultiplier == null ? 1.0 : ffnDimMultiplier);
+        return FeedForward.hiddenDim(dim, multipleOf, ffnDimMultiplier == null ? 1.0 : ffnDimMultiplier);
     }
 
     public int headDim() {

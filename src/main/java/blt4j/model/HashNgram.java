@@ -1,7 +1,7 @@
 package blt4j.model;
 
 /**
- * Hash n-gram ids for the local encoder's hash embeddings (spec §5.1). Written in a flat-array,
+ * Hash n-gram ids for the local encoder's hash embeddings (BLT-REFERENCE §5.1). Written in a flat-array,
  * single-loop-index style so the same code can be moved to a GPU kernel (TornadoVM/OpenCL).
  */
 public final class HashNgram {

@@ -86,13 +86,4 @@ public final class NextByteLoss {
                 1f / Math.max(1, a.counted), d);
         return d;
     }
-
-    /** Checks ids before they index embedding tables (a clear error instead of a bad read on a device). */
-    public static void requireByteIds(int[] ids, int vocab) {
-        for (int id : ids) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("token id " + id + " outside the " + vocab + "-entry byte vocabulary");
-            }
-        }
-    }
 }

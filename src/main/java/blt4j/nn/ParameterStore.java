@@ -8,6 +8,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Collection;
 
 /**
  * All parameters of a model in one contiguous buffer (and all gradients in another), so upload, AdamW,
@@ -76,28 +79,28 @@ public final class ParameterStore {
     public interface WeightSource {
         boolean contains(String name);
 
-        int[] shape(String name) throws java.io.IOException;
+        int[] shape(String name) throws IOException;
 
-        float[] read(String name) throws java.io.IOException;
+        float[] read(String name) throws IOException;
 
         /** Names present in the source, for error messages about unexpected tensors. */
-        java.util.Collection<String> names();
+        Collection<String> names();
     }
 
     /**
      * Loads every parameter by name (one upload). Missing or wrongly shaped tensors are errors that name the
      * tensor; extra tensors in the source are errors too unless {@code allowExtra}.
      */
-    public void load(WeightSource source, boolean allowExtra) throws java.io.IOException {
+    public void load(WeightSource source, boolean allowExtra) throws IOException {
         float[] host = new float[total];
         for (Parameter p : byName.values()) {
             if (!source.contains(p.name())) {
-                throw new java.io.IOException("weights lack tensor " + p.name() + " " + java.util.Arrays.toString(p.shape()));
+                throw new IOException("weights lack tensor " + p.name() + " " + Arrays.toString(p.shape()));
             }
             int[] shape = source.shape(p.name());
-            if (!java.util.Arrays.equals(shape, p.shape())) {
-                throw new java.io.IOException("tensor " + p.name() + " has shape " + java.util.Arrays.toString(shape)
-                        + ", the model expects " + java.util.Arrays.toString(p.shape()));
+            if (!Arrays.equals(shape, p.shape())) {
+                throw new IOException("tensor " + p.name() + " has shape " + Arrays.toString(shape)
+                        + ", the model expects " + Arrays.toString(p.shape()));
             }
             float[] data = source.read(p.name());
             System.arraycopy(data, 0, host, p.offset(), p.size());
@@ -105,7 +108,7 @@ public final class ParameterStore {
         if (!allowExtra) {
             for (String name : source.names()) {
                 if (!byName.containsKey(name)) {
-                    throw new java.io.IOException("weights hold tensor " + name + " that this model does not have");
+                    throw new IOException("weights hold tensor " + name + " that this model does not have");
                 }
             }
         }

@@ -3,7 +3,7 @@ package blt4j.patch;
 import java.util.Arrays;
 
 /**
- * Every byte its own patch (spec §4.5 {@code byte} mode): how the entropy model is trained, and the
+ * Every byte its own patch (BLT-REFERENCE §4.5 {@code byte} mode): how the entropy model is trained, and the
  * degenerate case where BLT becomes a plain byte-level transformer.
  */
 public final class BytePatcher implements Patcher {

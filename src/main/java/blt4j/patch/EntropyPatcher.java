@@ -3,7 +3,7 @@ package blt4j.patch;
 import java.util.Arrays;
 
 /**
- * Entropy-based patching (spec §4.1–4.3), the scheme the released BLT models were trained with.
+ * Entropy-based patching (BLT-REFERENCE §4.1–4.3), the scheme the released BLT models were trained with.
  * Immutable; configure with the factory methods and {@code with...} copies. All comparisons are done
  * in float32 like the reference, which compares float32 tensors with the threshold.
  */

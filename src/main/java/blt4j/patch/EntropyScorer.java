@@ -5,6 +5,7 @@ import blt4j.tokenizer.ByteTokenizer;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Arrays;
 
 /**
  * Next-byte entropies for inputs of any length in bounded memory. Like the reference, the token stream
@@ -33,7 +34,7 @@ public final class EntropyScorer {
         float[] out = new float[row.length];
         for (int from = 0; from < row.length; from += BLOCK) {
             int to = Math.min(row.length, from + BLOCK);
-            float[] h = inc.entropies(inc.append(java.util.Arrays.copyOfRange(row, from, to)));
+            float[] h = inc.entropies(inc.append(Arrays.copyOfRange(row, from, to)));
             System.arraycopy(h, 0, out, from, h.length);
         }
         return out;
@@ -50,7 +51,7 @@ public final class EntropyScorer {
         float[] out = new float[tokens.length];
         for (int start = 0; start < tokens.length; start += chunk) {
             int n = Math.min(chunk, tokens.length - start);
-            int[] row = java.util.Arrays.copyOfRange(tokens, start, start + n);
+            int[] row = Arrays.copyOfRange(tokens, start, start + n);
             System.arraycopy(scoreRow(row), 0, out, start, n);
         }
         return out;

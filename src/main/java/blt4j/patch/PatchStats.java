@@ -3,6 +3,7 @@ package blt4j.patch;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 import org.apache.commons.math3.stat.descriptive.SummaryStatistics;
+import java.util.Locale;
 
 /**
  * Patch-length statistics (the paper reports bytes/patch; FLOPs scale with the patch count). Works as
@@ -131,7 +132,7 @@ public final class PatchStats implements IntConsumer {
 
     @Override
     public String toString() {
-        return String.format(java.util.Locale.ROOT,
+        return String.format(Locale.ROOT,
                 "patches=%d sum=%d mean=%.4f median=%.1f min=%d max=%d sd=%.4f",
                 count(), sum, mean(), median(), min(), max(), standardDeviation());
     }

@@ -1,7 +1,7 @@
 package blt4j.patch;
 
 /**
- * A patching scheme for one sequence (spec §4). Implementations only decide which positions start a
+ * A patching scheme for one sequence (BLT-REFERENCE §4). Implementations only decide which positions start a
  * patch; turning flags into starts/lengths, the next-token slot (§4.6) and max-length splitting are
  * shared here so that every scheme follows the same conventions as the reference {@code Patcher.patch}.
  */

@@ -44,12 +44,6 @@ public final class SpacePatchStream {
         }
     }
 
-    public void acceptTokens(int[] chunk, int offset, int length) {
-        for (int i = offset; i < offset + length; i++) {
-            acceptToken(chunk[i]);
-        }
-    }
-
     /** Ends the sequence, emitting the last patch (and the next-token slot if configured). Returns N. */
     public long finish() {
         if (!finished) {

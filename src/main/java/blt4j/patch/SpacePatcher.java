@@ -3,7 +3,7 @@ package blt4j.patch;
 import blt4j.tokenizer.ByteTokenizer;
 
 /**
- * Space patching (spec §4.4): a patch starts after the first byte of every run of space-like bytes
+ * Space patching (BLT-REFERENCE §4.4): a patch starts after the first byte of every run of space-like bytes
  * and after every special id. Needs no model, so it is the cheap baseline and the streaming workhorse
  * for large corpora (see {@link SpacePatchStream}).
  */

@@ -1,7 +1,7 @@
 package blt4j.patch;
 
 /**
- * Fixed-size (MegaByte-style, "static") patching, spec §4.5: the baseline the dynamic schemes are
+ * Fixed-size (MegaByte-style, "static") patching, BLT-REFERENCE §4.5: the baseline the dynamic schemes are
  * compared against. By default it matches the reference static mode (patches of k, last one the
  * remainder); with {@code bosAlone} position 0 is its own patch and the strides start at 1, which
  * satisfies the decoder's "first patch is one byte" rule (§15.6) without the legacy BOE padding.

@@ -3,7 +3,7 @@ package blt4j.patch;
 import java.util.List;
 
 /**
- * Finds the entropy threshold giving a target mean patch size (spec §4.1: the paper estimates θ on
+ * Finds the entropy threshold giving a target mean patch size (BLT-REFERENCE §4.1: the paper estimates θ on
  * the training mix for a target of 4.5, 6 or 8 bytes/patch). Raising θ never adds a patch start, so
  * the mean patch size is monotone in θ and bisection over float θ applies.
  */

@@ -10,7 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /**
- * BLT byte tokenizer (spec §1): every UTF-8 byte b becomes id b+4; ids 0..3 are specials.
+ * BLT byte tokenizer (BLT-REFERENCE §1): every UTF-8 byte b becomes id b+4; ids 0..3 are specials.
  * It is the only tokenizer the model needs, so it lives next to the model rather than in a text package.
  */
 public final class ByteTokenizer {

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Training checkpoints: {@code <run>/step-NNNNNNN/} holds {@code config.json}, {@code model.safetensors} (reference
@@ -72,7 +73,7 @@ public final class Checkpoint {
             if (Files.exists(dir)) {
                 deleteTree(dir);
             }
-            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.writeString(runDir.resolve(LATEST), name + "\n");
             pruneOld(runDir, name);
             return dir;

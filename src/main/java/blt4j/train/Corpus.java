@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.Arrays;
 
 /**
  * Training text as one token stream: every document becomes [BOS] + (byte+4)… + [EOS], documents concatenated.
@@ -121,8 +122,8 @@ public final class Corpus {
     public Corpus[] split(double heldOutFraction) {
         int cut = (int) Math.round(ids.length * (1 - heldOutFraction));
         cut = Math.max(1, Math.min(ids.length - 1, cut));
-        short[] train = java.util.Arrays.copyOfRange(ids, 0, cut);
-        short[] held = java.util.Arrays.copyOfRange(ids, cut, ids.length);
+        short[] train = Arrays.copyOfRange(ids, 0, cut);
+        short[] held = Arrays.copyOfRange(ids, cut, ids.length);
         return new Corpus[] {
             new Corpus(train, documents, cut, source + " [first " + pct(1 - heldOutFraction) + "]"),
             new Corpus(held, documents, ids.length - cut, source + " [last " + pct(heldOutFraction) + "]")

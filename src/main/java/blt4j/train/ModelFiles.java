@@ -15,6 +15,7 @@ import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import blt4j.nn.ParameterStore;
 
 /**
  * Finds and loads models from what a user points at: a training run folder (uses its {@code latest} checkpoint),
@@ -120,7 +121,7 @@ public final class ModelFiles {
         }
     }
 
-    private static void loadInto(Path file, blt4j.nn.ParameterStore store) throws IOException {
+    private static void loadInto(Path file, ParameterStore store) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("weights not found: " + file);
         }

@@ -1,12 +1,14 @@
 package blt4j.train;
 
+import java.util.Arrays;
+
 /** The simplest byte model: held-out bits/byte of the training data's token frequencies (add-one smoothing). */
 public final class UnigramBaseline {
     private UnigramBaseline() {}
 
     public static double bitsPerByte(Corpus train, Corpus heldOut) {
         double[] counts = new double[260];
-        java.util.Arrays.fill(counts, 1.0);
+        Arrays.fill(counts, 1.0);
         for (int i = 0; i < train.length(); i++) {
             counts[train.id(i)]++;
         }

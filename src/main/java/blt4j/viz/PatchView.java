@@ -12,6 +12,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import java.io.ByteArrayOutputStream;
 
 /**
  * Shows patches three ways: coloured terminal text, an HTML page (entropy curve, threshold, boundaries, and the
@@ -53,7 +54,7 @@ public final class PatchView {
         StringBuilder sb = new StringBuilder();
         boolean[] st = starts();
         int patch = -1;
-        java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream pending = new ByteArrayOutputStream();
         for (int i = 0; i < tokens.length; i++) {
             if (st[i]) {
                 flush(pending, sb);
@@ -76,7 +77,7 @@ public final class PatchView {
         return sb.append("\u001b[0m").toString();
     }
 
-    private static void flush(java.io.ByteArrayOutputStream pending, StringBuilder sb) {
+    private static void flush(ByteArrayOutputStream pending, StringBuilder sb) {
         if (pending.size() > 0) {
             sb.append(new String(pending.toByteArray(), StandardCharsets.UTF_8));
             pending.reset();

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import blt4j.SharedData;
+import blt4j.backends.Backends;
+import blt4j.compute.Backend;
+import blt4j.generate.Generator;
+import blt4j.generate.Sampler;
+import blt4j.model.ByteLatentTransformer;
+import blt4j.train.ModelFiles;
 import blt4j.io.SafetensorsFile;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -23,7 +29,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * A checkpoint's own patching settings (args and patcher_args: monotonicity, threshold_add, max_patch_length) are
  * what {@code blt forward} patches with, and what {@code blt patch} uses when no scheme is given: both give the same
- * lengths as {@code blt patch} with the equivalent explicit scheme.
+ * lengths as {@code blt patch} with the equivalent explicit scheme, and generation with them equals full
+ * recomputation.
  */
 class CheckpointPatchingTest {
     @TempDir
@@ -111,6 +118,16 @@ class CheckpointPatchingTest {
         assertArrayEquals(patched, fromConfig, "blt patch without --scheme ignored the checkpoint's settings");
         if (max != null) {
             assertTrue(java.util.Arrays.stream(forward).max().getAsInt() <= max, "max_patch_length not applied");
+        }
+        // greedy incremental generation with the checkpoint's own settings equals full recomputation
+        try (Backend backend = Backends.create("cpu", 2, null)) {
+            ByteLatentTransformer blt = ModelFiles.loadBlt(ckpt, backend);
+            Generator gen = new Generator(blt, ModelFiles.patchingScheme(ckpt, blt.config().patching(), backend))
+                    .ignoringSpecialIds();
+            byte[] prompt = "Before we proceed any further".getBytes(StandardCharsets.UTF_8);
+            byte[] incremental = gen.generate(prompt, 24, Sampler.greedy(), b -> { }).bytes();
+            assertArrayEquals(gen.generateFullRecompute(prompt, 24), incremental, "generation with " + scheme);
+            assertEquals(24, incremental.length);
         }
         // the settings matter: the released global rule would cut this input differently
         int[] global = patchLengths("patch", input.toString(), "--backend", "cpu", "-c", ckpt.toString(), "--scheme", "entropy",

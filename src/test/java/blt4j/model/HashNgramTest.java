@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class HashNgramTest {
 
-    /** Spec §5.1 golden table: prime 1000000007, vocab 500002, "Hello, world!" with BOS. */
+    /** BLT-REFERENCE §5.1 golden table: prime 1000000007, vocab 500002, "Hello, world!" with BOS. */
     static final int[][] GOLDEN = {
         {443987, 124875, 393970, 386145, 358223, 190185, 141703, 484917, 141967, 146186, 10172, 334275, 306354, 205291},
         {437197, 433869, 117936, 254402, 246577, 30240, 114083, 12253, 461502, 217488, 33292, 467104, 390141, 114099},

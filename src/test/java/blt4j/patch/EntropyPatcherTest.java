@@ -11,7 +11,7 @@ class EntropyPatcherTest {
 
     @Test
     void globalWorkedExample() {
-        // spec §4.8
+        // BLT-REFERENCE §4.8
         EntropyPatcher p = EntropyPatcher.global(1.33f);
         assertArrayEquals(new int[] {0, 1, 2, 5, 8}, p.starts(null, H48));
         assertArrayEquals(new int[] {1, 1, 3, 3, 1}, p.lengths(H48));

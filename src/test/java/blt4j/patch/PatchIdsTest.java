@@ -8,7 +8,7 @@ class PatchIdsTest {
 
     @Test
     void decoderIdsExample() {
-        // spec §7.2: lengths [1,1,3,3,1], N=8
+        // BLT-REFERENCE §7.2: lengths [1,1,3,3,1], N=8
         int[] lengths = {1, 1, 3, 3, 1};
         assertArrayEquals(new int[] {0, 1, 1, 1, 2, 2, 2, 3}, PatchIds.decoderPatchIds(lengths, 8));
         assertArrayEquals(new int[] {0, 1, 2, 2, 2, 3, 3, 3}, PatchIds.patchIdsFromLengths(lengths, 8));

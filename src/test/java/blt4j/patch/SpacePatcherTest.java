@@ -14,7 +14,7 @@ class SpacePatcherTest {
 
     @Test
     void workedExample() {
-        // spec §4.8: "Hello," | " world!" | " Hi"+next slot
+        // BLT-REFERENCE §4.8: "Hello," | " world!" | " Hi"+next slot
         int[] t = ids("Hello, world! Hi");
         assertEquals(17, t.length);
         SpacePatcher p = new SpacePatcher();

@@ -10,7 +10,7 @@ class ByteTokenizerTest {
 
     @Test
     void myNameIsGolden() {
-        // spec §1 / §16
+        // BLT-REFERENCE §1 / §16
         assertArrayEquals(new int[] {1, 113, 125, 36, 114, 101, 113, 105, 36, 109, 119},
                 ByteTokenizer.encode("my name is", true, false));
     }
