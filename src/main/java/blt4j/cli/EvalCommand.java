@@ -80,7 +80,7 @@ final class EvalCommand implements Callable<Integer> {
             long start = System.nanoTime();
             for (Batch b : rows) {
                 int n = b.counted();
-                nats += model.forwardLoss(b) * n;
+                nats += model.evaluateLoss(b) * n;
                 predicted += n;
                 bytes += b.seqLen();
                 if (b.patchLengths() != null) {

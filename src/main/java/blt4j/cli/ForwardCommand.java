@@ -47,7 +47,7 @@ final class ForwardCommand implements Callable<Integer> {
             float[] entropies = scheme.entropies(tokens);
             int[] lengths = scheme.lengths(tokens, entropies);
             int n = tokens.length;
-            float[] logits = blt.forward(tokens, 1, n, new int[][] {lengths}).toHost();
+            float[] logits = blt.forward(blt.newState(1, n, lengths.length, false), tokens, new int[][] {lengths}).toHost();
             new SafetensorsWriter()
                     .putMetadata("format", "blt4j forward dump")
                     .putMetadata("patching", scheme.config().describe())

@@ -52,6 +52,7 @@ public final class ByteLatentTransformer implements TrainableModel {
     private final NextByteLoss lossHead;
     private StageTimer stages;
     private State defaultState;
+    private State evaluationState;
 
     public ByteLatentTransformer(BltConfig config, Backend backend) {
         config.validate();
@@ -196,6 +197,16 @@ public final class ByteLatentTransformer implements TrainableModel {
         }
         forward(batch.inputs(), batch.rows(), batch.seqLen(), batch.patchLengths());
         return loss(batch.targets(), batch.weights());
+    }
+
+    @Override
+    public double evaluateLoss(Batch batch) {
+        if (batch.patchLengths() == null) {
+            throw new IllegalArgumentException("BLT batches need patch lengths");
+        }
+        evaluationState = stateFor(evaluationState, batch.rows(), batch.seqLen(), countPatches(batch.patchLengths()), false);
+        forward(evaluationState, batch.inputs(), batch.patchLengths());
+        return loss(evaluationState, batch.targets(), batch.weights());
     }
 
     public BltConfig config() {

@@ -38,6 +38,7 @@ public final class EntropyModel implements TrainableModel {
     private final NextByteLoss lossHead;
     private final String kind;
     private State defaultState;
+    private State evaluationState;
 
     /** Tokens one incremental call scores at most (bounds the incremental state's activations). */
     public static final int BLOCK = 512;
@@ -130,6 +131,16 @@ public final class EntropyModel implements TrainableModel {
     public double forwardLoss(Batch batch) {
         forward(batch.inputs(), batch.rows(), batch.seqLen());
         return loss(batch.targets(), batch.weights());
+    }
+
+    @Override
+    public double evaluateLoss(Batch batch) {
+        if (evaluationState == null || evaluationState.rows != batch.rows() || evaluationState.bytesPerRow != batch.seqLen()) {
+            evaluationState = null;
+            evaluationState = new State(batch.rows(), batch.seqLen(), false);
+        }
+        forward(evaluationState, batch.inputs());
+        return loss(evaluationState, batch.targets(), batch.weights());
     }
 
     public EntropyModelConfig config() {

@@ -13,6 +13,12 @@ public interface TrainableModel {
     /** Forward over the batch; returns the mean next-byte loss in nats over its counted positions. */
     double forwardLoss(Batch batch);
 
+    /**
+     * The same loss in an inference state of its own (no gradient buffers), so evaluation between training steps
+     * neither allocates training-sized scratch nor touches what the next backward needs.
+     */
+    double evaluateLoss(Batch batch);
+
     /** Adds the gradient of the last {@link #forwardLoss} into {@code parameters().grads()}. */
     void backward();
 

@@ -17,7 +17,7 @@ public final class Evaluator {
             if (n == 0) {
                 continue;
             }
-            double mean = model.forwardLoss(b);
+            double mean = model.evaluateLoss(b);
             sumNats += mean * n;
             count += n;
         }

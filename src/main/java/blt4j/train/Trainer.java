@@ -107,14 +107,18 @@ public final class Trainer {
             }
             Batch b = batcher.batch(step);
             long flopsBefore = backend.flops();
+            backend.setStage("optimizer");
             model.parameters().zeroGrads();
+            backend.setStage(null);
             double loss = model.forwardLoss(b);
             requireFinite(loss, "loss");
             model.backward();
+            backend.setStage("optimizer");
             double norm = backend.clipGradNorm(model.parameters().grads(), options.clipNorm());
             requireFinite(norm, "gradient norm");
             double lr = schedule.at(step);
             optimizer.step((float) lr);
+            backend.setStage(null);
             trainFlops += backend.flops() - flopsBefore;
             step++;
             bytesSeen += b.counted();
