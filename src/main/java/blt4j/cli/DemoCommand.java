@@ -1,5 +1,6 @@
 package blt4j.cli;
 
+import blt4j.train.Checkpoint;
 import blt4j.train.Corpus;
 import blt4j.train.UnigramBaseline;
 import java.nio.file.Files;
@@ -43,6 +44,8 @@ final class DemoCommand implements Callable<Integer> {
 
         section("3/5", "train the entropy model (entropy-tiny)");
         Path entropy = out.resolve("entropy");
+        Checkpoint.deleteRun(entropy); // the demo starts its runs afresh
+        Checkpoint.deleteRun(out.resolve("blt"));
         TrainEntropyCommand te = new TrainEntropyCommand();
         run(te, "--backend", backend, "--out", entropy.toString(), "--steps", "400", "--minutes", fmt(minutes * 0.35),
                 "--batch", "8", "--seq-len", "256", "--lr", "3e-3", "--warmup", "30", "--eval-every", "100",

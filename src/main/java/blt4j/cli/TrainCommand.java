@@ -100,7 +100,7 @@ final class TrainCommand implements Callable<Integer> {
                     keepEntropyModel(scorer);
                 }
             }
-            if (flags.resume && !trainer.resume()) {
+            if (flags.resume && !trainer.resume(flags.overrideResumeOptions)) {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
             }
             Evaluator.Result result = trainer.run();

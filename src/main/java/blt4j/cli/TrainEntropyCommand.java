@@ -41,7 +41,7 @@ final class TrainEntropyCommand implements Callable<Integer> {
             EntropyModel model = new EntropyModel(cfg, backend).initialize(flags.seed);
             flags.startProfile(backend);
             Trainer trainer = new Trainer(model, flags.options(), data[0], data[1], System.out);
-            if (flags.resume && !trainer.resume()) {
+            if (flags.resume && !trainer.resume(flags.overrideResumeOptions)) {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
             }
             Evaluator.Result result = trainer.run();

@@ -66,8 +66,12 @@ final class TrainingFlags {
     @Option(names = "--max-train-flops", defaultValue = "0", description = "Stop once training (forward + backward) has used this many FLOPs; 0 = no limit.")
     double maxTrainFlops;
 
-    @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint.")
+    @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint (its options must match).")
     boolean resume;
+
+    @Option(names = "--override-resume-options", description = "With --resume: continue although batch, sequence length, "
+            + "learning-rate schedule, weight decay, clipping, steps or seed differ from the run's (they are listed).")
+    boolean overrideResumeOptions;
 
     /** Turns profiling on when asked; call {@link #printProfile} at the end. */
     void startProfile(Backend backend) {

@@ -52,10 +52,23 @@ public final class Checkpoint {
         w.write(file);
     }
 
+    /**
+     * Writes the checkpoint of {@code state.step()} and points {@code latest} at it. Order, so that a kill at any
+     * moment leaves {@code latest} naming a complete folder: everything is written into a temporary folder, which is
+     * renamed to {@code step-N}; only then is {@code latest} replaced (atomically); older folders are pruned last.
+     * The folder {@code latest} names is never deleted or replaced: when it already holds this step (a finished run
+     * resumed, or a time budget ending on a checkpoint step, both with nothing trained since), it is kept as it is.
+     */
     public static Path save(Path runDir, TrainableModel model, AdamW optimizer, TrainingState state) throws IOException {
         Files.createDirectories(runDir);
-        String name = String.format("step-%07d", state.step());
-        Path tmp = Files.createTempDirectory(runDir, ".writing-" + name + "-");
+        removeLeftovers(runDir);
+        String name = stepName(state.step());
+        Path dir = runDir.resolve(name);
+        Path current = latestDir(runDir);
+        if (current != null && current.getFileName().toString().equals(name)) {
+            return dir;
+        }
+        Path tmp = Files.createTempDirectory(runDir, WRITING_PREFIX + name + "-");
         try {
             JsonObject config = new JsonObject();
             config.addProperty("kind", model.kind());
@@ -69,17 +82,46 @@ public final class Checkpoint {
             opt.putMetadata("step", Integer.toString(optimizer.stepCount()));
             opt.write(tmp.resolve(OPTIMIZER_FILE));
             AtomicFiles.writeString(tmp.resolve(STATE_FILE), GSON.toJson(stateJson(state)));
-            Path dir = runDir.resolve(name);
             if (Files.exists(dir)) {
+                // a complete step-N that latest does not name: a save killed between rename and latest; replace it
                 deleteTree(dir);
             }
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.writeString(runDir.resolve(LATEST), name + "\n");
-            pruneOld(runDir, name);
-            return dir;
         } catch (IOException | RuntimeException e) {
             deleteTree(tmp);
-            throw e;
+            Path kept = latestDir(runDir);
+            throw new IOException("could not write the checkpoint of step " + state.step() + " in " + runDir + " ("
+                    + e.getMessage() + "); " + (kept == null ? "there is no earlier checkpoint"
+                    : "the previous checkpoint " + kept.getFileName() + " is intact and loadable"), e);
+        }
+        pruneOld(runDir, name);
+        return dir;
+    }
+
+    private static final String WRITING_PREFIX = ".writing-";
+
+    static String stepName(int step) {
+        return String.format("step-%07d", step);
+    }
+
+    /**
+     * Deletes what interrupted saves leave behind: temporary step folders and temporary {@code latest} files. Safe
+     * only while no other process writes checkpoints into the same run, as is the case for a training run.
+     */
+    public static void removeLeftovers(Path runDir) throws IOException {
+        if (!Files.isDirectory(runDir)) {
+            return;
+        }
+        List<Path> leftovers;
+        try (Stream<Path> s = Files.list(runDir)) {
+            leftovers = s.filter(p -> {
+                String n = p.getFileName().toString();
+                return n.startsWith(WRITING_PREFIX) || n.startsWith("." + LATEST + ".") && n.endsWith(".tmp");
+            }).toList();
+        }
+        for (Path p : leftovers) {
+            deleteTree(p);
         }
     }
 
@@ -99,7 +141,11 @@ public final class Checkpoint {
         return null;
     }
 
-    /** Restores weights, optimizer and history; returns null if the run has no checkpoint yet. */
+    /**
+     * Restores weights, optimizer and history; returns null if the run has no checkpoint yet. The folder name, the
+     * step in {@code state.json} and the optimizer's step must agree, and the checkpoint must be of the same model
+     * kind; nothing is changed on disk, and on any error the model's weights are not trusted (load again).
+     */
     public static TrainingState loadLatest(Path runDir, TrainableModel model, AdamW optimizer) throws IOException {
         Path dir = latestDir(runDir);
         if (dir == null) {
@@ -108,15 +154,51 @@ public final class Checkpoint {
             }
             return null;
         }
-        loadWeights(dir.resolve(MODEL_FILE), model.parameters());
-        try (SafetensorsFile opt = SafetensorsFile.open(dir.resolve(OPTIMIZER_FILE))) {
-            Tensor[] mv = optimizer.moments();
-            model.parameters().backend().upload(checkedLength(opt, "m", mv[0].size()), 0, mv[0]);
-            model.parameters().backend().upload(checkedLength(opt, "v", mv[1].size()), 0, mv[1]);
-            String step = opt.metadata().get("step");
-            optimizer.setStepCount(step == null ? 0 : Integer.parseInt(step));
+        TrainingState state = readState(dir.resolve(STATE_FILE));
+        String kind = readKind(dir.resolve(CONFIG_FILE));
+        if (!kind.equals(model.kind())) {
+            throw new IOException("checkpoint " + dir + " holds a '" + kind + "' model, this run trains a '" + model.kind() + "'");
         }
-        return readState(dir.resolve(STATE_FILE));
+        if (!dir.getFileName().toString().equals(stepName(state.step()))) {
+            throw new IOException("checkpoint " + dir + " is inconsistent: its state.json says step " + state.step());
+        }
+        Path optFile = dir.resolve(OPTIMIZER_FILE);
+        if (!Files.isRegularFile(optFile)) {
+            throw new IOException("checkpoint " + dir + " has no " + OPTIMIZER_FILE + "; it cannot be resumed");
+        }
+        loadWeights(dir.resolve(MODEL_FILE), model.parameters());
+        try (SafetensorsFile opt = SafetensorsFile.open(optFile)) {
+            Tensor[] mv = optimizer.moments();
+            float[] m = checkedLength(opt, "m", mv[0].size());
+            float[] v = checkedLength(opt, "v", mv[1].size());
+            String step = opt.metadata().get("step");
+            int optimizerStep;
+            try {
+                optimizerStep = Integer.parseInt(step == null ? "" : step.trim());
+            } catch (NumberFormatException e) {
+                throw new IOException(optFile + ": optimizer step '" + step + "' is not a number");
+            }
+            if (optimizerStep != state.step()) {
+                throw new IOException("checkpoint " + dir + " is inconsistent: state.json says step " + state.step()
+                        + ", the optimizer " + optimizerStep);
+            }
+            model.parameters().backend().upload(m, 0, mv[0]);
+            model.parameters().backend().upload(v, 0, mv[1]);
+            optimizer.setStepCount(optimizerStep);
+        }
+        return state;
+    }
+
+    private static String readKind(Path file) throws IOException {
+        try {
+            JsonObject o = GSON.fromJson(Files.readString(file), JsonObject.class);
+            if (o == null || !o.has("kind") || !o.get("kind").isJsonPrimitive()) {
+                throw new IOException(file + " names no model kind");
+            }
+            return o.get("kind").getAsString();
+        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+            throw new IOException(file + " is corrupt: " + e.getMessage(), e);
+        }
     }
 
     private static float[] checkedLength(SafetensorsFile f, String name, int size) throws IOException {
@@ -169,17 +251,60 @@ public final class Checkpoint {
     }
 
     private static TrainingState readState(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("checkpoint state " + file + " is missing");
+        }
         try {
             JsonObject o = GSON.fromJson(Files.readString(file), JsonObject.class);
+            if (o == null) {
+                throw new IOException("checkpoint state " + file + " is empty");
+            }
             List<TrainingState.Point> history = new ArrayList<>();
             for (var e : o.getAsJsonArray("history")) {
                 JsonArray r = e.getAsJsonArray();
                 history.add(new TrainingState.Point(r.get(0).getAsInt(), r.get(1).getAsDouble(), r.get(2).getAsDouble(),
                         r.get(3).getAsDouble(), r.size() > 4 ? r.get(4).getAsDouble() : null));
             }
-            return new TrainingState(o.get("step").getAsInt(), null, history);
-        } catch (JsonParseException | NullPointerException | IllegalStateException e) {
+            int step = o.get("step").getAsInt();
+            if (step < 0) {
+                throw new IOException("checkpoint state " + file + " has a negative step " + step);
+            }
+            JsonObject t = o.getAsJsonObject("options");
+            TrainOptions options = t == null ? null : new TrainOptions(t.get("batch_rows").getAsInt(), t.get("seq_len").getAsInt(),
+                    t.get("lr").getAsDouble(), t.get("warmup").getAsInt(), t.get("lr_min_ratio").getAsDouble(),
+                    t.get("weight_decay").getAsDouble(), t.get("clip").getAsDouble(), t.get("max_steps").getAsInt(), 0, 0, 0, 0, 0,
+                    t.get("seed").getAsLong(), file.getParent().getParent());
+            return new TrainingState(step, options, history);
+        } catch (JsonParseException | NullPointerException | IllegalStateException | UnsupportedOperationException
+                 | NumberFormatException | ClassCastException | IndexOutOfBoundsException e) {
             throw new IOException("checkpoint state " + file + " is corrupt: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The options a resume must share with the run it continues (they shape batches, the schedule and the
+     * optimizer): "name: stored → given" for every difference, empty when they agree.
+     */
+    public static List<String> optionDifferences(TrainOptions stored, TrainOptions given) {
+        List<String> d = new ArrayList<>();
+        if (stored == null) {
+            return d;
+        }
+        differ(d, "--batch", stored.batchRows(), given.batchRows());
+        differ(d, "--seq-len", stored.seqLen(), given.seqLen());
+        differ(d, "--lr", stored.peakLr(), given.peakLr());
+        differ(d, "--warmup", stored.warmupSteps(), given.warmupSteps());
+        differ(d, "--lr-min-ratio", stored.minLrRatio(), given.minLrRatio());
+        differ(d, "--weight-decay", stored.weightDecay(), given.weightDecay());
+        differ(d, "--clip", stored.clipNorm(), given.clipNorm());
+        differ(d, "--steps", stored.maxSteps(), given.maxSteps());
+        differ(d, "--seed", stored.seed(), given.seed());
+        return d;
+    }
+
+    private static void differ(List<String> out, String flag, Object stored, Object given) {
+        if (!stored.equals(given)) {
+            out.add(flag + " " + stored + " → " + given);
         }
     }
 
@@ -194,6 +319,29 @@ public final class Checkpoint {
                 deleteTree(steps.get(i));
             }
         }
+    }
+
+    /**
+     * Deletes a training run folder written by blt4j (checkpoints, {@code latest}, leftovers, loss curve, a BLT
+     * run's entropy copy); refuses a folder holding anything else, so a mistyped path loses nothing.
+     */
+    public static void deleteRun(Path runDir) throws IOException {
+        if (!Files.exists(runDir)) {
+            return;
+        }
+        List<Path> entries;
+        try (Stream<Path> s = Files.list(runDir)) {
+            entries = s.toList();
+        }
+        for (Path p : entries) {
+            String n = p.getFileName().toString();
+            boolean ours = n.equals(LATEST) || n.startsWith("step-") || n.startsWith(WRITING_PREFIX)
+                    || n.startsWith("." + LATEST + ".") || n.equals("loss.png") || n.equals(ModelFiles.ENTROPY_SUBDIR);
+            if (!ours) {
+                throw new IOException("refusing to delete " + runDir + ": it holds " + n + ", which is not part of a training run");
+            }
+        }
+        deleteTree(runDir);
     }
 
     static void deleteTree(Path dir) throws IOException {

@@ -30,6 +30,8 @@ public final class Trainer {
     private double trainFlops;
     private StreamPatches trainPatches;
     private StreamPatches heldOutPatches;
+    /** True once this trainer resumed or saved the run in its folder (a later run() continues it). */
+    private boolean ownsRun;
 
     public Trainer(TrainableModel model, TrainOptions options, Corpus train, Corpus heldOut, PrintStream log) {
         this.model = model;
@@ -65,12 +67,32 @@ public final class Trainer {
 
     /** Restores weights, optimizer moments, step and history from the run's latest checkpoint. */
     public boolean resume() throws IOException {
+        return resume(false);
+    }
+
+    /**
+     * Continues from the run's latest checkpoint. The stored options must equal this trainer's (batch, sequence
+     * length, learning-rate schedule, weight decay, clipping, steps, seed) unless {@code overrideOptions}; a
+     * mismatch fails before anything changes.
+     */
+    public boolean resume(boolean overrideOptions) throws IOException {
+        Checkpoint.removeLeftovers(options.runDir());
         TrainingState state = Checkpoint.loadLatest(options.runDir(), model, optimizer);
         if (state == null) {
             return false;
         }
+        List<String> differences = Checkpoint.optionDifferences(state.options(), options);
+        if (!differences.isEmpty()) {
+            if (!overrideOptions) {
+                // the weights were loaded into this process only; nothing on disk changed
+                throw new IOException("--resume with other options than the run in " + options.runDir() + ": "
+                        + String.join(", ", differences) + " (pass the run's own options, or --override-resume-options)");
+            }
+            log.println("resuming with changed options: " + String.join(", ", differences));
+        }
         step = state.step();
         history.addAll(state.history());
+        ownsRun = true;
         log.printf("resumed %s at step %d from %s%n", model.kind(), step, Checkpoint.latestDir(options.runDir()));
         return true;
     }
@@ -83,6 +105,13 @@ public final class Trainer {
     /** Like {@link #run()} but also stops (with a checkpoint) once {@code stopAt} steps are done. */
     public Evaluator.Result run(int stopAt) throws IOException {
         Files.createDirectories(options.runDir());
+        Path existing = Checkpoint.latestDir(options.runDir());
+        if (!ownsRun && existing != null) {
+            // a fresh run would interleave its checkpoints with the old run's
+            throw new IOException(options.runDir() + " already holds a training run (" + existing.getFileName()
+                    + "); continue it with --resume, or choose another --out");
+        }
+        Checkpoint.removeLeftovers(options.runDir());
         Backend backend = model.parameters().backend();
         Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed(), trainPatches);
         Batch[] evalBatches = heldOut == null ? null
@@ -154,7 +183,9 @@ public final class Trainer {
     }
 
     public Path save() throws IOException {
-        return Checkpoint.save(options.runDir(), model, optimizer, new TrainingState(step, options, history));
+        Path dir = Checkpoint.save(options.runDir(), model, optimizer, new TrainingState(step, options, history));
+        ownsRun = true;
+        return dir;
     }
 
     private void requireFinite(double v, String what) {
