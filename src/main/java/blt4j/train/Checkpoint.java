@@ -125,17 +125,23 @@ public final class Checkpoint {
         }
     }
 
-    /** The newest complete checkpoint folder of a run, or null when there is none. */
+    /**
+     * The newest complete checkpoint folder of a run, or null when there is none: {@code latest} must be a regular
+     * file naming a {@code step-N} folder of this run (no other path) that holds its weights.
+     */
     public static Path latestDir(Path runDir) {
         Path latest = runDir.resolve(LATEST);
         try {
-            if (Files.isRegularFile(latest)) {
-                Path dir = runDir.resolve(Files.readString(latest).trim());
-                if (Files.isRegularFile(dir.resolve(MODEL_FILE))) {
-                    return dir;
+            if (Files.isRegularFile(latest) && Files.size(latest) < 256) {
+                String name = Files.readString(latest).trim();
+                if (name.matches("step-[0-9]{1,10}")) {
+                    Path dir = runDir.resolve(name);
+                    if (Files.isDirectory(dir) && Files.isRegularFile(dir.resolve(MODEL_FILE))) {
+                        return dir;
+                    }
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             return null;
         }
         return null;
