@@ -195,9 +195,27 @@ public final class Checkpoint {
         return state;
     }
 
+    /** A small text file of a checkpoint, with errors that say what is wrong with it. */
+    static String readText(Path file, String what) throws IOException {
+        if (!Files.exists(file)) {
+            throw new IOException(what + " " + file + " is missing");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(what + " " + file + " is not a regular file");
+        }
+        if (Files.size(file) > (64L << 20)) {
+            throw new IOException(what + " " + file + " is " + Files.size(file) + " bytes, far too large to be one");
+        }
+        try {
+            return Files.readString(file);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(what + " " + file + " is not UTF-8 text (corrupt?)", e);
+        }
+    }
+
     private static String readKind(Path file) throws IOException {
         try {
-            JsonObject o = GSON.fromJson(Files.readString(file), JsonObject.class);
+            JsonObject o = GSON.fromJson(readText(file, "checkpoint config"), JsonObject.class);
             if (o == null || !o.has("kind") || !o.get("kind").isJsonPrimitive()) {
                 throw new IOException(file + " names no model kind");
             }
@@ -257,11 +275,9 @@ public final class Checkpoint {
     }
 
     private static TrainingState readState(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException("checkpoint state " + file + " is missing");
-        }
+        String text = readText(file, "checkpoint state");
         try {
-            JsonObject o = GSON.fromJson(Files.readString(file), JsonObject.class);
+            JsonObject o = GSON.fromJson(text, JsonObject.class);
             if (o == null) {
                 throw new IOException("checkpoint state " + file + " is empty");
             }
