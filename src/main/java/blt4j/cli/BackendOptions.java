@@ -14,7 +14,7 @@ final class BackendOptions {
             description = "Compute backend: reference, cpu or opencl (default: ${DEFAULT-VALUE}).")
     void setBackend(String name) {
         if (!Backends.NAMES.contains(name)) {
-            throw new IllegalArgumentException("unknown backend '" + name + "' (known: " + String.join(", ", Backends.NAMES) + ")");
+            throw new FlagException("unknown backend '" + name + "' (known: " + String.join(", ", Backends.NAMES) + ")");
         }
         backend = name;
     }
@@ -23,7 +23,7 @@ final class BackendOptions {
             description = "Threads for the cpu backend (0 = all cores).")
     void setThreads(int n) {
         if (n < 0 || n > 1024) {
-            throw new IllegalArgumentException("--threads must be 0 (all cores) to 1024, got " + n);
+            throw new FlagException("--threads must be 0 (all cores) to 1024, got " + n);
         }
         threads = n;
     }

@@ -42,6 +42,13 @@ final class EntropyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!"-".equals(file)) {
+            PatchCommand.requireInputFile(Path.of(file));
+        }
+        if (out != null && Files.isDirectory(out)) {
+            throw new java.io.IOException("--out " + out + " is a folder, not a file");
+        }
+        ModelFiles.resolve(checkpoint);
         try (Backend backend = backendOptions.create()) {
             EntropyModel model = ModelFiles.loadEntropyModel(checkpoint, backend);
             EntropyScorer scorer = new EntropyScorer(model);

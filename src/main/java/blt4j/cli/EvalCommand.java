@@ -1,6 +1,7 @@
 package blt4j.cli;
 
 import blt4j.compute.Backend;
+import blt4j.model.BltConfig;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.FlopModel;
@@ -11,14 +12,12 @@ import blt4j.train.Batcher;
 import blt4j.train.Corpus;
 import blt4j.train.ModelFiles;
 import blt4j.model.TrainableModel;
-import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 
 /** {@code blt eval}: held-out bits per byte, mean patch size and FLOPs per byte (analytic and counted). */
@@ -37,19 +36,36 @@ final class EvalCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--held-out", defaultValue = "0.1", description = "Evaluate on this last fraction of --data (1 = all of it; default: ${DEFAULT-VALUE}, the training split).")
+    void setHeldOut(double v) {
+        FlagException.require(v > 0 && v <= 1, "--held-out must be in (0, 1] (1 = all of --data), got " + v);
+        heldOut = v;
+    }
+
     double heldOut;
 
     @Option(names = "--seq-len", defaultValue = "1024", description = "Bytes per evaluated row (default: ${DEFAULT-VALUE}).")
+    void setSeqLen(int v) {
+        seqLen = FlagException.inRange("--seq-len", v, 1, BltConfig.MAX_SEQ);
+    }
+
     int seqLen;
 
     @Option(names = "--max-rows", defaultValue = "0", description = "Evaluate at most this many rows (0 = all).")
+    void setMaxRows(int v) {
+        maxRows = FlagException.atLeast("--max-rows", v, 0);
+    }
+
     int maxRows;
 
     @Override
     public Integer call() throws Exception {
+        if (data != null && !Files.exists(data)) {
+            throw new java.io.IOException("--data " + data + " not found");
+        }
+        ModelFiles.resolve(checkpoint);
         Corpus all = data == null ? Corpus.embedded() : Corpus.load(data);
         Corpus corpus = heldOut >= 1 ? all : all.split(heldOut)[1];
-        String kind = kindOf(checkpoint);
+        String kind = ModelFiles.kindOf(checkpoint);
         try (Backend backend = backendOptions.create()) {
             TrainableModel model;
             Batch[] rows;
@@ -101,14 +117,5 @@ final class EvalCommand implements Callable<Integer> {
                     analytic / bytes, counted / bytes, counted / analytic);
         }
         return 0;
-    }
-
-    private static String kindOf(Path checkpoint) throws IOException {
-        Path dir = ModelFiles.resolve(checkpoint);
-        if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
-            return "blt";
-        }
-        JsonObject cfg = JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
-        return cfg.has("kind") ? cfg.get("kind").getAsString() : "entropy";
     }
 }

@@ -29,18 +29,35 @@ final class GenerateCommand implements Callable<Integer> {
     String prompt;
 
     @Option(names = {"-n", "--max-bytes"}, defaultValue = "200", description = "Bytes to generate (default: ${DEFAULT-VALUE}).")
+    void setMaxBytes(int v) {
+        maxBytes = FlagException.atLeast("-n/--max-bytes", v, 0);
+    }
+
     int maxBytes;
 
     @Option(names = {"-t", "--temperature"}, defaultValue = "0", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    void setTemperature(double v) {
+        temperature = FlagException.finiteAtLeast("-t/--temperature", v, 0);
+    }
+
     double temperature;
 
     @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
+    void setTopP(double v) {
+        FlagException.require(v > 0 && v <= 1, "--top-p must be in (0, 1], got " + v);
+        topP = v;
+    }
+
     double topP;
 
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--threshold", description = "Entropy threshold θ (default: the checkpoint's; its other patching settings always apply).")
+    void setThreshold(Float v) {
+        threshold = FlagException.finite("--threshold", v);
+    }
+
     Float threshold;
 
     @Option(names = "--ignore-eos", description = "Never stop at EOS or another special id (they are masked out).")
@@ -48,6 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        ModelFiles.resolve(checkpoint); // a missing or non-checkpoint folder fails before the backend starts
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
             PatchingConfig patching = blt.config().patching();

@@ -1,5 +1,6 @@
 package blt4j.cli;
 
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,7 +29,26 @@ public final class Main implements Runnable {
 
     /** The configured command line (also used by tests). */
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportError);
+        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportError)
+                .setParameterExceptionHandler(Main::reportParseError);
+    }
+
+    /**
+     * A bad command line prints one line naming the command and the problem (for a value an option setter refused,
+     * the setter's own message), then where to find the usage; exit code 2.
+     */
+    private static int reportParseError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        Throwable cause = e.getCause();
+        String message = cause instanceof FlagException ? cause.getMessage() : e.getMessage();
+        String name = cmd.getCommandSpec().qualifiedName();
+        err.println(name + ": " + message);
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            err.println("Try '" + name + " --help' for usage.");
+        }
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /** Errors a user can act on print one clear line, not a stack trace (set BLT_DEBUG=1 for the trace). */

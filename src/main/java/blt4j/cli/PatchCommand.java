@@ -48,36 +48,76 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = "--scheme",
             description = "entropy (global threshold), monotonic, combined, space, stride or byte (default: what a BLT "
                     + "checkpoint's config asks for, else entropy).")
+    void setScheme(String s) {
+        FlagException.require(s == null || List.of("entropy", "monotonic", "combined", "space", "stride", "byte", "static").contains(s),
+                "unknown --scheme " + s + " (entropy, monotonic, combined, space, stride, byte)");
+        scheme = s;
+    }
+
     String scheme;
 
     @Option(names = {"-c", "--checkpoint"}, description = "Entropy model, or a BLT run whose patching settings and entropy model are used.")
     Path checkpoint;
 
     @Option(names = "--threshold", description = "Entropy threshold θ in nats (default: the checkpoint's patching_threshold, else the released 1.3354).")
+    void setThreshold(Float v) {
+        threshold = FlagException.finite("--threshold", v);
+    }
+
     Float threshold;
 
     @Option(names = "--threshold-add", description = "Monotonic threshold for --scheme combined.")
+    void setThresholdAdd(Float v) {
+        thresholdAdd = FlagException.finite("--threshold-add", v);
+    }
+
     Float thresholdAdd;
 
     @Option(names = "--target-patch-size", description = "Search the threshold that gives this mean patch size on the first --sample bytes.")
+    void setTargetPatchSize(Double v) {
+        FlagException.require(v == null || Double.isFinite(v) && v >= 1, "--target-patch-size must be a finite number ≥ 1, got " + v);
+        targetPatchSize = v;
+    }
+
     Double targetPatchSize;
 
     @Option(names = "--sample", defaultValue = "1000000", description = "Bytes used by the threshold search (default: ${DEFAULT-VALUE}).")
+    void setSample(int v) {
+        sample = FlagException.atLeast("--sample", v, 1);
+    }
+
     int sample;
 
     @Option(names = "--stride", defaultValue = "4", description = "Patch size for --scheme stride (default: ${DEFAULT-VALUE}).")
+    void setStride(int v) {
+        stride = FlagException.atLeast("--stride", v, 1);
+    }
+
     int stride;
 
     @Option(names = "--max-patch-length", description = "Split longer patches (default: the checkpoint's max_patch_length, else no limit).")
+    void setMaxPatchLength(Integer v) {
+        FlagException.require(v == null || v >= 1, "--max-patch-length must be ≥ 1, got " + v);
+        maxPatchLength = v;
+    }
+
     Integer maxPatchLength;
 
     @Option(names = "--next-slot", description = "Include the next-byte slot (lengths sum to N+1, as the model consumes them).")
     boolean nextSlot;
 
     @Option(names = "--show", defaultValue = "600", description = "Bytes shown coloured and in the figures (default: ${DEFAULT-VALUE}).")
+    void setShow(int v) {
+        show = FlagException.atLeast("--show", v, 0);
+    }
+
     int show;
 
     @Option(names = "--offset", defaultValue = "0", description = "Skip this many bytes of FILE before patching.")
+    void setOffset(long v) {
+        offset = FlagException.atLeast("--offset", v, 0L);
+    }
+
     long offset;
 
     @Option(names = "--html", description = "Write an HTML figure of the shown bytes.")
@@ -91,8 +131,9 @@ final class PatchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException("input file not found: " + file);
+        requireInputFile(file);
+        if (checkpoint != null) {
+            ModelFiles.resolve(checkpoint);
         }
         applyCheckpointPatching();
         int maxPatchLength = this.maxPatchLength == null ? 0 : this.maxPatchLength;
@@ -207,6 +248,19 @@ final class PatchCommand implements Callable<Integer> {
             out.println("wrote " + shown.view(usedThreshold).png(png, title));
         }
         return 0;
+    }
+
+    /** A readable regular file, or one clear line: not found, a folder, unreadable. */
+    static void requireInputFile(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new IOException("input file not found: " + file);
+        }
+        if (Files.isDirectory(file)) {
+            throw new IOException("input " + file + " is a folder, not a file");
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new IOException("input " + file + " is not a readable file");
+        }
     }
 
     /** Patching settings of the BLT checkpoint given with -c (null for an entropy model or none). */

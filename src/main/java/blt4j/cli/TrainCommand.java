@@ -50,9 +50,17 @@ final class TrainCommand implements Callable<Integer> {
     Path entropyModel;
 
     @Option(names = "--threshold", description = "Entropy threshold θ (nats); default: searched for --target-patch-size.")
+    void setThreshold(Float t) {
+        threshold = FlagException.finite("--threshold", t);
+    }
+
     Float threshold;
 
     @Option(names = "--target-patch-size", defaultValue = "4.5", description = "Mean patch size the threshold search aims for (default: ${DEFAULT-VALUE}).")
+    void setTargetPatchSize(double v) {
+        targetPatchSize = FlagException.finiteAtLeast("--target-patch-size", v, 1);
+    }
+
     double targetPatchSize;
 
     /** The final held-out evaluation of the last run (for the demo). */
@@ -60,17 +68,39 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // everything the command line and config say is checked before the corpus is read or a model is built
+        flags.checkPaths();
+        boolean baseline = "byte-transformer".equals(model);
+        BltConfig checkedBlt = bltConfig(baseline ? "blt-tiny" : model);
+        String source = config != null ? config.toString() : baseline ? "blt-tiny" : model;
+        EntropyModelConfig baselineCfg = null;
+        if (baseline) {
+            baselineCfg = EntropyModelConfig.byteTransformer(checkedBlt, Math.max(flags.seqLen, 1024));
+            EntropyModelConfig b = baselineCfg;
+            b.validateFields(source);
+            flags.checkModel(b.maxSeqlen, "max_seqlen", (rows, n) -> b.checkMemory(source, true, rows, n));
+        } else {
+            flags.checkModel(checkedBlt.maxEncoderSeqLength, "max_encoder_seq_length",
+                    (rows, n) -> checkedBlt.checkMemory(source, true, rows, n));
+            if (checkedBlt.patching().needsEntropies()) {
+                if (entropyModel == null) {
+                    throw new IllegalArgumentException("BLT training with entropy patching needs a trained entropy model: "
+                            + "--entropy-model RUN (train one with `blt train-entropy`)");
+                }
+                ModelFiles.resolve(entropyModel);
+            }
+        }
         Corpus[] data = flags.corpus();
         try (Backend backend = backendOptions.create()) {
             flags.startProfile(backend);
             TrainableModel trainable;
             Trainer trainer;
-            if ("byte-transformer".equals(model)) {
-                EntropyModelConfig cfg = EntropyModelConfig.byteTransformer(bltConfig("blt-tiny"), Math.max(flags.seqLen, 1024));
+            if (baseline) {
+                EntropyModelConfig cfg = baselineCfg;
                 trainable = new EntropyModel(cfg, backend, "byte-transformer").initialize(flags.seed);
                 trainer = new Trainer(trainable, flags.options(), data[0], data[1], System.out);
             } else {
-                BltConfig cfg = bltConfig(model);
+                BltConfig cfg = checkedBlt;
                 PatchingConfig patching = cfg.patching();
                 EntropyModel scorer = null;
                 if (patching.needsEntropies()) {
@@ -116,8 +146,9 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private BltConfig bltConfig(String preset) throws IOException {
-        BltConfig c = config != null ? BltConfig.fromJson(Files.readString(config)) : BltConfig.preset(preset);
+        BltConfig c = config != null ? BltConfig.read(config) : BltConfig.preset(preset);
         c.maxEncoderSeqLength = Math.max(c.maxEncoderSeqLength, flags.seqLen);
+        c.validateFields(config != null ? config.toString() : preset);
         return c;
     }
 

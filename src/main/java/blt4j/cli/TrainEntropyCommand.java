@@ -35,7 +35,10 @@ final class TrainEntropyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        flags.checkPaths();
         EntropyModelConfig cfg = config != null ? EntropyModelConfig.read(config) : EntropyModelConfig.preset(preset);
+        String source = config != null ? config.toString() : preset;
+        flags.checkModel(cfg.maxSeqlen, "max_seqlen", (rows, n) -> cfg.checkMemory(source, true, rows, n));
         Corpus[] data = flags.corpus();
         try (Backend backend = backendOptions.create()) {
             EntropyModel model = new EntropyModel(cfg, backend).initialize(flags.seed);

@@ -3,7 +3,10 @@ package blt4j.cli;
 import blt4j.train.Corpus;
 import blt4j.train.TrainOptions;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import blt4j.model.BltConfig;
+import blt4j.model.ConfigException;
 import picocli.CommandLine.Option;
 import blt4j.compute.Backend;
 
@@ -13,48 +16,104 @@ final class TrainingFlags {
     Path data;
 
     @Option(names = "--held-out", defaultValue = "0.1", description = "Fraction at the end of the data kept for evaluation (default: ${DEFAULT-VALUE}).")
+    void setHeldOut(double v) {
+        heldOut = heldOutFraction(v);
+    }
+
     double heldOut;
 
     @Option(names = {"-o", "--out"}, required = true, description = "Run folder for checkpoints and metrics.")
     Path out;
 
     @Option(names = "--steps", defaultValue = "1000", description = "Total optimizer steps (the schedule length; default: ${DEFAULT-VALUE}).")
+    void setSteps(int v) {
+        steps = FlagException.atLeast("--steps", v, 1);
+    }
+
     int steps;
 
     @Option(names = "--minutes", defaultValue = "0", description = "Stop (with a checkpoint) after this many minutes; 0 = no limit. Resume later with --resume.")
+    void setMinutes(double v) {
+        minutes = FlagException.finiteAtLeast("--minutes", v, 0);
+    }
+
     double minutes;
 
     @Option(names = "--batch", defaultValue = "8", description = "Rows per step (default: ${DEFAULT-VALUE}).")
+    void setBatch(int v) {
+        batch = FlagException.inRange("--batch", v, 1, 1 << 16);
+    }
+
     int batch;
 
     @Option(names = "--seq-len", defaultValue = "512", description = "Bytes per row (default: ${DEFAULT-VALUE}).")
+    void setSeqLen(int v) {
+        seqLen = FlagException.inRange("--seq-len", v, 1, BltConfig.MAX_SEQ);
+    }
+
     int seqLen;
 
     @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    void setLr(double v) {
+        lr = FlagException.finitePositive("--lr", v);
+    }
+
     double lr;
 
     @Option(names = "--warmup", defaultValue = "50", description = "Warm-up steps (default: ${DEFAULT-VALUE}).")
+    void setWarmup(int v) {
+        warmup = FlagException.atLeast("--warmup", v, 0);
+    }
+
     int warmup;
 
     @Option(names = "--lr-min-ratio", defaultValue = "0.1", description = "Final LR as a fraction of the peak (default: ${DEFAULT-VALUE}).")
+    void setLrMinRatio(double v) {
+        lrMinRatio = lrMinRatio(v);
+    }
+
     double lrMinRatio;
 
     @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay, applied to every parameter as in the reference (default: ${DEFAULT-VALUE}).")
+    void setWeightDecay(double v) {
+        weightDecay = FlagException.finiteAtLeast("--weight-decay", v, 0);
+    }
+
     double weightDecay;
 
     @Option(names = "--clip", defaultValue = "1.0", description = "Global gradient-norm clip (default: ${DEFAULT-VALUE}).")
+    void setClip(double v) {
+        clip = FlagException.finiteAtLeast("--clip", v, 0);
+    }
+
     double clip;
 
     @Option(names = "--eval-every", defaultValue = "100", description = "Held-out evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    void setEvalEvery(int v) {
+        evalEvery = FlagException.atLeast("--eval-every", v, 0);
+    }
+
     int evalEvery;
 
     @Option(names = "--eval-batches", defaultValue = "20", description = "Held-out batches per evaluation, 0 = all (default: ${DEFAULT-VALUE}).")
+    void setEvalBatches(int v) {
+        evalBatches = FlagException.atLeast("--eval-batches", v, 0);
+    }
+
     int evalBatches;
 
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "Checkpoint every N steps (default: ${DEFAULT-VALUE}).")
+    void setCheckpointEvery(int v) {
+        checkpointEvery = FlagException.atLeast("--checkpoint-every", v, 0);
+    }
+
     int checkpointEvery;
 
     @Option(names = "--log-every", defaultValue = "10", description = "Progress line every N steps (default: ${DEFAULT-VALUE}).")
+    void setLogEvery(int v) {
+        logEvery = FlagException.atLeast("--log-every", v, 1);
+    }
+
     int logEvery;
 
     @Option(names = "--seed", defaultValue = "1234", description = "Seed for initialisation and batches (default: ${DEFAULT-VALUE}).")
@@ -64,6 +123,10 @@ final class TrainingFlags {
     boolean profile;
 
     @Option(names = "--max-train-flops", defaultValue = "0", description = "Stop once training (forward + backward) has used this many FLOPs; 0 = no limit.")
+    void setMaxTrainFlops(double v) {
+        maxTrainFlops = FlagException.finiteAtLeast("--max-train-flops", v, 0);
+    }
+
     double maxTrainFlops;
 
     @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint (its options must match).")
@@ -72,6 +135,45 @@ final class TrainingFlags {
     @Option(names = "--override-resume-options", description = "With --resume: continue although batch, sequence length, "
             + "learning-rate schedule, weight decay, clipping, steps or seed differ from the run's (they are listed).")
     boolean overrideResumeOptions;
+
+    private static double heldOutFraction(double v) {
+        FlagException.require(v >= 0 && v < 1, "--held-out must be in [0, 1) (a fraction of the data), got " + v);
+        return v;
+    }
+
+    private static double lrMinRatio(double v) {
+        FlagException.require(v >= 0 && v <= 1, "--lr-min-ratio must be in [0, 1], got " + v);
+        return v;
+    }
+
+    /** The paths: --data must exist, --out must not be a file. Called before anything is loaded. */
+    void checkPaths() throws IOException {
+        if (data != null && !Files.exists(data)) {
+            throw new IOException("--data " + data + " not found");
+        }
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IOException("--out " + out + " is a file, not a run folder");
+        }
+    }
+
+    /**
+     * --seq-len within the model's limit, and the model with its optimizer state and one batch of activations
+     * within the Java heap: refused before the corpus is read or anything is allocated.
+     */
+    void checkModel(int maxSeqLen, String limitName, MemoryCheck memory) {
+        if (seqLen > maxSeqLen) {
+            throw new IllegalArgumentException("--seq-len " + seqLen + " exceeds the model's " + limitName + " (" + maxSeqLen + ")");
+        }
+        try {
+            memory.check(batch, seqLen);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException("--batch " + batch + " × --seq-len " + seqLen + ": " + e.getMessage(), e);
+        }
+    }
+
+    interface MemoryCheck {
+        void check(int rows, int seqLen);
+    }
 
     /** Turns profiling on when asked; call {@link #printProfile} at the end. */
     void startProfile(Backend backend) {

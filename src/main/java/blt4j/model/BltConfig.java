@@ -5,10 +5,14 @@ import blt4j.tokenizer.ByteTokenizer;
 import blt4j.nn.FeedForward;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.annotations.SerializedName;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Shape and patching settings of a Byte Latent Transformer, with the reference's {@code ByteLatentTransformerArgs}
@@ -132,7 +136,7 @@ public final class BltConfig {
             case "blt-micro" -> micro();
             case "blt-tiny" -> tiny();
             case "blt-1b" -> blt1b();
-            default -> throw new IllegalArgumentException("unknown BLT preset '" + name + "' (known: blt-demo, blt-micro, blt-tiny, blt-1b)");
+            default -> throw new ConfigException("preset", null, "unknown BLT preset '" + name + "' (known: blt-demo, blt-micro, blt-tiny, blt-1b)");
         };
     }
 
@@ -231,28 +235,147 @@ public final class BltConfig {
         return 4 * d * d + 2 * d;
     }
 
+    /** Largest model width (any dim) a config may ask for. */
+    public static final int MAX_DIM = 1 << 16;
+    /** Longest sequence (max_seqlen, max_encoder_seq_length) a config may ask for: 2^20. */
+    public static final int MAX_SEQ = 1 << 20;
+    /** Largest FFN width a config may imply. */
+    public static final int MAX_HIDDEN = 1 << 24;
+    /** Longest hashed n-gram: larger sizes only cost time (a size of 10^9 hung the hash loop). */
+    public static final int MAX_HASH_GROUP = 64;
+    /** Largest cross_attn_k (patch-to-k-slots expansion). */
+    public static final int MAX_CROSS_K = 1024;
+
+    /** Checks every field and that the model fits in memory (as the constructor of a model asks before building). */
     public void validate() {
-        check(vocabSize == ByteTokenizer.VOCAB, "vocab_size must be 260, got " + vocabSize);
-        check(dimLocalEncoder == dimLocalDecoder, "dim_local_encoder and dim_local_decoder must be equal (the decoder reads encoder states)");
-        check(dimLocalEncoder % nHeadsLocalEncoder == 0 && dimLocalDecoder % nHeadsLocalDecoder == 0
-                && dimGlobal % nHeadsGlobal == 0 && dimLocalEncoder % crossAttnNheads == 0, "every dim must divide by its head count");
-        check(crossAttnEncoder && crossAttnDecoder, "only cross_attn_encoder=true and cross_attn_decoder=true are supported");
-        check(!crossAttnAllLayersEncoder, "cross_attn_all_layers_encoder=true is not supported (released models use false)");
-        check(crossAttnInitByPooling && "max".equals(downsamplingByPooling), "only max-pooled cross-attention init is supported");
-        check(nKvHeads == null || nKvHeads == nHeadsLocalEncoder, "grouped-query attention (n_kv_heads) is not supported");
-        check(nKvHeadsGlobal == null || nKvHeadsGlobal == nHeadsGlobal, "grouped-query attention (n_kv_heads_global) is not supported");
-        check(!weightTying, "weight_tying is not supported");
-        check(useLocalEncoderTransformer, "use_local_encoder_transformer=false is not supported");
-        check(crossAttnK >= 1 && encoderHashByteGroupVocab > 0, "cross_attn_k and hash vocab must be positive");
-        patching();
-        check(encoderHashByteGroupNbFunctions >= 0 && encoderHashByteGroupNbFunctions <= HashNgram.PRIMES.length,
-                "encoder_hash_byte_group_nb_functions must be 0.." + HashNgram.PRIMES.length);
+        validateFields("config");
+        checkMemory("config", false, 0, 0);
     }
 
-    private static void check(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException("BLT config: " + message);
+    /**
+     * Checks every field's range and the combinations blt4j supports; throws {@link ConfigException} naming
+     * {@code source} and the field by its JSON name.
+     */
+    public void validateFields(String source) {
+        ConfigException.require(vocabSize == ByteTokenizer.VOCAB, source, "vocab_size", vocabSize,
+                "must be " + ByteTokenizer.VOCAB + " (256 bytes + 4 special ids)");
+        dim(source, "dim_local_encoder", dimLocalEncoder);
+        dim(source, "dim_local_decoder", dimLocalDecoder);
+        dim(source, "dim_global", dimGlobal);
+        ConfigException.require(dimLocalEncoder == dimLocalDecoder, source, "dim_local_decoder", dimLocalDecoder,
+                "must equal dim_local_encoder (" + dimLocalEncoder + "): the decoder reads encoder states");
+        layers(source, "n_layers_local_encoder", nLayersLocalEncoder);
+        layers(source, "n_layers_local_decoder", nLayersLocalDecoder);
+        layers(source, "n_layers_global", nLayersGlobal);
+        heads(source, "n_heads_local_encoder", nHeadsLocalEncoder, "dim_local_encoder", dimLocalEncoder, true);
+        heads(source, "n_heads_local_decoder", nHeadsLocalDecoder, "dim_local_decoder", dimLocalDecoder, true);
+        heads(source, "n_heads_global", nHeadsGlobal, "dim_global", dimGlobal, true);
+        ConfigException.require(nKvHeads == null || nKvHeads == nHeadsLocalEncoder, source, "n_kv_heads", nKvHeads,
+                "must be null or n_heads_local_encoder (" + nHeadsLocalEncoder + "): grouped-query attention is not supported");
+        ConfigException.require(nKvHeadsGlobal == null || nKvHeadsGlobal == nHeadsGlobal, source, "n_kv_heads_global",
+                nKvHeadsGlobal, "must be null or n_heads_global (" + nHeadsGlobal + "): grouped-query attention is not supported");
+        ConfigException.require(crossAttnEncoder, source, "cross_attn_encoder", false, "only true is supported");
+        ConfigException.require(crossAttnDecoder, source, "cross_attn_decoder", false, "only true is supported");
+        ConfigException.require(!crossAttnAllLayersEncoder, source, "cross_attn_all_layers_encoder", true,
+                "only false is supported (released models use false)");
+        ConfigException.require(crossAttnInitByPooling, source, "cross_attn_init_by_pooling", false,
+                "only true (max-pooled cross-attention init) is supported");
+        ConfigException.require("max".equals(downsamplingByPooling), source, "downsampling_by_pooling",
+                downsamplingByPooling, "only \"max\" is supported");
+        ConfigException.require(!weightTying, source, "weight_tying", true, "only false is supported");
+        ConfigException.require(useLocalEncoderTransformer, source, "use_local_encoder_transformer", false,
+                "only true is supported");
+        ConfigException.require(crossAttnK >= 1 && crossAttnK <= MAX_CROSS_K, source, "cross_attn_k", crossAttnK,
+                "must be in [1, " + MAX_CROSS_K + "]");
+        heads(source, "cross_attn_nheads", crossAttnNheads, "dim_local_encoder", dimLocalEncoder, false);
+        ConfigException.require(encoderHashByteGroupSize != null, source, "encoder_hash_byte_group_size", null,
+                "must be a list of n-gram sizes in [1, " + MAX_HASH_GROUP + "] ([] for no hash embeddings)");
+        for (Integer g : encoderHashByteGroupSize) {
+            ConfigException.require(g != null && g >= 1 && g <= MAX_HASH_GROUP, source, "encoder_hash_byte_group_size",
+                    encoderHashByteGroupSize, "each n-gram size must be in [1, " + MAX_HASH_GROUP + "], got " + g);
         }
+        ConfigException.require(encoderHashByteGroupVocab >= 1, source, "encoder_hash_byte_group_vocab",
+                encoderHashByteGroupVocab, "must be in [1, 2^31-1]");
+        ConfigException.require(encoderHashByteGroupNbFunctions >= 0 && encoderHashByteGroupNbFunctions <= HashNgram.PRIMES.length,
+                source, "encoder_hash_byte_group_nb_functions", encoderHashByteGroupNbFunctions,
+                "must be in [0, " + HashNgram.PRIMES.length + "] (one hash prime each)");
+        ConfigException.require(localAttentionWindowLen == null || localAttentionWindowLen >= 1, source,
+                "local_attention_window_len", localAttentionWindowLen, "must be null (unlimited) or ≥ 1");
+        ropeTheta(source, "rope_theta", ropeTheta);
+        normEps(source, "norm_eps", normEps);
+        ffn(source, multipleOf, ffnDimMultiplier, new String[] {"dim_local_encoder", "dim_global"},
+                new int[] {dimLocalEncoder, dimGlobal});
+        seq(source, "max_encoder_seq_length", maxEncoderSeqLength);
+        seq(source, "max_seqlen", maxSeqlen);
+        ConfigException.require(eosId >= 0 && eosId < vocabSize, source, "eos_id", eosId,
+                "must be a token id in [0, " + (vocabSize - 1) + "]");
+        try {
+            patching();
+        } catch (ConfigException e) {
+            throw e.withSource(source);
+        }
+    }
+
+    static void dim(String source, String name, int d) {
+        ConfigException.require(d >= 1 && d <= MAX_DIM, source, name, d, "must be in [1, " + MAX_DIM + "]");
+    }
+
+    static void layers(String source, String name, int n) {
+        ConfigException.require(n >= 0 && n <= 4096, source, name, n, "must be in [0, 4096]");
+    }
+
+    /** Heads ≥ 1 dividing their dim; for RoPE attention the head dim must be even (rotated in pairs). */
+    static void heads(String source, String name, int h, String dimName, int dim, boolean rope) {
+        String rule = "must be ≥ 1 and divide " + dimName + " (" + dim + ")" + (rope ? " into heads of even size (RoPE pairs)" : "");
+        ConfigException.require(h >= 1 && dim % h == 0 && (!rope || (dim / h) % 2 == 0), source, name, h, rule);
+    }
+
+    static void seq(String source, String name, int n) {
+        ConfigException.require(n >= 1 && n <= MAX_SEQ, source, name, n, "must be in [1, 2^20 = " + MAX_SEQ + "]");
+    }
+
+    static void ropeTheta(String source, String name, double theta) {
+        ConfigException.require(Double.isFinite(theta) && theta > 1, source, name, theta, "must be finite and > 1");
+    }
+
+    static void normEps(String source, String name, float eps) {
+        ConfigException.require(Float.isFinite(eps) && eps > 0, source, name, eps, "must be finite and > 0");
+    }
+
+    /** multiple_of ≥ 1, ffn_dim_multiplier null or finite > 0, and the FFN widths they imply in [1, 2^24]. */
+    static void ffn(String source, int multipleOf, Double multiplier, String[] dimNames, int[] dims) {
+        ConfigException.require(multipleOf >= 1 && multipleOf <= MAX_DIM, source, "multiple_of", multipleOf,
+                "must be in [1, " + MAX_DIM + "]");
+        ConfigException.require(multiplier == null || Double.isFinite(multiplier) && multiplier > 0, source,
+                "ffn_dim_multiplier", multiplier, "must be null (1.0) or finite and > 0");
+        double m = multiplier == null ? 1.0 : multiplier;
+        for (int i = 0; i < dims.length; i++) {
+            long h = (long) (m * (long) (2 * (4.0 * dims[i]) / 3.0));
+            long hidden = (long) multipleOf * ((h + multipleOf - 1) / multipleOf);
+            ConfigException.require(hidden >= 1 && hidden <= MAX_HIDDEN, source, "ffn_dim_multiplier", multiplier,
+                    "gives an FFN width of " + hidden + " for " + dimNames[i] + " " + dims[i] + "; it must be in [1, 2^24]");
+        }
+    }
+
+    /**
+     * Refuses a model that cannot be built: over the one-buffer limit of 2^31-1 parameters, or one whose weights
+     * (when {@code training}: weights, gradients, AdamW moments and a batch of {@code rows × seqLen} bytes'
+     * activations) exceed {@link Runtime#maxMemory()}. Computed from the shape, before any allocation.
+     */
+    public void checkMemory(String source, boolean training, int rows, int seqLen) {
+        ModelMemory.require(source, "BLT", parameterCount(), training, activationBytes(rows, seqLen));
+    }
+
+    /**
+     * A lower bound on the f32 activations one training batch keeps: per byte, every local layer's attention and
+     * FFN intermediates, the hash embedding sum, the logits and their gradient (the global model's per-patch
+     * activations are left out).
+     */
+    public long activationBytes(int rows, int seqLen) {
+        long perByte = (long) nLayersLocalEncoder * (7L * dimLocalEncoder + 3L * hiddenLocalEncoder())
+                + (long) nLayersLocalDecoder * (7L * dimLocalDecoder + 3L * hiddenLocalDecoder())
+                + dimLocalEncoder + 2L * vocabSize;
+        return ModelMemory.activations(rows, seqLen, perByte);
     }
 
     /**
@@ -260,52 +383,101 @@ public final class BltConfig {
      * patching fields of {@code args}: patching_mode, threshold, threshold_add, monotonicity, max_patch_length,
      * patch_size.
      */
-    private void applyPatcherArgs(JsonObject p) {
-        if (p.has("patching_mode") && !p.get("patching_mode").isJsonNull()) {
-            patchingMode = p.get("patching_mode").getAsString();
+    private void applyPatcherArgs(JsonObject p, String source) {
+        PatcherArgs a = new PatcherArgs();
+        ConfigJson.bind(p, a, source, "patcher_args.", Set.of());
+        if (a.patchingMode != null) {
+            patchingMode = a.patchingMode;
         }
         if (p.has("threshold")) {
-            patchingThreshold = p.get("threshold").isJsonNull() ? null : p.get("threshold").getAsDouble();
+            patchingThreshold = a.threshold;
         }
         if (p.has("threshold_add")) {
-            patchingThresholdAdd = p.get("threshold_add").isJsonNull() ? null : p.get("threshold_add").getAsDouble();
+            patchingThresholdAdd = a.thresholdAdd;
         }
-        if (p.has("monotonicity") && !p.get("monotonicity").isJsonNull()) {
-            monotonicity = p.get("monotonicity").getAsBoolean();
+        if (a.monotonicity != null) {
+            monotonicity = a.monotonicity;
         }
         if (p.has("max_patch_length")) {
-            maxPatchLength = p.get("max_patch_length").isJsonNull() ? null : p.get("max_patch_length").getAsInt();
+            maxPatchLength = a.maxPatchLength;
         }
-        if (p.has("patch_size") && !p.get("patch_size").isJsonNull()) {
-            patchSize = p.get("patch_size").getAsDouble();
+        if (a.patchSize != null) {
+            patchSize = a.patchSize;
         }
+    }
+
+    /** The reference's {@code PatcherArgs} fields blt4j reads. */
+    private static final class PatcherArgs {
+        @SerializedName("patching_mode") public String patchingMode;
+        public Double threshold;
+        @SerializedName("threshold_add") public Double thresholdAdd;
+        public Boolean monotonicity;
+        @SerializedName("max_patch_length") public Integer maxPatchLength;
+        @SerializedName("patch_size") public Double patchSize;
     }
 
     public String toJson() {
         return GSON.toJson(this);
     }
 
-    /** Parses our form or the reference layout (fields under {@code "args"}). */
+    /** Parses our form or the reference layout (fields under {@code "args"}); problems name "config". */
     public static BltConfig fromJson(String json) {
-        try {
-            JsonObject obj = GSON.fromJson(json, JsonObject.class);
-            if (obj == null) {
-                throw new IllegalArgumentException("BLT config is empty");
-            }
-            JsonObject root = obj;
-            if (obj.has("args") && obj.get("args").isJsonObject()) {
-                obj = obj.getAsJsonObject("args");
-            }
-            BltConfig c = GSON.fromJson(obj, BltConfig.class);
-            if (root.has("patcher_args") && root.get("patcher_args").isJsonObject()) {
-                c.applyPatcherArgs(root.getAsJsonObject("patcher_args"));
-            }
-            c.validate();
-            return c;
-        } catch (IllegalStateException | UnsupportedOperationException | NumberFormatException e) {
-            throw new IllegalArgumentException("BLT config has a field of the wrong type: " + e.getMessage(), e);
-        } catch (JsonParseException e) {
-            throw new IllegalArgumentException("BLT config is not valid JSON: " + e.getMessage(), e);
+        return fromJson(json, "config");
+    }
+
+    /** {@link #fromJson(String)} with problems reported against {@code source} (a file path). */
+    public static BltConfig fromJson(String json, String source) {
+        return fromJson(ConfigJson.parseObject(json, source), source);
+    }
+
+    /** Reads a config file in any accepted form (see {@link #fromJson(JsonObject, String)}). */
+    public static BltConfig read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(Files.isDirectory(file) ? "BLT config " + file + " is a folder, not a JSON file"
+                    : "BLT config not found: " + file);
         }
+        return fromJson(Files.readString(file), file.toString());
+    }
+
+    /**
+     * Accepts our form (fields at top level, as {@link #toJson} writes), a training checkpoint's
+     * {@code {"kind": "blt", "model": {...}}}, or the reference layout {@code {"args": {...}, "patcher_args": {...}}}
+     * (patcher_args override the patching fields). Unset fields keep the reference defaults; unknown fields are
+     * ignored; an empty or missing section, a value of the wrong JSON type and any out-of-range field are a
+     * {@link ConfigException}.
+     */
+    public static BltConfig fromJson(JsonObject root, String source) {
+        JsonObject obj = root;
+        String prefix = "";
+        JsonObject args = ConfigJson.section(root, "args", source);
+        JsonObject model = ConfigJson.section(root, "model", source);
+        if (args != null) {
+            obj = args;
+            prefix = "args.";
+        } else if (root.has("entropy_model") || root.has("patcher_args")) {
+            throw new ConfigException(source, "args", "reference-layout config has no \"args\" section (the BLT's "
+                    + "ByteLatentTransformerArgs)");
+        } else if (model != null && root.has("kind")) {
+            JsonElement kind = root.get("kind");
+            if (!(kind.isJsonPrimitive() && "blt".equals(kind.getAsString()))) {
+                throw ConfigException.field(source, "kind", kind, "must be \"blt\" for a BLT config");
+            }
+            obj = model;
+            prefix = "model.";
+        }
+        if (ConfigJson.knownKeys(obj, BltConfig.class) == 0) {
+            throw new ConfigException(source, prefix.isEmpty() ? null : prefix.substring(0, prefix.length() - 1),
+                    (prefix.isEmpty() ? "config" : "section " + prefix.substring(0, prefix.length() - 1))
+                            + " has no BLT fields (dim_global, n_layers_global, ...); an empty config would silently "
+                            + "mean the default blt-1b shape");
+        }
+        BltConfig c = new BltConfig();
+        ConfigJson.bind(obj, c, source, prefix, Set.of("patch_size"));
+        JsonObject patcher = ConfigJson.section(root, "patcher_args", source);
+        if (patcher != null) {
+            c.applyPatcherArgs(patcher, source);
+        }
+        c.validateFields(source);
+        return c;
     }
 }

@@ -4,13 +4,14 @@ import blt4j.tokenizer.ByteTokenizer;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import com.google.gson.annotations.SerializedName;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import blt4j.nn.FeedForward;
 
 /**
@@ -70,7 +71,7 @@ public final class EntropyModelConfig {
         return switch (name) {
             case "entropy-tiny" -> tiny();
             case "entropy-100m", "entropy-released" -> released();
-            default -> throw new IllegalArgumentException("unknown entropy model preset '" + name
+            default -> throw new ConfigException("preset", null, "unknown entropy model preset '" + name
                     + "' (known: entropy-tiny, entropy-released)");
         };
     }
@@ -88,18 +89,47 @@ public final class EntropyModelConfig {
         return slidingWindow == null ? 0 : slidingWindow;
     }
 
+    /** Checks every field and that the model fits in memory (as the model's constructor asks before building). */
     public void validate() {
-        if (dim <= 0 || nLayers < 0 || nHeads <= 0 || dim % nHeads != 0 || (dim / nHeads) % 2 != 0) {
-            throw new IllegalArgumentException("entropy model config: dim " + dim + " must split into " + nHeads
-                    + " heads of even size");
-        }
-        if (nKvHeads != null && nKvHeads != nHeads) {
-            throw new IllegalArgumentException("entropy model config: grouped-query attention (n_kv_heads "
-                    + nKvHeads + " != n_heads " + nHeads + ") is not supported");
-        }
-        if (vocabSize != ByteTokenizer.VOCAB) {
-            throw new IllegalArgumentException("entropy model config: vocab_size must be 260, got " + vocabSize);
-        }
+        validateFields("config");
+        checkMemory("config", false, 0, 0);
+    }
+
+    /** Checks every field's range; throws {@link ConfigException} naming {@code source} and the field's JSON name. */
+    public void validateFields(String source) {
+        BltConfig.dim(source, "dim", dim);
+        BltConfig.layers(source, "n_layers", nLayers);
+        BltConfig.heads(source, "n_heads", nHeads, "dim", dim, true);
+        ConfigException.require(nKvHeads == null || nKvHeads == nHeads, source, "n_kv_heads", nKvHeads,
+                "must be null or n_heads (" + nHeads + "): grouped-query attention is not supported");
+        BltConfig.seq(source, "max_seqlen", maxSeqlen);
+        ConfigException.require(vocabSize == ByteTokenizer.VOCAB, source, "vocab_size", vocabSize,
+                "must be " + ByteTokenizer.VOCAB + " (256 bytes + 4 special ids)");
+        BltConfig.ffn(source, multipleOf, ffnDimMultiplier, new String[] {"dim"}, new int[] {dim});
+        BltConfig.normEps(source, "norm_eps", normEps);
+        BltConfig.ropeTheta(source, "rope_theta", ropeTheta);
+        ConfigException.require(slidingWindow == null || slidingWindow >= 1, source, "sliding_window", slidingWindow,
+                "must be null (full causal attention) or ≥ 1");
+        ConfigException.require(eosId == null || eosId >= 0 && eosId < vocabSize, source, "eos_id", eosId,
+                "must be null or a token id in [0, " + (vocabSize - 1) + "]");
+    }
+
+    /** Exact parameter count from the shape, without building the model. */
+    public long parameterCount() {
+        long d = dim;
+        long block = 4 * d * d + 3 * d * hiddenDim() + 2 * d;
+        return 2L * vocabSize * d + nLayers * block + d;
+    }
+
+    /** See {@link BltConfig#checkMemory}. */
+    public void checkMemory(String source, boolean training, int rows, int seqLen) {
+        ModelMemory.require(source, "entropy model", parameterCount(), training, activationBytes(rows, seqLen));
+    }
+
+    /** A lower bound on the f32 activations of one training batch: per token every layer's intermediates and the logits. */
+    public long activationBytes(int rows, int seqLen) {
+        long perToken = (long) nLayers * (7L * dim + 3L * hiddenDim()) + 2L * vocabSize;
+        return ModelMemory.activations(rows, seqLen, perToken);
     }
 
     public String toJson() {
@@ -107,44 +137,72 @@ public final class EntropyModelConfig {
     }
 
     public static EntropyModelConfig fromJson(String json) {
-        try {
-            EntropyModelConfig c = GSON.fromJson(json, EntropyModelConfig.class);
-            if (c == null) {
-                throw new IllegalArgumentException("entropy model config is empty");
-            }
-            c.validate();
-            return c;
-        } catch (JsonParseException e) {
-            throw new IllegalArgumentException("entropy model config is not valid JSON: " + e.getMessage(), e);
-        }
+        return fromJson(json, "config");
+    }
+
+    public static EntropyModelConfig fromJson(String json, String source) {
+        return fromJson(ConfigJson.parseObject(json, source), source);
     }
 
     /**
-     * Reads a config file: our own form (the fields at top level) or the reference layout, where the fields sit
-     * under {@code "entropy_model"} (fixture / params.json) or {@code "args"} (blt-entropy config.json).
+     * Binds one section of fields (our own form, a checkpoint's {@code model}, or the reference's
+     * {@code entropy_model} / {@code args}); an empty section, a wrongly typed value and an out-of-range field are
+     * a {@link ConfigException}. Unknown fields are ignored.
      */
-    public static EntropyModelConfig read(Path file) throws IOException {
-        String text = Files.readString(file);
-        JsonObject obj;
-        try {
-            obj = GSON.fromJson(text, JsonObject.class);
-        } catch (JsonParseException e) {
-            throw new IOException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+    public static EntropyModelConfig fromSection(JsonObject obj, String source, String prefix) {
+        if (ConfigJson.knownKeys(obj, EntropyModelConfig.class) == 0) {
+            throw new ConfigException(source, prefix.isEmpty() ? null : prefix.substring(0, prefix.length() - 1),
+                    (prefix.isEmpty() ? "config" : "section " + prefix.substring(0, prefix.length() - 1))
+                            + " has no entropy model fields (dim, n_layers, n_heads, ...)");
         }
-        if (obj == null) {
-            throw new IOException(file + ": empty config");
+        EntropyModelConfig c = new EntropyModelConfig();
+        ConfigJson.bind(obj, c, source, prefix, Set.of());
+        c.validateFields(source);
+        return c;
+    }
+
+    /**
+     * Accepts our own form (the fields at top level), a training checkpoint's {@code {"kind": "entropy", "model":
+     * {...}}}, or the reference layout, where the fields sit under {@code "entropy_model"} (fixture / params.json)
+     * or {@code "args"} (blt-entropy config.json). A BLT reference config without an {@code entropy_model}
+     * section is refused (it used to fall back to the default shape silently).
+     */
+    public static EntropyModelConfig fromJson(JsonObject root, String source) {
+        JsonObject entropy = ConfigJson.section(root, "entropy_model", source);
+        if (entropy != null) {
+            return fromSection(entropy, source, "entropy_model.");
         }
-        for (String key : new String[] {"entropy_model", "args"}) {
-            if (obj.has(key) && obj.get(key).isJsonObject()) {
-                obj = obj.getAsJsonObject(key);
-                break;
+        JsonObject args = ConfigJson.section(root, "args", source);
+        if (args != null) {
+            boolean bltArgs = root.has("patcher_args") || args.has("dim_global") || args.has("dim_local_encoder")
+                    || args.has("n_layers_global") || args.has("encoder_hash_byte_group_size");
+            if (bltArgs) {
+                throw new ConfigException(source, "entropy_model", "a BLT reference config with no \"entropy_model\" "
+                        + "section: the entropy model's shape is not given");
             }
+            return fromSection(args, source, "args.");
         }
-        try {
-            return fromJson(obj.toString());
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage(), e);
+        if (root.has("patcher_args")) {
+            throw new ConfigException(source, "entropy_model", "reference-layout config has no \"entropy_model\" section");
         }
+        JsonObject model = ConfigJson.section(root, "model", source);
+        if (model != null && root.has("kind")) {
+            JsonElement kind = root.get("kind");
+            boolean ok = kind.isJsonPrimitive() && kind.getAsJsonPrimitive().isString()
+                    && ("entropy".equals(kind.getAsString()) || "byte-transformer".equals(kind.getAsString()));
+            ConfigException.require(ok, source, "kind", kind, "must be \"entropy\" or \"byte-transformer\" for an entropy model");
+            return fromSection(model, source, "model.");
+        }
+        return fromSection(root, source, "");
+    }
+
+    /** Reads a config file in any form {@link #fromJson(JsonObject, String)} accepts. */
+    public static EntropyModelConfig read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(Files.isDirectory(file) ? "entropy model config " + file + " is a folder, not a JSON file"
+                    : "entropy model config not found: " + file);
+        }
+        return fromJson(Files.readString(file), file.toString());
     }
 
     public Map<String, Object> summary() {

@@ -9,22 +9,24 @@ package blt4j.model;
 public record PatchingConfig(String mode, Double threshold, Double thresholdAdd, boolean monotonicity, Integer maxPatchLength,
                              double patchSize) {
 
+    /**
+     * Checks the settings; problems are a {@link ConfigException} naming the BLT config field (patching_mode,
+     * patching_threshold, patching_threshold_add, max_patch_length, patch_size).
+     */
     public PatchingConfig {
-        if (mode == null) {
-            throw new IllegalArgumentException("patching_mode is missing");
-        }
-        if (!mode.equals("entropy") && !mode.equals("space") && !mode.equals("static") && !mode.equals("byte")) {
-            throw new IllegalArgumentException("patching_mode '" + mode + "' is not supported (entropy, space, static, byte)");
-        }
-        if (maxPatchLength != null && maxPatchLength < 1) {
-            throw new IllegalArgumentException("max_patch_length must be at least 1, got " + maxPatchLength);
-        }
-        if (threshold != null && Double.isNaN(threshold) || thresholdAdd != null && Double.isNaN(thresholdAdd)) {
-            throw new IllegalArgumentException("patching thresholds must be numbers");
-        }
-        if ((mode.equals("static") || mode.equals("entropy") && threshold == null) && !(patchSize >= 1)) {
-            throw new IllegalArgumentException("patch_size must be at least 1 for " + mode + " patching, got " + patchSize);
-        }
+        String src = "config";
+        ConfigException.require(mode != null, src, "patching_mode", null, "is missing (entropy, space, static or byte)");
+        ConfigException.require(mode.equals("entropy") || mode.equals("space") || mode.equals("static") || mode.equals("byte"),
+                src, "patching_mode", "\"" + mode + "\"", "must be entropy, space, static or byte");
+        ConfigException.require(maxPatchLength == null || maxPatchLength >= 1, src, "max_patch_length", maxPatchLength,
+                "must be null (no limit) or ≥ 1");
+        ConfigException.require(threshold == null || Double.isFinite(threshold), src, "patching_threshold", threshold,
+                "must be null (top-k) or a finite number");
+        ConfigException.require(thresholdAdd == null || Double.isFinite(thresholdAdd), src, "patching_threshold_add",
+                thresholdAdd, "must be null or a finite number");
+        boolean usesSize = mode.equals("static") || mode.equals("entropy") && threshold == null;
+        ConfigException.require(!usesSize || Double.isFinite(patchSize) && patchSize >= 1, src, "patch_size", patchSize,
+                "must be finite and ≥ 1 for " + mode + (mode.equals("entropy") ? " top-k" : "") + " patching");
     }
 
     /** The released models' setting: global entropy threshold θ. */

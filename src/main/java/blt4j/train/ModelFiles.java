@@ -9,9 +9,10 @@ import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
 import blt4j.model.PatchingConfig;
 import blt4j.patch.PatchingScheme;
-import com.google.gson.Gson;
+import blt4j.model.ConfigException;
+import blt4j.model.ConfigJson;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,14 +39,14 @@ public final class ModelFiles {
             return m;
         }
         JsonObject config = readConfig(dir);
-        String kind = config.has("kind") ? config.get("kind").getAsString() : "?";
+        String kind = kind(config, dir);
         if ("blt".equals(kind) && Files.isDirectory(path.resolve(ENTROPY_SUBDIR))) {
             return loadEntropyModel(path.resolve(ENTROPY_SUBDIR), backend);
         }
         if (!"entropy".equals(kind) && !"byte-transformer".equals(kind)) {
             throw new IOException(dir + " holds a '" + kind + "' checkpoint, not a byte LM (entropy model)");
         }
-        EntropyModel m = new EntropyModel(EntropyModelConfig.fromJson(config.getAsJsonObject("model").toString()), backend, kind);
+        EntropyModel m = new EntropyModel(EntropyModelConfig.fromJson(config, configSource(dir)), backend, kind);
         loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
         return m;
     }
@@ -54,16 +55,16 @@ public final class ModelFiles {
         Path dir = resolve(path);
         Path reference = dir.resolve("weights.safetensors");
         if (Files.isRegularFile(reference)) {
-            ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(Files.readString(dir.resolve(Checkpoint.CONFIG_FILE))), backend);
+            ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.read(dir.resolve(Checkpoint.CONFIG_FILE)), backend);
             loadInto(reference, m.parameters());
             return m;
         }
         JsonObject config = readConfig(dir);
-        String kind = config.has("kind") ? config.get("kind").getAsString() : "?";
+        String kind = kind(config, dir);
         if (!"blt".equals(kind)) {
             throw new IOException(dir + " holds a '" + kind + "' checkpoint, not a BLT");
         }
-        ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(config.getAsJsonObject("model").toString()), backend);
+        ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(config, configSource(dir)), backend);
         loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
         return m;
     }
@@ -72,11 +73,10 @@ public final class ModelFiles {
     public static BltConfig bltConfigOrNull(Path path) throws IOException {
         Path dir = resolve(path);
         if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
-            return BltConfig.fromJson(Files.readString(dir.resolve(Checkpoint.CONFIG_FILE)));
+            return BltConfig.read(dir.resolve(Checkpoint.CONFIG_FILE));
         }
         JsonObject config = readConfig(dir);
-        boolean blt = config.has("kind") && "blt".equals(config.get("kind").getAsString()) && config.has("model");
-        return blt ? BltConfig.fromJson(config.getAsJsonObject("model").toString()) : null;
+        return "blt".equals(kind(config, dir)) ? BltConfig.fromJson(config, configSource(dir)) : null;
     }
 
     /**
@@ -108,17 +108,36 @@ public final class ModelFiles {
         return path;
     }
 
+    /** A checkpoint's config.json, parsed strictly (malformed JSON and duplicate keys are a ConfigException). */
     private static JsonObject readConfig(Path dir) throws IOException {
         Path file = dir.resolve(Checkpoint.CONFIG_FILE);
-        try {
-            JsonObject o = new Gson().fromJson(Files.readString(file), JsonObject.class);
-            if (o == null) {
-                throw new IOException(file + " is empty");
-            }
-            return o;
-        } catch (JsonParseException e) {
-            throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
+        return ConfigJson.parseObject(Files.readString(file), file.toString());
+    }
+
+    private static String configSource(Path dir) {
+        return dir.resolve(Checkpoint.CONFIG_FILE).toString();
+    }
+
+    /** The checkpoint's {@code kind} ("blt", "entropy", "byte-transformer"); a training checkpoint must name one. */
+    public static String kind(JsonObject config, Path dir) {
+        JsonElement k = config.get("kind");
+        if (k == null || !k.isJsonPrimitive() || !k.getAsJsonPrimitive().isString()) {
+            throw ConfigException.field(configSource(dir), "kind", k, "a training checkpoint's config must name its kind "
+                    + "(\"blt\", \"entropy\" or \"byte-transformer\")");
         }
+        return k.getAsString();
+    }
+
+    /** The kind of model a checkpoint or reference-layout folder holds ("blt" for a reference BLT folder). */
+    public static String kindOf(Path checkpoint) throws IOException {
+        Path dir = resolve(checkpoint);
+        if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
+            return "blt";
+        }
+        if (Files.isRegularFile(dir.resolve("entropy_model.safetensors"))) {
+            return "entropy";
+        }
+        return kind(readConfig(dir), dir);
     }
 
     private static void loadInto(Path file, ParameterStore store) throws IOException {
