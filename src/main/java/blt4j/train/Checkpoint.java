@@ -1,5 +1,7 @@
 package blt4j.train;
 
+import blt4j.model.ConfigException;
+import blt4j.model.ConfigJson;
 import blt4j.model.TrainableModel;
 
 import blt4j.compute.Tensor;
@@ -215,12 +217,12 @@ public final class Checkpoint {
 
     private static String readKind(Path file) throws IOException {
         try {
-            JsonObject o = GSON.fromJson(readText(file, "checkpoint config"), JsonObject.class);
+            JsonObject o = ConfigJson.parseObject(readText(file, "checkpoint config"), file.toString());
             if (o == null || !o.has("kind") || !o.get("kind").isJsonPrimitive()) {
                 throw new IOException(file + " names no model kind");
             }
             return o.get("kind").getAsString();
-        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException e) {
+        } catch (JsonParseException | IllegalStateException | UnsupportedOperationException | ConfigException e) {
             throw new IOException(file + " is corrupt: " + e.getMessage(), e);
         }
     }
@@ -277,7 +279,7 @@ public final class Checkpoint {
     private static TrainingState readState(Path file) throws IOException {
         String text = readText(file, "checkpoint state");
         try {
-            JsonObject o = GSON.fromJson(text, JsonObject.class);
+            JsonObject o = ConfigJson.parseObject(text, file.toString()); // strict: no duplicate keys, no trailing text
             if (o == null) {
                 throw new IOException("checkpoint state " + file + " is empty");
             }
@@ -298,7 +300,7 @@ public final class Checkpoint {
                     t.get("seed").getAsLong(), file.getParent().getParent());
             return new TrainingState(step, options, history);
         } catch (JsonParseException | NullPointerException | IllegalStateException | UnsupportedOperationException
-                 | NumberFormatException | ClassCastException | IndexOutOfBoundsException e) {
+                 | NumberFormatException | ClassCastException | IndexOutOfBoundsException | ConfigException e) {
             throw new IOException("checkpoint state " + file + " is corrupt: " + e.getMessage(), e);
         }
     }
