@@ -3,15 +3,11 @@ package blt4j.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.LongBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -113,12 +109,10 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLen);
             readFully(ch, headerBytes, 8, path);
-            headerBytes.flip();
-            String header = decodeUtf8(headerBytes, path);
 
             long dataStart = 8 + headerLen;
             long dataSize = size - dataStart;
-            SafetensorsHeader.Parsed parsed = SafetensorsHeader.parse(header, dataSize, path);
+            SafetensorsHeader.Parsed parsed = SafetensorsHeader.parse(headerBytes.array(), dataSize, path);
             Map<String, TensorInfo> byOffset = new LinkedHashMap<>();
             for (TensorInfo t : parsed.tensorsByOffset()) {
                 byOffset.put(t.name(), t);
@@ -471,17 +465,6 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static String decodeUtf8(ByteBuffer bytes, Path path) throws SafetensorsException {
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(bytes);
-            return chars.toString();
-        } catch (CharacterCodingException e) {
-            throw new SafetensorsException(path, "header is not valid UTF-8", e);
-        }
-    }
 
     private static ByteBuffer[] mapWindows(FileChannel ch, long dataStart, long dataSize, long windowBytes)
             throws IOException {

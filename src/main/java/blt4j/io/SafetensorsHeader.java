@@ -3,8 +3,13 @@ package blt4j.io;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
+import java.io.InputStreamReader;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,26 +54,31 @@ final class SafetensorsHeader {
     }
 
     /**
-     * Parses {@code header} (the decoded header bytes) for a file whose data section is {@code dataSize}
-     * bytes. The returned metadata excludes the checksum entries, which are returned separately by tensor name.
+     * Parses the raw header bytes of a file whose data section is {@code dataSize} bytes. They are decoded
+     * as strict UTF-8 while the JSON is read, so a large header is never held as a second, decoded copy.
+     * The returned metadata excludes the checksum entries, which are returned separately by tensor name.
      */
-    static Parsed parse(String header, long dataSize, Path path) throws SafetensorsException {
+    static Parsed parse(byte[] header, long dataSize, Path path) throws SafetensorsException {
         return new SafetensorsHeader(path).parse(header, dataSize);
     }
 
     private record RawEntry(String name, StDtype dtype, long[] shape, long begin, long end) {}
 
-    private Parsed parse(String header, long dataSize) throws SafetensorsException {
-        if (header.isEmpty() || header.charAt(0) != '{') {
-            throw fail("header JSON is not an object: it must start with '{', found "
-                    + (header.isEmpty() ? "an empty header" : quote(header.substring(0, Math.min(20, header.length())))));
+    private Parsed parse(byte[] header, long dataSize) throws SafetensorsException {
+        if (header.length == 0 || header[0] != '{') {
+            throw fail("header JSON is not an object: it must start with '{', found " + (header.length == 0
+                    ? "an empty header" : quote(new String(header, 0, Math.min(20, header.length),
+                    StandardCharsets.UTF_8))));
         }
         List<RawEntry> raw = new ArrayList<>();
         Map<String, String> metadata = new LinkedHashMap<>();
         boolean metadataSeen = false;
         Set<String> seen = new HashSet<>();
         try {
-            JsonReader r = new JsonReader(new StringReader(header));
+            CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            JsonReader r = new JsonReader(new InputStreamReader(new ByteArrayInputStream(header), utf8));
             r.setStrictness(Strictness.STRICT);
             r.beginObject();
             while (r.hasNext()) {
@@ -87,6 +97,8 @@ final class SafetensorsHeader {
             boolean trailing;
             try {
                 trailing = r.peek() != JsonToken.END_DOCUMENT;
+            } catch (CharacterCodingException e) {
+                throw e;
             } catch (IOException e) {
                 trailing = true; // a strict reader refuses a second top-level value outright
             }
@@ -95,6 +107,8 @@ final class SafetensorsHeader {
             }
         } catch (SafetensorsException e) {
             throw e;
+        } catch (CharacterCodingException e) {
+            throw new SafetensorsException(path, "header is not valid UTF-8", e);
         } catch (IOException | RuntimeException e) {
             // Gson reports syntax errors as IOException (MalformedJsonException, EOFException) and, for token
             // sequences that cannot occur after the peeks above, as IllegalStateException; both mean bad JSON.
