@@ -1,39 +1,27 @@
 package blt4j.io;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonPrimitive;
-import com.google.gson.Strictness;
-import com.google.gson.TypeAdapter;
-import com.google.gson.stream.JsonReader;
-import com.google.gson.stream.JsonToken;
 import java.io.IOException;
-import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.DoubleBuffer;
 import java.nio.LongBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.zip.CRC32C;
 
 /**
  * Read-only, memory-mapped view of a safetensors file. The header is validated completely when the file
@@ -44,6 +32,13 @@ import java.util.Set;
  * 2 GiB), so files and single tensors larger than 2 GiB are readable. Mappings stay valid after
  * {@link #close()} until they are garbage collected; the file must not be truncated while it is open.
  * Instances are safe for concurrent reads.
+ *
+ * <p>Validation follows the reference implementation: the tensors' byte ranges must tile the data section
+ * exactly, duplicate JSON keys are refused, and all sizes are checked in 64 bits against the file's real
+ * length before anything is allocated. Files written by {@link SafetensorsWriter} record a CRC32C of each
+ * tensor's bytes in {@code __metadata__}; every read of such a tensor verifies it, computed chunk by chunk
+ * while the bytes are converted. Files without checksums (downloaded models) are read unverified. Every
+ * error is an {@link IOException} naming the file, usually a {@link SafetensorsException}.
  */
 public final class SafetensorsFile implements AutoCloseable {
 
@@ -59,8 +54,8 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Elements converted per step for dtypes that need a conversion loop. */
     private static final int CONVERT_CHUNK = 1 << 14;
 
-    private static final String METADATA_KEY = "__metadata__";
-    private static final TypeAdapter<JsonElement> JSON = new Gson().getAdapter(JsonElement.class);
+    /** Bytes handed to one conversion step (and checksum update), so both see them while they are in cache. */
+    private static final long STEP_BYTES = 1L << 20;
 
     private final Path path;
     private final long fileSize;
@@ -68,16 +63,18 @@ public final class SafetensorsFile implements AutoCloseable {
     private final long windowBytes;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private final Map<String, Integer> checksums;
     private volatile ByteBuffer[] windows;
 
-    private SafetensorsFile(Path path, long fileSize, long dataStart, long windowBytes,
-                            Map<String, TensorInfo> tensors, Map<String, String> metadata, ByteBuffer[] windows) {
+    private SafetensorsFile(Path path, long fileSize, long dataStart, long windowBytes, Map<String, TensorInfo> tensors,
+                            Map<String, String> metadata, Map<String, Integer> checksums, ByteBuffer[] windows) {
         this.path = path;
         this.fileSize = fileSize;
         this.dataStart = dataStart;
         this.windowBytes = windowBytes;
         this.tensors = tensors;
         this.metadata = metadata;
+        this.checksums = checksums;
         this.windows = windows;
     }
 
@@ -91,6 +88,7 @@ public final class SafetensorsFile implements AutoCloseable {
         if (windowBytes < 1 || windowBytes > Integer.MAX_VALUE - WINDOW_OVERLAP) {
             throw new IllegalArgumentException("window size out of range: " + windowBytes);
         }
+        requireRegularFile(path);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -100,27 +98,68 @@ public final class SafetensorsFile implements AutoCloseable {
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, lenBuf, 0, path);
             long headerLen = lenBuf.getLong(0);
+            // Checked against the limit and the real file size before the header buffer is allocated.
             if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {
                 throw new SafetensorsException(path, "absurd header size " + Long.toUnsignedString(headerLen)
                         + " bytes (limit " + MAX_HEADER_BYTES + "); not a safetensors file?");
             }
-            if (8 + headerLen > size) {
+            if (headerLen > size - 8) {
                 throw new SafetensorsException(path, "header length " + headerLen
                         + " extends past the end of the file (file size " + size + ", truncated file?)");
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLen);
             readFully(ch, headerBytes, 8, path);
-            headerBytes.flip();
-            String header = decodeUtf8(headerBytes, path);
 
             long dataStart = 8 + headerLen;
             long dataSize = size - dataStart;
-            Map<String, String> metadata = new LinkedHashMap<>();
-            List<TensorInfo> infos = parseHeader(header, dataSize, metadata, path);
-            Map<String, TensorInfo> byOffset = checkLayout(infos, path);
+            SafetensorsHeader.Parsed parsed = SafetensorsHeader.parse(headerBytes.array(), dataSize, path);
+            Map<String, TensorInfo> byOffset = new LinkedHashMap<>();
+            for (TensorInfo t : parsed.tensorsByOffset()) {
+                byOffset.put(t.name(), t);
+            }
             ByteBuffer[] windows = mapWindows(ch, dataStart, dataSize, windowBytes);
             return new SafetensorsFile(path, size, dataStart, windowBytes, Collections.unmodifiableMap(byOffset),
-                    Collections.unmodifiableMap(metadata), windows);
+                    Collections.unmodifiableMap(parsed.metadata()), Collections.unmodifiableMap(parsed.checksums()),
+                    windows);
+        } catch (SafetensorsException | FileSystemException e) {
+            throw e; // these name the file already
+        } catch (IOException e) {
+            throw new SafetensorsException(path, "cannot read the file: " + e, e);
+        }
+    }
+
+    /**
+     * Refuses anything but a regular file (links followed) before opening it: reading a FIFO would block
+     * forever, and a directory or device is never a checkpoint.
+     */
+    private static void requireRegularFile(Path path) throws IOException {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new SafetensorsException(path, Files.isSymbolicLink(path)
+                    ? "is a symbolic link to a missing file" : "no such file", e);
+        }
+        if (a.isRegularFile()) {
+            return;
+        }
+        String what = a.isDirectory() ? "a directory" : specialKind(path);
+        String via = Files.isSymbolicLink(path) ? " (through a symbolic link)" : "";
+        throw new SafetensorsException(path, "is " + what + via + ", not a regular file; refusing to read it");
+    }
+
+    private static String specialKind(Path path) {
+        try {
+            int type = ((Integer) Files.getAttribute(path, "unix:mode")) & 0170000;
+            return switch (type) {
+                case 0010000 -> "a FIFO (named pipe)";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                case 0140000 -> "a socket";
+                default -> "a special file";
+            };
+        } catch (IOException | RuntimeException e) {
+            return "a special file (FIFO, device or socket)"; // no unix attribute view on this platform
         }
     }
 
@@ -144,9 +183,43 @@ public final class SafetensorsFile implements AutoCloseable {
         return tensors;
     }
 
-    /** The {@code __metadata__} entries (empty when absent), in header order. */
+    /**
+     * The {@code __metadata__} entries (empty when absent), in header order, without the per-tensor checksum
+     * entries ({@code blt4j.crc32c.*}), which are verified by the reads instead.
+     */
     public Map<String, String> metadata() {
         return metadata;
+    }
+
+    /** True if the file records a checksum for tensor {@code name}, which every read of it then verifies. */
+    public boolean hasChecksum(String name) {
+        return checksums.containsKey(name);
+    }
+
+    /**
+     * The shape of {@code name} as ints, refused (as the file's fault) when a dimension or the element count
+     * does not fit an int, which {@link TensorInfo#intShape()} would report as an {@link ArithmeticException}.
+     */
+    public int[] intShape(String name) throws SafetensorsException {
+        TensorInfo t = info(name);
+        long[] shape = t.shape();
+        int[] s = new int[shape.length];
+        for (int i = 0; i < s.length; i++) {
+            if (shape[i] > Integer.MAX_VALUE - 8) {
+                throw new SafetensorsException(path, "tensor '" + name + "': dimension " + i + " of shape "
+                        + Arrays.toString(shape) + " is too large for an int");
+            }
+            s[i] = (int) shape[i];
+        }
+        long product = 1;
+        for (long d : shape) {
+            product = Math.min(product * d, Integer.MAX_VALUE); // d <= 2^31, so no long overflow before the clamp
+        }
+        if (product > Integer.MAX_VALUE - 8) {
+            throw new SafetensorsException(path, "tensor '" + name + "': shape " + Arrays.toString(shape)
+                    + " has too many elements for one Java array");
+        }
+        return s;
     }
 
     /** True if the file holds a tensor called {@code name}. */
@@ -309,10 +382,14 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
-     * Walks the tensor's bytes window by window. Every element starting inside window k is read from
-     * window k, which maps {@link #WINDOW_OVERLAP} extra bytes, so no element is ever split.
+     * Walks the tensor's bytes window by window, in steps of at most {@link #STEP_BYTES}. Every element
+     * starting inside window k is read from window k, which maps {@link #WINDOW_OVERLAP} extra bytes, so no
+     * element is ever split. When the file records a checksum for the tensor, each step's bytes are added to
+     * a CRC32C just before {@code reader} converts them, and a mismatch at the end fails the read.
      */
     private void forEachChunk(ByteBuffer[] w, TensorInfo t, ChunkReader reader) throws SafetensorsException {
+        Integer expected = checksums.get(t.name());
+        CRC32C crc = expected != null ? new CRC32C() : null;
         int es = t.dtype().size();
         long pos = t.begin();
         long end = t.end();
@@ -320,13 +397,22 @@ public final class SafetensorsFile implements AutoCloseable {
         while (pos < end) {
             int k = (int) (pos / windowBytes);
             long windowStart = k * windowBytes;
-            long limit = Math.min(windowStart + windowBytes, end);
+            long limit = Math.min(Math.min(windowStart + windowBytes, end), pos + STEP_BYTES);
             long count = (limit - pos + es - 1) / es;
             int off = (int) (pos - windowStart);
             ByteBuffer chunk = w[k].slice(off, (int) (count * es)).order(ByteOrder.LITTLE_ENDIAN);
+            if (crc != null) {
+                crc.update(chunk);
+                chunk.rewind();
+            }
             reader.read(chunk, (int) count, index);
             pos += count * es;
             index += count;
+        }
+        if (crc != null && (int) crc.getValue() != expected) {
+            throw new SafetensorsException(path, String.format("tensor '%s': checksum mismatch, the CRC32C of its %d"
+                    + " data bytes is %08x but the file records %08x (the file is corrupt)", t.name(),
+                    t.byteLength(), (int) crc.getValue(), expected));
         }
     }
 
@@ -379,214 +465,6 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static String decodeUtf8(ByteBuffer bytes, Path path) throws SafetensorsException {
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(bytes);
-            return chars.toString();
-        } catch (CharacterCodingException e) {
-            throw new SafetensorsException(path, "header is not valid UTF-8", e);
-        }
-    }
-
-    private static List<TensorInfo> parseHeader(String header, long dataSize, Map<String, String> metadata,
-                                                Path path) throws SafetensorsException {
-        List<TensorInfo> infos = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        try {
-            JsonReader r = new JsonReader(new StringReader(header));
-            r.setStrictness(Strictness.STRICT);
-            JsonToken first = r.peek();
-            if (first != JsonToken.BEGIN_OBJECT) {
-                throw new SafetensorsException(path, "header JSON is not an object (it starts with " + first + ")");
-            }
-            r.beginObject();
-            while (r.hasNext()) {
-                String name = r.nextName();
-                if (!seen.add(name)) {
-                    throw new SafetensorsException(path, "duplicate key '" + name + "' in header");
-                }
-                JsonElement value = JSON.read(r);
-                if (METADATA_KEY.equals(name)) {
-                    parseMetadata(value, metadata, path);
-                } else {
-                    infos.add(parseEntry(name, value, dataSize, path));
-                }
-            }
-            r.endObject();
-            boolean trailing;
-            try {
-                trailing = r.peek() != JsonToken.END_DOCUMENT;
-            } catch (IOException e) {
-                trailing = true; // a strict reader refuses a second top-level value outright
-            }
-            if (trailing) {
-                throw new SafetensorsException(path, "header has trailing data after the JSON object");
-            }
-        } catch (SafetensorsException e) {
-            throw e;
-        } catch (IOException | JsonParseException | IllegalStateException | NumberFormatException e) {
-            throw new SafetensorsException(path, "header is not valid JSON: " + gsonMessage(e), e);
-        }
-        return infos;
-    }
-
-    /** Gson's message without its advice to switch to lenient parsing, which would not help here. */
-    private static String gsonMessage(Exception e) {
-        String m = String.valueOf(e.getMessage());
-        int nl = m.indexOf('\n');
-        if (nl >= 0) {
-            m = m.substring(0, nl);
-        }
-        return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
-    }
-
-    private static void parseMetadata(JsonElement value, Map<String, String> metadata, Path path)
-            throws SafetensorsException {
-        if (!value.isJsonObject()) {
-            throw new SafetensorsException(path, "__metadata__ must be an object of strings, got " + describe(value));
-        }
-        for (Map.Entry<String, JsonElement> e : value.getAsJsonObject().entrySet()) {
-            JsonElement v = e.getValue();
-            if (!(v.isJsonPrimitive() && v.getAsJsonPrimitive().isString())) {
-                throw new SafetensorsException(path, "__metadata__ value for '" + e.getKey()
-                        + "' must be a string, got " + describe(v));
-            }
-            metadata.put(e.getKey(), v.getAsString());
-        }
-    }
-
-    private static TensorInfo parseEntry(String name, JsonElement value, long dataSize, Path path)
-            throws SafetensorsException {
-        String where = "tensor '" + name + "'";
-        if (!value.isJsonObject()) {
-            throw new SafetensorsException(path, where + ": entry must be an object, got " + describe(value));
-        }
-        JsonObject o = value.getAsJsonObject();
-        JsonElement dtypeEl = require(o, "dtype", where, path);
-        JsonElement shapeEl = require(o, "shape", where, path);
-        JsonElement offsetsEl = require(o, "data_offsets", where, path);
-
-        if (!(dtypeEl.isJsonPrimitive() && dtypeEl.getAsJsonPrimitive().isString())) {
-            throw new SafetensorsException(path, where + ": dtype must be a string, got " + describe(dtypeEl));
-        }
-        StDtype dtype = StDtype.fromHeaderName(dtypeEl.getAsString());
-        if (dtype == null) {
-            throw new SafetensorsException(path, where + ": unknown dtype '" + dtypeEl.getAsString() + "'");
-        }
-
-        if (!shapeEl.isJsonArray()) {
-            throw new SafetensorsException(path, where + ": shape must be an array, got " + describe(shapeEl));
-        }
-        JsonArray shapeArr = shapeEl.getAsJsonArray();
-        long[] shape = new long[shapeArr.size()];
-        long numel = 1;
-        for (int i = 0; i < shape.length; i++) {
-            long d = integer(shapeArr.get(i), where + ": shape[" + i + "]", path);
-            if (d < 0) {
-                throw new SafetensorsException(path, where + ": negative dimension " + d + " in shape " + shapeArr);
-            }
-            shape[i] = d;
-            try {
-                numel = Math.multiplyExact(numel, d);
-            } catch (ArithmeticException e) {
-                throw new SafetensorsException(path, where + ": shape " + shapeArr + " overflows (element count"
-                        + " exceeds 2^63)");
-            }
-        }
-
-        if (!offsetsEl.isJsonArray() || offsetsEl.getAsJsonArray().size() != 2) {
-            throw new SafetensorsException(path, where + ": data_offsets must be an array [begin, end], got "
-                    + describe(offsetsEl));
-        }
-        JsonArray offsets = offsetsEl.getAsJsonArray();
-        long begin = integer(offsets.get(0), where + ": data_offsets[0]", path);
-        long end = integer(offsets.get(1), where + ": data_offsets[1]", path);
-        if (begin < 0 || end < 0) {
-            throw new SafetensorsException(path, where + ": negative data_offsets " + offsets);
-        }
-        if (begin > end) {
-            throw new SafetensorsException(path, where + ": data_offsets " + offsets + " have begin > end");
-        }
-        if (end > dataSize) {
-            throw new SafetensorsException(path, where + ": data_offsets " + offsets
-                    + " extend past the end of the file (data section is " + dataSize + " bytes, truncated file?)");
-        }
-        long expected;
-        try {
-            expected = Math.multiplyExact(numel, dtype.size());
-        } catch (ArithmeticException e) {
-            expected = -1;
-        }
-        if (expected != end - begin) {
-            throw new SafetensorsException(path, where + ": byte length " + (end - begin) + " from data_offsets "
-                    + offsets + " does not match shape " + shapeArr + " x " + dtype + " (" + numel + " elements x "
-                    + dtype.size() + " bytes" + (expected >= 0 ? " = " + expected : " overflows") + ")");
-        }
-        return new TensorInfo(name, dtype, shape, begin, end);
-    }
-
-    private static JsonElement require(JsonObject o, String field, String where, Path path)
-            throws SafetensorsException {
-        JsonElement e = o.get(field);
-        if (e == null) {
-            throw new SafetensorsException(path, where + ": missing field '" + field + "'");
-        }
-        return e;
-    }
-
-    /** A JSON integer; rejects fractions, exponents, strings and values beyond the long range. */
-    private static long integer(JsonElement e, String what, Path path) throws SafetensorsException {
-        if (e.isJsonPrimitive()) {
-            JsonPrimitive p = e.getAsJsonPrimitive();
-            if (p.isNumber()) {
-                String text = p.getAsString();
-                try {
-                    return Long.parseLong(text);
-                } catch (NumberFormatException ignored) {
-                    throw new SafetensorsException(path, what + " must be an integer in the long range, got "
-                            + text);
-                }
-            }
-        }
-        throw new SafetensorsException(path, what + " must be an integer, got " + describe(e));
-    }
-
-    private static String describe(JsonElement e) {
-        String kind = e.isJsonObject() ? "object" : e.isJsonArray() ? "array" : e.isJsonNull() ? "null"
-                : e.getAsJsonPrimitive().isString() ? "string" : e.getAsJsonPrimitive().isNumber() ? "number"
-                : "boolean";
-        String text = e.toString();
-        if (text.length() > 60) {
-            text = text.substring(0, 57) + "...";
-        }
-        return kind + " " + text;
-    }
-
-    /** Orders tensors by offset and rejects overlapping byte ranges; gaps are allowed. */
-    private static Map<String, TensorInfo> checkLayout(List<TensorInfo> infos, Path path)
-            throws SafetensorsException {
-        List<TensorInfo> sorted = new ArrayList<>(infos);
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        TensorInfo prev = null;
-        for (TensorInfo t : sorted) {
-            if (t.byteLength() == 0) {
-                continue; // empty tensors occupy no bytes and cannot overlap anything
-            }
-            if (prev != null && t.begin() < prev.end()) {
-                throw new SafetensorsException(path, "tensors '" + prev.name() + "' [" + prev.begin() + ", "
-                        + prev.end() + ") and '" + t.name() + "' [" + t.begin() + ", " + t.end() + ") overlap");
-            }
-            prev = t;
-        }
-        Map<String, TensorInfo> map = new LinkedHashMap<>();
-        for (TensorInfo t : sorted) {
-            map.put(t.name(), t);
-        }
-        return map;
-    }
 
     private static ByteBuffer[] mapWindows(FileChannel ch, long dataStart, long dataSize, long windowBytes)
             throws IOException {

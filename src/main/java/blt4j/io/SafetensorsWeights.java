@@ -27,7 +27,7 @@ public final class SafetensorsWeights implements ParameterStore.WeightSource {
 
     @Override
     public int[] shape(String name) throws IOException {
-        return file.info(toFileName.apply(name)).intShape();
+        return file.intShape(toFileName.apply(name));
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.zip.CRC32C;
 
 /**
  * Collects named tensors and metadata and writes them as one safetensors file that PyTorch/HF tooling can
@@ -26,6 +27,11 @@ import java.util.Set;
  *
  * <p>Arrays are kept by reference, not copied: do not modify them between {@code add...} and
  * {@link #write(Path)}. Tensors are written in insertion order, which makes the output deterministic.
+ *
+ * <p>Every tensor's CRC32C (of its raw little-endian bytes) is recorded in {@code __metadata__} under
+ * {@code blt4j.crc32c.<name>} as {@code "<8 hex digits> <dtype> <shape>"}, e.g. {@code "1a2b3c4d F32 [3,7]"};
+ * {@link SafetensorsFile} verifies it on every read, and other readers ignore it. The checksums are computed
+ * while the data is written (their text has a fixed width, so the header is rewritten in place afterwards).
  */
 public final class SafetensorsWriter {
     private static final int CHUNK_BYTES = 1 << 20;
@@ -42,8 +48,20 @@ public final class SafetensorsWriter {
 
     /** Adds an F32 tensor; {@code shape} must multiply to {@code data.length} (empty shape = scalar). */
     public SafetensorsWriter addFloats(String name, float[] data, int... shape) {
+        return addFloats(name, StDtype.F32, data, shape);
+    }
+
+    /**
+     * Adds a float tensor stored as {@code dtype}: F32, or BF16 / F16 rounded to nearest-even (values beyond
+     * the F16 range become infinities, NaNs stay NaN).
+     */
+    public SafetensorsWriter addFloats(String name, StDtype dtype, float[] data, int... shape) {
+        if (dtype != StDtype.F32 && dtype != StDtype.BF16 && dtype != StDtype.F16) {
+            throw new IllegalArgumentException("tensor '" + name + "': cannot store floats as " + dtype
+                    + " (supported: F32, BF16, F16)");
+        }
         checkNew(name, data.length, shape);
-        entries.add(new Entry(name, StDtype.F32, shape.clone(), data, null));
+        entries.add(new Entry(name, dtype, shape.clone(), data, null));
         return this;
     }
 
@@ -54,9 +72,13 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** Adds (or replaces) a {@code __metadata__} entry. */
+    /** Adds (or replaces) a {@code __metadata__} entry; keys starting {@code blt4j.crc32c.} are reserved. */
     public SafetensorsWriter putMetadata(String key, String value) {
-        metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        Objects.requireNonNull(key, "key");
+        if (key.startsWith(SafetensorsHeader.CHECKSUM_PREFIX)) {
+            throw new IllegalArgumentException("metadata key '" + key + "' is reserved for checksums");
+        }
+        metadata.put(key, Objects.requireNonNull(value, "value"));
         return this;
     }
 
@@ -72,44 +94,108 @@ public final class SafetensorsWriter {
 
     /** Writes the file contents to {@code file} directly (no atomicity); exposed for tests. */
     void writeTo(Path file) throws IOException {
-        byte[] header = header();
+        int[] crcs = new int[entries.size()];
+        byte[] placeholder = header(crcs);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.allocate(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            buf.putLong(header.length);
+            buf.putLong(placeholder.length);
             writeFully(ch, buf.flip());
-            writeFully(ch, ByteBuffer.wrap(header));
-            for (Entry e : entries) {
+            writeFully(ch, ByteBuffer.wrap(placeholder));
+            for (int i = 0; i < entries.size(); i++) {
+                Entry e = entries.get(i);
+                CRC32C crc = new CRC32C();
                 int n = (int) e.numel();
-                int per = CHUNK_BYTES / 4;
+                int per = CHUNK_BYTES / e.dtype.size();
                 for (int off = 0; off < n; off += per) {
                     int k = Math.min(per, n - off);
                     buf.clear();
-                    if (e.floats != null) {
-                        buf.asFloatBuffer().put(e.floats, off, k);
-                    } else {
-                        buf.asIntBuffer().put(e.ints, off, k);
-                    }
-                    buf.limit(k * 4);
+                    fill(buf, e, off, k);
+                    buf.limit(k * e.dtype.size());
+                    crc.update(buf.duplicate());
                     writeFully(ch, buf);
                 }
+                crcs[i] = (int) crc.getValue();
+            }
+            byte[] header = header(crcs);
+            if (header.length != placeholder.length) {
+                throw new IllegalStateException("checksum text changed the header length"); // fixed-width hex
+            }
+            ByteBuffer hb = ByteBuffer.wrap(header);
+            for (long pos = 8; hb.hasRemaining(); ) {
+                pos += ch.write(hb, pos);
             }
         }
     }
 
+    /** Puts elements {@code [off, off + k)} of {@code e} into {@code buf} (position 0) in e's dtype. */
+    private static void fill(ByteBuffer buf, Entry e, int off, int k) {
+        switch (e.dtype) {
+            case F32 -> buf.asFloatBuffer().put(e.floats, off, k);
+            case I32 -> buf.asIntBuffer().put(e.ints, off, k);
+            case BF16 -> {
+                for (int i = 0; i < k; i++) {
+                    buf.putShort(2 * i, floatToBf16(e.floats[off + i]));
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < k; i++) {
+                    buf.putShort(2 * i, floatToHalf(e.floats[off + i]));
+                }
+            }
+            default -> throw new IllegalStateException("unexpected dtype " + e.dtype);
+        }
+    }
+
+    /** fp32 to bfloat16 bits, rounding to nearest-even; NaN stays (quiet) NaN. */
+    static short floatToBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if ((bits & 0x7FFFFFFF) > 0x7F800000) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** fp32 to IEEE binary16 bits, rounding to nearest-even, with subnormals; overflow gives infinity. */
+    static short floatToHalf(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int abs = bits & 0x7FFFFFFF;
+        if (abs > 0x7F800000) { // NaN: keep the top payload bits, and make sure it stays a NaN
+            int mant = (abs >>> 13) & 0x3FF;
+            return (short) (sign | 0x7C00 | 0x200 | mant);
+        }
+        if (abs >= 0x477FF000) { // >= 65520 (halfway to 2^16) rounds to infinity; also +-inf itself
+            return (short) (sign | 0x7C00);
+        }
+        if (abs >= 0x38800000) { // normal in half: >= 2^-14
+            int h = ((abs >>> 23) - 127 + 15) << 10 | ((abs >>> 13) & 0x3FF);
+            int rem = abs & 0x1FFF;
+            if (rem > 0x1000 || (rem == 0x1000 && (h & 1) != 0)) {
+                h++; // a carry out of the mantissa correctly bumps the exponent
+            }
+            return (short) (sign | h);
+        }
+        int m = (int) Math.rint(Float.intBitsToFloat(abs) * 0x1p24); // subnormal or zero; exact in double
+        return (short) (sign | m); // m == 0x400 is the smallest normal, which is also the right encoding
+    }
+
     /** The header JSON, space-padded to a multiple of 8 bytes like the reference implementation. */
-    private byte[] header() {
+    private byte[] header(int[] crcs) {
         StringWriter sw = new StringWriter();
         try (JsonWriter w = new JsonWriter(sw)) {
             w.setHtmlSafe(false);
             w.beginObject();
-            if (!metadata.isEmpty()) {
-                w.name("__metadata__").beginObject();
-                for (Map.Entry<String, String> m : metadata.entrySet()) {
-                    w.name(m.getKey()).value(m.getValue());
-                }
-                w.endObject();
+            w.name("__metadata__").beginObject();
+            for (Map.Entry<String, String> m : metadata.entrySet()) {
+                w.name(m.getKey()).value(m.getValue());
             }
+            for (int i = 0; i < entries.size(); i++) {
+                Entry e = entries.get(i);
+                w.name(SafetensorsHeader.CHECKSUM_PREFIX + e.name).value(String.format("%08x %s %s", crcs[i],
+                        e.dtype.headerName(), SafetensorsHeader.json(e.shape)));
+            }
+            w.endObject();
             long offset = 0;
             for (Entry e : entries) {
                 long bytes = e.numel() * e.dtype.size();

@@ -11,9 +11,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,7 +83,7 @@ class SafetensorsRoundTripTest {
 
             float[] dst = new float[30];
             st.readFloats("b.m37", dst, 9);
-            assertArrayEquals(m37, java.util.Arrays.copyOfRange(dst, 9, 30));
+            assertArrayEquals(m37, Arrays.copyOfRange(dst, 9, 30));
             assertThrows(IllegalArgumentException.class, () -> st.readFloats("b.m37", dst, 10));
         }
     }
@@ -96,7 +98,11 @@ class SafetensorsRoundTripTest {
         assertEquals(0, n % 8);
         assertEquals(8 + n + 12, bytes.length);
         String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
-        assertTrue(header.startsWith("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}"), header);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, (int) (8 + n), 12);
+        String expected = String.format("{\"__metadata__\":{\"blt4j.crc32c.w\":\"%08x F32 [3]\"},"
+                + "\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", crc.getValue());
+        assertTrue(header.startsWith(expected), header + " vs " + expected);
         assertTrue(header.substring(header.lastIndexOf('}') + 1).isBlank());
         assertEquals(1.0f, b.getFloat((int) (8 + n)));
         assertEquals(3.0f, b.getFloat((int) (8 + n + 8)));
@@ -158,7 +164,7 @@ class SafetensorsRoundTripTest {
     void readsI64AndRejectsOutOfRange() throws Exception {
         byte[] data = StFiles.longsLE(1, -2, Integer.MAX_VALUE, Integer.MIN_VALUE, 1L << 31);
         Path ok = StFiles.raw(dir.resolve("i64ok.safetensors"),
-                "{\"ok\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[0,32]}}", data);
+                "{\"ok\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[0,32]}}", Arrays.copyOf(data, 32));
         Path big = StFiles.raw(dir.resolve("i64big.safetensors"),
                 "{\"big\":{\"dtype\":\"I64\",\"shape\":[5],\"data_offsets\":[0,40]}}", data);
         try (SafetensorsFile st = SafetensorsFile.open(ok)) {
