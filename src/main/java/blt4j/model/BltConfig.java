@@ -432,11 +432,7 @@ public final class BltConfig {
 
     /** Reads a config file in any accepted form (see {@link #fromJson(JsonObject, String)}). */
     public static BltConfig read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(Files.isDirectory(file) ? "BLT config " + file + " is a folder, not a JSON file"
-                    : "BLT config not found: " + file);
-        }
-        return fromJson(Files.readString(file), file.toString());
+        return fromJson(ConfigJson.readText(file, "BLT config"), file.toString());
     }
 
     /**

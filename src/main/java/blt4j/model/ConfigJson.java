@@ -11,6 +11,9 @@ import com.google.gson.internal.LazilyParsedNumber;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.StringReader;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -32,6 +35,29 @@ public final class ConfigJson {
     private static final BigDecimal INT_MAX = BigDecimal.valueOf(Integer.MAX_VALUE);
     private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
     private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
+
+    /**
+     * A small text file (a config, a checkpoint's state), with errors that say what is wrong with it: missing, a
+     * folder, a FIFO or device (refused before reading, so nothing hangs), too large to be one, not UTF-8.
+     */
+    public static String readText(Path file, String what) throws IOException {
+        if (!Files.exists(file)) {
+            throw new IOException(what + " not found: " + file);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(what + " " + file + (Files.isDirectory(file) ? " is a folder" : " is not a regular file")
+                    + ", not a JSON file");
+        }
+        long size = Files.size(file);
+        if (size > (64L << 20)) {
+            throw new IOException(what + " " + file + " is " + size + " bytes, far too large to be one");
+        }
+        try {
+            return Files.readString(file);
+        } catch (CharacterCodingException e) {
+            throw new IOException(what + " " + file + " is not UTF-8 text (a binary or corrupt file?)", e);
+        }
+    }
 
     /** Parses a JSON object strictly; duplicate keys at any depth are refused. */
     public static JsonObject parseObject(String text, String source) {

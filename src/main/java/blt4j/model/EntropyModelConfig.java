@@ -198,11 +198,7 @@ public final class EntropyModelConfig {
 
     /** Reads a config file in any form {@link #fromJson(JsonObject, String)} accepts. */
     public static EntropyModelConfig read(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(Files.isDirectory(file) ? "entropy model config " + file + " is a folder, not a JSON file"
-                    : "entropy model config not found: " + file);
-        }
-        return fromJson(Files.readString(file), file.toString());
+        return fromJson(ConfigJson.readText(file, "entropy model config"), file.toString());
     }
 
     public Map<String, Object> summary() {

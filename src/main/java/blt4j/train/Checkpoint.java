@@ -199,20 +199,7 @@ public final class Checkpoint {
 
     /** A small text file of a checkpoint, with errors that say what is wrong with it. */
     static String readText(Path file, String what) throws IOException {
-        if (!Files.exists(file)) {
-            throw new IOException(what + " " + file + " is missing");
-        }
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(what + " " + file + " is not a regular file");
-        }
-        if (Files.size(file) > (64L << 20)) {
-            throw new IOException(what + " " + file + " is " + Files.size(file) + " bytes, far too large to be one");
-        }
-        try {
-            return Files.readString(file);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IOException(what + " " + file + " is not UTF-8 text (corrupt?)", e);
-        }
+        return ConfigJson.readText(file, what);
     }
 
     private static String readKind(Path file) throws IOException {

@@ -102,16 +102,18 @@ public final class ModelFiles {
             }
             return latest;
         }
-        if (!Files.isRegularFile(path.resolve(Checkpoint.CONFIG_FILE))) {
+        Path config = path.resolve(Checkpoint.CONFIG_FILE);
+        if (!Files.exists(config)) {
             throw new IOException(path + " is not a checkpoint: no " + Checkpoint.CONFIG_FILE + " and no " + Checkpoint.LATEST);
         }
+        ConfigJson.readText(config, "checkpoint config"); // refuses a folder, FIFO, device or binary file up front
         return path;
     }
 
     /** A checkpoint's config.json, parsed strictly (malformed JSON and duplicate keys are a ConfigException). */
     private static JsonObject readConfig(Path dir) throws IOException {
         Path file = dir.resolve(Checkpoint.CONFIG_FILE);
-        return ConfigJson.parseObject(Files.readString(file), file.toString());
+        return ConfigJson.parseObject(ConfigJson.readText(file, "checkpoint config"), file.toString());
     }
 
     private static String configSource(Path dir) {

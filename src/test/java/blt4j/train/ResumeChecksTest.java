@@ -88,7 +88,7 @@ class ResumeChecksTest {
             }
             Files.delete(state);
             IOException e = failedResume(b, dir, TrainerTest.options(dir, 4, 2));
-            assertTrue(e.getMessage().contains("state.json") && e.getMessage().contains("missing"), e.getMessage());
+            assertTrue(e.getMessage().contains("state.json") && e.getMessage().contains("not found"), e.getMessage());
         }
     }
 
