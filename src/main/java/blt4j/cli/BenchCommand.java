@@ -1,5 +1,7 @@
 package blt4j.cli;
 
+import blt4j.backends.Backends;
+
 import blt4j.bench.BenchSuite;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,8 +70,8 @@ final class BenchCommand implements Callable<Integer> {
             t = n == 1 ? List.of(1) : List.of(1, n);
         }
         for (int x : t) {
-            if (x < 1) {
-                throw new IllegalArgumentException("--threads: thread counts must be at least 1, got " + x);
+            if (x < 1 || x > 1024) {
+                throw new IllegalArgumentException("--threads: thread counts must be 1 to 1024, got " + x);
             }
         }
         int r = reps != null ? reps : profile == BenchSuite.Profile.FULL ? 10 : profile == BenchSuite.Profile.QUICK ? 3 : 2;
@@ -79,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<String> names = new ArrayList<>();
         for (String b : backends) {
+            if (!b.isBlank() && !Backends.NAMES.contains(b.trim())) {
+                throw new IllegalArgumentException("--backends: unknown backend '" + b.trim() + "' (known: "
+                        + String.join(", ", Backends.NAMES) + ")");
+            }
             if (!b.isBlank() && !names.contains(b.trim())) {
                 names.add(b.trim());
             }

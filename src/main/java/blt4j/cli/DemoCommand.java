@@ -1,5 +1,7 @@
 package blt4j.cli;
 
+import blt4j.backends.Backends;
+
 import blt4j.train.Checkpoint;
 import blt4j.train.Corpus;
 import blt4j.train.UnigramBaseline;
@@ -23,11 +25,20 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "Folder for the demo's runs and figures (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--minutes", defaultValue = "5", description = "Total training time budget (default: ${DEFAULT-VALUE}).")
     double minutes;
 
-    @Option(names = {"-b", "--backend"}, defaultValue = "cpu", description = "Backend (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--minutes", defaultValue = "5", description = "Total training time budget (default: ${DEFAULT-VALUE}).")
+    void setMinutes(double m) {
+        minutes = FlagException.finitePositive("--minutes", m);
+    }
+
     String backend;
+
+    @Option(names = {"-b", "--backend"}, defaultValue = "cpu", description = "Backend (default: ${DEFAULT-VALUE}).")
+    void setBackend(String b) {
+        FlagException.require(Backends.NAMES.contains(b), "unknown backend '" + b + "' (known: " + String.join(", ", Backends.NAMES) + ")");
+        backend = b;
+    }
 
     @Override
     public Integer call() throws Exception {

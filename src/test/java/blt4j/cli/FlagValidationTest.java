@@ -214,4 +214,16 @@ class FlagValidationTest {
         assertFalse(r[2].contains("Could not invoke"), r[2]);
         assertTrue(r[2].lines().count() <= 2, r[2]);
     }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+            "demo --minutes 0|--minutes", "demo --minutes NaN|--minutes", "demo --backend quantum|unknown backend",
+            "bench model --threads 0|--threads", "bench model --threads 5000|--threads", "bench model --backends cpu,gpu9|gpu9",
+            "bench model --reps 0|--reps"})
+    void badDemoAndBenchFlags(String command, String named) {
+        String[] r = run(command.split(" "));
+        assertNotEquals("0", r[0], command + " was accepted");
+        assertTrue(r[2].contains(named), r[2]);
+        assertFalse(r[1].contains("== [") || r[1].contains("blt bench ("), "the command started work: " + r[1]);
+    }
 }
