@@ -20,8 +20,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CpuBackend extends HostBackend {
 
-    /** Below about this many scalar operations a kernel runs on the calling thread. */
-    private static final long DEFAULT_MIN_PARALLEL_WORK = 1 << 15;
+    /**
+     * Below about this many scalar operations a kernel runs on the calling thread: handing work to the pool and
+     * waiting for it costs tens of microseconds on a VM, more than a one-row matmul of a small model takes.
+     * {@code -Dblt4j.cpu.minParallelWork=N} overrides it (for measurements).
+     */
+    private static final long DEFAULT_MIN_PARALLEL_WORK = Long.getLong("blt4j.cpu.minParallelWork", 1 << 18);
 
     private static final boolean VECTOR = vectorModulePresent();
     static final String MISSING_VECTOR_API = "the cpu backend needs the Vector API: start java with "
