@@ -63,11 +63,27 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Never stop at EOS or another special id (they are masked out).")
     boolean ignoreEos;
 
+    @Option(names = "--stop", description = "Stop once the output ends with this text (UTF-8); it is not printed.")
+    String stop;
+
     @Override
     public Integer call() throws Exception {
+        if (prompt.isEmpty()) {
+            throw new IllegalArgumentException("-p/--prompt is empty: give at least one byte of text to continue");
+        }
+        if (stop != null && stop.isEmpty()) {
+            throw new IllegalArgumentException("--stop is empty: give the text that ends generation");
+        }
         ModelFiles.resolve(checkpoint); // a missing or non-checkpoint folder fails before the backend starts
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
+            byte[] p = prompt.getBytes(StandardCharsets.UTF_8);
+            long needed = 1L + p.length + maxBytes;
+            int limit = blt.config().maxEncoderSeqLength;
+            if (needed > limit) {
+                throw new IllegalArgumentException("the prompt (" + p.length + " bytes + BOS) and -n " + maxBytes + " need "
+                        + needed + " positions, more than the model's max_encoder_seq_length " + limit);
+            }
             PatchingConfig patching = blt.config().patching();
             if (threshold != null) {
                 patching = patching.withThreshold(threshold);
@@ -77,10 +93,10 @@ final class GenerateCommand implements Callable<Integer> {
                 gen = gen.ignoringSpecialIds();
             }
             PrintStream out = System.out;
-            byte[] p = prompt.getBytes(StandardCharsets.UTF_8);
             out.write(p);
             out.flush();
-            Generator.Result r = gen.generate(p, maxBytes, new Sampler(temperature, topP, seed), b -> {
+            byte[] stopBytes = stop == null ? null : stop.getBytes(StandardCharsets.UTF_8);
+            Generator.Result r = gen.generate(p, maxBytes, new Sampler(temperature, topP, seed), stopBytes, b -> {
                 out.write(b);
                 out.flush();
             });

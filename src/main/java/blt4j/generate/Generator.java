@@ -1,5 +1,6 @@
 package blt4j.generate;
 
+import blt4j.compute.Tensor;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.patch.PatchStream;
@@ -60,6 +61,15 @@ public final class Generator {
      * {@code sink}; stops early at EOS or another special id.
      */
     public Result generate(byte[] prompt, int maxBytes, Sampler sampler, IntConsumer sink) {
+        return generate(prompt, maxBytes, sampler, null, sink);
+    }
+
+    /**
+     * As {@link #generate(byte[], int, Sampler, IntConsumer)}, also stopping once the output ends with {@code stop}
+     * (null or empty: no stop sequence; the stop sequence itself is neither streamed nor part of the result). The
+     * sink sees whole UTF-8 characters only ({@link ByteStream}).
+     */
+    public Result generate(byte[] prompt, int maxBytes, Sampler sampler, byte[] stop, IntConsumer sink) {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("max bytes must be ≥ 0, got " + maxBytes);
         }
@@ -67,9 +77,15 @@ public final class Generator {
         int length = prompt.length + 1;
         int capacity = length + maxBytes;
         long start = System.nanoTime();
+        if (entropyModel != null && capacity > entropyModel.config().maxSeqlen) {
+            // the reference restarts the entropy model's context every max_seqlen tokens; cached generation does not yet
+            throw new IllegalArgumentException("the prompt and the bytes to generate need " + capacity
+                    + " positions, more than the entropy model's max_seqlen " + entropyModel.config().maxSeqlen);
+        }
         EntropyModel.Incremental scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
         ByteLatentTransformer.Incremental model = blt.incremental(capacity);
         PatchStream patches = scheme.stream();
+        ByteStream out = new ByteStream(stop, sink);
         float[] logits = new float[ByteTokenizer.VOCAB];
         int patchStart = 0;
         int produced = 0;
@@ -85,23 +101,25 @@ public final class Generator {
                 break;
             }
             // the decoder runs at every position to fill its caches; only the last prompt position onwards samples
-            var out = model.decode();
+            Tensor logitsRow = model.decode();
             if (p + 1 < length) {
                 continue;
             }
-            out.backend().download(out, logits, 0);
+            logitsRow.backend().download(logitsRow, logits, 0);
             maskSpecials(logits, 0);
-            int next = sampler.pick(logits);
-            if (next < ByteTokenizer.OFFSET) {
+            int id = sampler.pick(logits);
+            if (id < ByteTokenizer.OFFSET) {
                 break;
             }
-            tokens[length++] = next;
+            tokens[length++] = id;
             produced++;
-            sink.accept(next - ByteTokenizer.OFFSET);
+            if (out.accept(id - ByteTokenizer.OFFSET)) {
+                break;
+            }
         }
+        out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
-        byte[] out = ByteTokenizer.decodeBytes(Arrays.copyOfRange(tokens, prompt.length + 1, length), false);
-        return new Result(out, prompt.length + 1, model.patches(), secs);
+        return new Result(out.released(), prompt.length + 1, model.patches(), secs);
     }
 
     /** Greedy generation by full recomputation for every byte (the reference's generation loop, no caches). */

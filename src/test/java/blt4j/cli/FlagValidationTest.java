@@ -226,4 +226,17 @@ class FlagValidationTest {
         assertTrue(r[2].contains(named), r[2]);
         assertFalse(r[1].contains("== [") || r[1].contains("blt bench ("), "the command started work: " + r[1]);
     }
+
+    @org.junit.jupiter.api.Test
+    void generateRefusesAnEmptyPromptAndAnOversizedRequest() {
+        String[] r = run("generate", "-c", "../shared/fixtures/blt-micro", "-p", "");
+        assertNotEquals("0", r[0]);
+        assertTrue(r[2].contains("--prompt is empty"), r[2]);
+        r = run("generate", "-c", "../shared/fixtures/blt-micro", "-p", "hi", "-n", "100000");
+        assertNotEquals("0", r[0]);
+        assertTrue(r[2].contains("max_encoder_seq_length"), r[2]);
+        r = run("generate", "-c", "../shared/fixtures/blt-micro", "-p", "hi", "--stop", "");
+        assertNotEquals("0", r[0]);
+        assertTrue(r[2].contains("--stop is empty"), r[2]);
+    }
 }

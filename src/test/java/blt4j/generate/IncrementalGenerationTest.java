@@ -75,6 +75,40 @@ class IncrementalGenerationTest {
     }
 
     @Test
+    void aStopSequenceEndsGenerationAndIsNotPartOfTheOutput() throws Exception {
+        try (Backend backend = TestBackends.create("cpu")) {
+            Path dir = SharedData.bltMicro();
+            ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
+            EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
+            Generator gen = new Generator(blt, PatchingScheme.of(PatchingConfig.globalThreshold(2.2), entropy)).ignoringSpecialIds();
+            byte[] full = gen.generate(PROMPT, 40, Sampler.greedy(), b -> { }).bytes();
+            byte[] stop = java.util.Arrays.copyOfRange(full, 20, 22);
+            int first = 0;
+            while (!java.util.Arrays.equals(full, first, first + 2, stop, 0, 2)) {
+                first++;
+            }
+            ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+            Generator.Result r = gen.generate(PROMPT, 40, Sampler.greedy(), stop, streamed::write);
+            assertArrayEquals(java.util.Arrays.copyOf(full, first), r.bytes(), "output before the stop sequence");
+            assertArrayEquals(r.bytes(), streamed.toByteArray());
+        }
+    }
+
+    @Test
+    void aPromptBeyondTheEntropyModelsContextIsAClearError() throws Exception {
+        try (Backend backend = TestBackends.create("reference")) {
+            Path dir = SharedData.bltMicro();
+            ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
+            EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
+            Generator gen = new Generator(blt, PatchingScheme.of(PatchingConfig.globalThreshold(2.2), entropy));
+            int limit = entropy.config().maxSeqlen;
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> gen.generate(new byte[limit], 10, Sampler.greedy(), b -> { }));
+            assertTrue(e.getMessage().contains("max_seqlen"), e.getMessage());
+        }
+    }
+
+    @Test
     void topKIsRefusedClearly() throws Exception {
         try (Backend backend = TestBackends.create("reference")) {
             Path dir = SharedData.bltMicro();
