@@ -244,8 +244,8 @@ public final class ModelBenchmark {
 
     /**
      * Generation with patching on the fly, as {@link blt4j.generate.Generator} does it, split into prefill (BOS +
-     * prompt: entropy model on the prompt as one block, BLT one byte at a time since its incremental API is
-     * per byte) and greedy generation of new bytes. The patch threshold is the one giving 4.5-byte patches on the
+     * prompt: the entropy model on the prompt as one block, then the BLT over the prompt in one block, every cache
+     * filled) and greedy generation of new bytes. The patch threshold is the one giving 4.5-byte patches on the
      * prompt. Next to it the byte-transformer baseline (as wide and deep as the BLT's global model, full causal
      * attention) does the same through its KV-cached {@code incremental(...).append(token)}.
      */
@@ -278,19 +278,15 @@ public final class ModelBenchmark {
             EntropyModel.Incremental scorer = entropy.incremental(capacity, promptLen);
             float[] h = scorer.entropies(scorer.append(prompt));
             timer.end();
-            ByteLatentTransformer.Incremental model = blt.incremental(capacity);
+            ByteLatentTransformer.Incremental model = blt.incremental(capacity, promptLen);
             PatchStream patches = scheme.stream();
-            int patchStart = 0;
+            boolean[] startFlags = new boolean[promptLen + 1];
+            startFlags[0] = true;
             for (int p = 0; p < promptLen; p++) {
-                model.appendToken(tokens);
-                if (patches.next(tokens[p], h[p])) {
-                    model.completePatch(patchStart);
-                    patchStart = p + 1;
-                }
-                if (p + 1 < promptLen) {
-                    model.decode(); // fills the decoder caches
-                }
+                startFlags[p + 1] = patches.next(tokens[p], h[p]);
             }
+            Tensor prefillLogits = model.prefill(tokens, promptLen, startFlags);
+            int patchStart = model.openPatchStart();
             be.synchronize();
             long t1 = System.nanoTime();
             int patchesAfterPrefill = model.patches();
@@ -300,7 +296,7 @@ public final class ModelBenchmark {
             timer.reset();
             int length = promptLen;
             for (int i = 0; i < gen; i++) {
-                Tensor logits = model.decode();
+                Tensor logits = i == 0 ? prefillLogits : model.decode();
                 timer.begin("sampling");
                 int next = argmaxByte(logits.toHost());
                 tokens[length] = next;

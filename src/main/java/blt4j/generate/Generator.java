@@ -74,8 +74,8 @@ public final class Generator {
             throw new IllegalArgumentException("max bytes must be ≥ 0, got " + maxBytes);
         }
         int[] tokens = Arrays.copyOf(ByteTokenizer.encode(prompt, true, false), prompt.length + 1 + maxBytes);
-        int length = prompt.length + 1;
-        int capacity = length + maxBytes;
+        int promptTokens = prompt.length + 1;
+        int capacity = promptTokens + maxBytes;
         long start = System.nanoTime();
         if (entropyModel != null && capacity > entropyModel.config().maxSeqlen) {
             // the reference restarts the entropy model's context every max_seqlen tokens; cached generation does not yet
@@ -83,28 +83,22 @@ public final class Generator {
                     + " positions, more than the entropy model's max_seqlen " + entropyModel.config().maxSeqlen);
         }
         EntropyModel.Incremental scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
-        ByteLatentTransformer.Incremental model = blt.incremental(capacity);
+        ByteLatentTransformer.Incremental model = blt.incremental(capacity, promptTokens);
         PatchStream patches = scheme.stream();
         ByteStream out = new ByteStream(stop, sink);
+        // prefill: the prompt's entropies in blocks, its patch decisions, then one block through the BLT
+        boolean[] startFlags = new boolean[promptTokens + 1];
+        startFlags[0] = true;
+        float[] h = scorer == null ? null : entropies(scorer, tokens, promptTokens);
+        for (int p = 0; p < promptTokens; p++) {
+            startFlags[p + 1] = patches.next(tokens[p], h == null ? Float.NaN : h[p]);
+        }
+        Tensor logitsRow = model.prefill(tokens, promptTokens, startFlags);
+        int patchStart = model.openPatchStart();
         float[] logits = new float[ByteTokenizer.VOCAB];
-        int patchStart = 0;
+        int length = promptTokens;
         int produced = 0;
-        for (int p = 0; ; p++) {
-            float h = scorer == null ? Float.NaN : scorer.entropy(scorer.append(tokens[p]));
-            model.appendToken(tokens);
-            // does position p+1 open a new patch? then the patch ending at p is complete: one global step
-            if (patches.next(tokens[p], h)) {
-                model.completePatch(patchStart);
-                patchStart = p + 1;
-            }
-            if (produced == maxBytes) {
-                break;
-            }
-            // the decoder runs at every position to fill its caches; only the last prompt position onwards samples
-            Tensor logitsRow = model.decode();
-            if (p + 1 < length) {
-                continue;
-            }
+        while (produced < maxBytes) {
             logitsRow.backend().download(logitsRow, logits, 0);
             maskSpecials(logits, 0);
             int id = sampler.pick(logits);
@@ -113,13 +107,33 @@ public final class Generator {
             }
             tokens[length++] = id;
             produced++;
-            if (out.accept(id - ByteTokenizer.OFFSET)) {
+            if (out.accept(id - ByteTokenizer.OFFSET) || produced == maxBytes) {
                 break;
             }
+            // the new byte through the caches; when the next position opens a patch, the one ending here is complete
+            int p = length - 1;
+            float hp = scorer == null ? Float.NaN : scorer.entropy(scorer.append(id));
+            model.appendToken(tokens);
+            if (patches.next(id, hp)) {
+                model.completePatch(patchStart);
+                patchStart = p + 1;
+            }
+            logitsRow = model.decode();
         }
         out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
         return new Result(out.released(), prompt.length + 1, model.patches(), secs);
+    }
+
+    /** Entropies of tokens[0, n), fed to the scorer in blocks of its size. */
+    private static float[] entropies(EntropyModel.Incremental scorer, int[] tokens, int n) {
+        float[] h = new float[n];
+        for (int from = 0; from < n; from += scorer.maxBlock()) {
+            int to = Math.min(n, from + scorer.maxBlock());
+            float[] part = scorer.entropies(scorer.append(Arrays.copyOfRange(tokens, from, to)));
+            System.arraycopy(part, 0, h, from, part.length);
+        }
+        return h;
     }
 
     /** Greedy generation by full recomputation for every byte (the reference's generation loop, no caches). */

@@ -12,6 +12,7 @@ import blt4j.compute.Tensor;
 import blt4j.nn.NextByteLoss;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
+import java.util.Arrays;
 
 /**
  * The Byte Latent Transformer (BLT-REFERENCE §2). A batch is rows of n bytes, each with its own patch lengths
@@ -345,28 +346,86 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /**
      * Incremental decoding state (BLT-REFERENCE §10.2): each new byte costs local work (encoder and decoder steps
-     * with KV caches); each completed patch costs one global step. Owns all its buffers.
+     * with KV caches); each completed patch costs one global step. A prompt can be taken in one block first
+     * ({@link #prefill}). Owns all its buffers.
      */
     public final class Incremental {
         private final LocalEncoder.Step encoderStep;
         private final GlobalTransformer.Step globalStep;
         private final LocalDecoder.Step decoderStep;
+        private final int[] oneStart = new int[1];
+        private final int[] oneEnd = new int[1];
         private int length;
 
-        private Incremental(int capacity) {
+        private Incremental(int capacity, int block) {
             if (capacity > config.maxEncoderSeqLength) {
                 throw new IllegalArgumentException("generation capacity " + capacity + " exceeds max_encoder_seq_length "
                         + config.maxEncoderSeqLength);
             }
-            encoderStep = encoder.newStep(capacity);
-            globalStep = global.newStep(capacity);
-            decoderStep = decoder.newStep(capacity);
+            if (block < 1 || block > capacity) {
+                throw new IllegalArgumentException("incremental block of " + block + " bytes for a capacity of " + capacity);
+            }
+            encoderStep = encoder.newStep(capacity, block);
+            globalStep = global.newStep(capacity, block);
+            decoderStep = decoder.newStep(capacity, block);
+        }
+
+        /**
+         * Takes the first n tokens in one block: the encoder over all of them, one global block over every patch
+         * they complete, the decoder over all of them (filling every cache). {@code startFlags[q]} (q = 0..n) says
+         * whether position q starts a patch; q = 0 and 1 must. Returns the logits [1, 260] predicting token n;
+         * afterwards the open patch starts at {@link #openPatchStart()}.
+         */
+        public Tensor prefill(int[] tokens, int n, boolean[] startFlags) {
+            if (length != 0) {
+                throw new IllegalStateException("prefill needs an empty state; " + length + " tokens were appended");
+            }
+            if (n < 1 || n > encoderStep.block || startFlags.length < n + 1 || !startFlags[0] || !startFlags[1]) {
+                throw new IllegalArgumentException("prefill of " + n + " tokens needs 1.." + encoderStep.block
+                        + " tokens and start flags for positions 0.." + n + " with 0 and 1 set");
+            }
+            stage(StageTimer.ENCODER);
+            encoder.stepBytes(tokens, 0, n, encoderStep);
+            length = n;
+            int[] starts = new int[n + 1];
+            int count = 0;
+            for (int q = 0; q <= n; q++) {
+                if (startFlags[q]) {
+                    starts[count++] = q;
+                }
+            }
+            int m = count - 1; // patch j = [starts[j], starts[j + 1]) is complete once position starts[j + 1] is decided
+            int[] ends = Arrays.copyOfRange(starts, 1, count);
+            Tensor vectors = encoder.patchVectors(starts, ends, m, encoderStep);
+            stage(StageTimer.GLOBAL);
+            Tensor out = global.steps(vectors, globalStep);
+            stage(StageTimer.DECODER);
+            decoder.setPatches(out, decoderStep);
+            int[] patchOf = new int[n];
+            int completed = 0;
+            for (int p = 0; p < n; p++) {
+                while (completed < m && ends[completed] <= p + 1) {
+                    completed++;
+                }
+                patchOf[p] = completed - 1; // the patch before the one holding byte p + 1
+            }
+            Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(0, n), 0, patchOf, decoderStep);
+            openStart = starts[count - 1];
+            endStage();
+            return logits;
+        }
+
+        private int openStart;
+
+        /** Where the patch still open after {@link #prefill} starts. */
+        public int openPatchStart() {
+            return openStart;
         }
 
         /** Runs the encoder on tokens[length] (the next token of the sequence). */
         public void appendToken(int[] tokens) {
             stage(StageTimer.ENCODER);
-            encoder.stepByte(tokens, length, encoderStep);
+            encoder.stepBytes(tokens, length, 1, encoderStep);
             length++;
             endStage();
         }
@@ -374,11 +433,13 @@ public final class ByteLatentTransformer implements TrainableModel {
         /** Closes the patch of encoder positions [start, length) with one global step. */
         public void completePatch(int start) {
             stage(StageTimer.ENCODER);
-            Tensor vec = encoder.patchVector(start, length, encoderStep);
+            oneStart[0] = start;
+            oneEnd[0] = length;
+            Tensor vec = encoder.patchVectors(oneStart, oneEnd, 1, encoderStep);
             stage(StageTimer.GLOBAL);
-            Tensor o = global.step(vec, globalStep);
+            Tensor o = global.steps(vec, globalStep);
             stage(StageTimer.DECODER);
-            decoder.setPatch(o, decoderStep);
+            decoder.setPatches(o, decoderStep);
             endStage();
         }
 
@@ -402,7 +463,13 @@ public final class ByteLatentTransformer implements TrainableModel {
         }
     }
 
+    /** Byte-by-byte incremental decoding of up to {@code capacity} bytes. */
     public Incremental incremental(int capacity) {
-        return new Incremental(capacity);
+        return new Incremental(capacity, 1);
+    }
+
+    /** Incremental decoding whose {@link Incremental#prefill} takes up to {@code block} bytes at once. */
+    public Incremental incremental(int capacity, int block) {
+        return new Incremental(capacity, block);
     }
 }

@@ -5,6 +5,7 @@ import static blt4j.nn.Buffers.first;
 import static blt4j.nn.Buffers.i32;
 import static blt4j.nn.Buffers.zeroed;
 
+import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
@@ -14,6 +15,7 @@ import blt4j.nn.Linear;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.TransformerStack;
+import java.util.Arrays;
 
 /**
  * The latent transformer over patches (BLT-REFERENCE §6): optional input projection when k·d_local ≠ d_global,
@@ -41,21 +43,25 @@ final class GlobalTransformer {
         }
     }
 
-    /** Incremental state: one patch per step, a KV cache of up to {@code capacity} patches. */
+    /** Incremental state: up to {@code block} patches per step (B), a KV cache of up to {@code capacity} patches. */
     final class Step {
         final KvCache[] caches;
-        final Tensor projected;               // [1, d_global] (null without projection)
-        final Tensor position;                // [1] I32
-        final RangeBuffer mask;               // [1]
-        final TransformerStack.Acts layers;   // 1 row
+        final int block;
+        final Tensor projected;               // [B, d_global] (null without projection)
+        final Tensor positions;               // [B] I32
+        final int[] hostPositions;            // [B]
+        final RangeBuffer mask;               // [B]
+        final TransformerStack.Acts layers;   // B rows
         int patches;
 
-        Step(int capacity) {
+        Step(int capacity, int block) {
+            this.block = block;
             caches = GlobalTransformer.this.layers.newCaches(Math.min(capacity, maxPatches()));
-            projected = inputProjection == null ? null : f32(backend, 1, config.dim());
-            position = i32(backend, 1);
-            mask = new RangeBuffer(backend, 1);
-            this.layers = GlobalTransformer.this.layers.newActs(1, false);
+            projected = inputProjection == null ? null : f32(backend, block, config.dim());
+            positions = i32(backend, block);
+            hostPositions = new int[block];
+            mask = new RangeBuffer(backend, block);
+            this.layers = GlobalTransformer.this.layers.newActs(block, false);
         }
     }
 
@@ -75,8 +81,8 @@ final class GlobalTransformer {
         return new Acts(patchCapacity, training);
     }
 
-    Step newStep(int capacity) {
-        return new Step(capacity);
+    Step newStep(int capacity, int block) {
+        return new Step(capacity, block);
     }
 
     Tensor forward(Tensor patches, Tensor positions, Ranges mask, Acts a) {
@@ -100,22 +106,29 @@ final class GlobalTransformer {
         inputProjection.backward(dx, a.input, dPatches);
     }
 
-    /** One global step for the next patch (single document: plain causal); returns its output [1, d_global]. */
-    Tensor step(Tensor patch, Step s) {
-        int index = s.patches;
-        if (index >= maxPatches()) {
+    /**
+     * Global steps for the next m patches [m, k·d_local] in one block (single document: each sees every earlier
+     * patch); returns their outputs [m, d_global].
+     */
+    Tensor steps(Tensor patches, Step s) {
+        int m = patches.rows();
+        int first = s.patches;
+        if (first + m > maxPatches()) {
             throw new IllegalStateException("generation reached " + maxPatches() + " patches, the global model's max_seqlen");
         }
-        Tensor x = patch;
+        Tensor x = patches;
         if (inputProjection != null) {
-            x = s.projected;
-            inputProjection.forward(patch, x);
+            x = first(s.projected, m);
+            inputProjection.forward(patches, x);
         }
-        s.mask.lo[0] = 0;
-        s.mask.hi[0] = index + 1;
-        backend.upload(new int[] {index}, s.position);
-        Tensor out = layers.forwardCached(x, s.position, rope, s.caches, s.mask.ranges(1), s.layers);
-        s.patches++;
+        AttentionMask.fillCachedWindow(first, m, 0, s.mask.lo, s.mask.hi);
+        for (int i = 0; i < m; i++) {
+            s.hostPositions[i] = first + i;
+        }
+        Tensor positions = first(s.positions, m);
+        backend.upload(m == s.block ? s.hostPositions : Arrays.copyOf(s.hostPositions, m), positions);
+        Tensor out = layers.forwardCached(x, positions, rope, s.caches, s.mask.ranges(m), s.layers);
+        s.patches += m;
         return out;
     }
 

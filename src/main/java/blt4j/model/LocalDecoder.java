@@ -17,6 +17,7 @@ import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerBlock;
+import java.util.Arrays;
 
 /**
  * Patch outputs back to bytes (BLT-REFERENCE §7): the global output is projected into k key/value slots per patch;
@@ -72,39 +73,48 @@ final class LocalDecoder {
         }
     }
 
-    /** Incremental state: one byte per step, KV caches of up to {@code capacity} bytes. */
+    /**
+     * Incremental state: up to {@code block} bytes per step (B; the prompt at prefill, then one byte), KV caches of up
+     * to {@code capacity} bytes. The slots of the patches the bytes read are kept in {@code slots}.
+     */
     final class Step {
         final KvCache[] caches;
-        final Tensor projected;               // [1, k·d] projection of the last global output
-        final Tensor slots;                   // [k, d] slots of the current decoder patch
-        final CrossAttention.Acts[] cross;    // per layer: 1 query, k keys
-        final TransformerBlock.Acts[] layers; // 1 row
-        final Tensor position;                // [1] I32
-        final RangeBuffer selfMask;           // [1]
-        final RangeBuffer slotMask;           // [1]: all k slots
+        final int block;
+        final Tensor projected;               // [B, k·d] projection of the latest global outputs
+        final Tensor slots;                   // [B·k, d] their slots; the last patch's k rows serve single steps
+        final CrossAttention.Acts[] cross;    // per layer: B queries, B·k keys
+        final TransformerBlock.Acts[] layers; // B rows
+        final Tensor positions;               // [B] I32
+        final int[] hostPositions;            // [B]
+        final RangeBuffer selfMask;           // [B]
+        final RangeBuffer slotMask;           // [B]: the k slots each byte reads
         final Tensor rstd;                    // [1]
-        final Tensor normed;                  // [1, d]
+        final Tensor normed;                  // [1, d] final norm of the last byte only
         final Tensor logits;                  // [1, V]
+        int slotPatches;                      // patches whose slots are in {@code slots}
         boolean hasSlots;
+        final int[] singlePatch = new int[1];
 
-        Step(int capacity) {
+        Step(int capacity, int block) {
             int d = config.dim();
             int k = config.crossAttnK();
+            this.block = block;
             caches = new KvCache[layers().length];
             cross = new CrossAttention.Acts[layers().length];
             this.layers = new TransformerBlock.Acts[layers().length];
             for (int i = 0; i < caches.length; i++) {
                 caches[i] = new KvCache(backend, capacity, layers()[i].width());
                 if (LocalDecoder.this.cross[i] != null) {
-                    cross[i] = LocalDecoder.this.cross[i].newActs(1, k, false);
+                    cross[i] = LocalDecoder.this.cross[i].newActs(block, block * k, false);
                 }
-                this.layers[i] = layers()[i].newActs(1, false);
+                this.layers[i] = layers()[i].newActs(block, false);
             }
-            projected = f32(backend, 1, k * d);
-            slots = f32(backend, k, d);
-            position = i32(backend, 1);
-            selfMask = new RangeBuffer(backend, 1);
-            slotMask = new RangeBuffer(backend, 1);
+            projected = f32(backend, block, k * d);
+            slots = f32(backend, block * k, d);
+            positions = i32(backend, block);
+            hostPositions = new int[block];
+            selfMask = new RangeBuffer(backend, block);
+            slotMask = new RangeBuffer(backend, block);
             rstd = f32(backend, 1, 1);
             normed = f32(backend, 1, d);
             logits = f32(backend, 1, config.vocabSize());
@@ -141,8 +151,8 @@ final class LocalDecoder {
         return new Acts(bytes, patchCapacity, training);
     }
 
-    Step newStep(int capacity) {
-        return new Step(capacity);
+    Step newStep(int capacity, int block) {
+        return new Step(capacity, block);
     }
 
     /** Logits [T, V] (a view of a.logits). */
@@ -198,30 +208,55 @@ final class LocalDecoder {
 
     // ---- incremental (generation)
 
-    /** Takes the k key/value slots [k, d] of one global output [1, d_global] as the current decoder patch. */
-    void setPatch(Tensor globalRow, Step s) {
-        patchProjection.forward(globalRow, s.projected);
-        backend.copy(s.projected.reshape(config.crossAttnK(), config.dim()), s.slots);
+    /**
+     * Takes the slots of m new global outputs [m, d_global] (patches completed since the last call): they become the
+     * patches bytes read, the last one for every following single step.
+     */
+    void setPatches(Tensor globalRows, Step s) {
+        int m = globalRows.rows();
+        int k = config.crossAttnK();
+        int d = config.dim();
+        Tensor projected = first(s.projected, m);
+        patchProjection.forward(globalRows, projected);
+        backend.copy(projected.reshape(m * k, d), first(s.slots, m * k));
+        s.slotPatches = m;
         s.hasSlots = true;
     }
 
-    /** Logits [1, V] at {@code position} from its encoder state and the current decoder patch's slots. */
-    Tensor step(Tensor encoderState, int position, Step s) {
-        s.slotMask.lo[0] = 0;
-        s.slotMask.hi[0] = config.crossAttnK();
-        Ranges all = s.slotMask.ranges(1);
-        AttentionMask.fillCachedWindow(position, 1, config.window(), s.selfMask.lo, s.selfMask.hi);
-        Ranges self = s.selfMask.ranges(1);
-        backend.upload(new int[] {position}, s.position);
-        Tensor h = encoderState;
+    /**
+     * Runs bytes [from, from + n) whose encoder states are {@code encoderStates} [n, d] through the cached decoder;
+     * byte i reads the slots of patch {@code patchOf[i]} of the last {@link #setPatches} (for a single step: the last
+     * one). Returns the logits [1, V] of the last byte.
+     */
+    Tensor stepBlock(Tensor encoderStates, int from, int[] patchOf, Step s) {
+        int n = encoderStates.rows();
+        int k = config.crossAttnK();
+        for (int i = 0; i < n; i++) {
+            s.slotMask.lo[i] = patchOf[i] * k;
+            s.slotMask.hi[i] = patchOf[i] * k + k;
+            s.hostPositions[i] = from + i;
+        }
+        Ranges slotRanges = s.slotMask.ranges(n);
+        AttentionMask.fillCachedWindow(from, n, config.window(), s.selfMask.lo, s.selfMask.hi);
+        Ranges self = s.selfMask.ranges(n);
+        Tensor positions = first(s.positions, n);
+        backend.upload(n == s.block ? s.hostPositions : Arrays.copyOf(s.hostPositions, n), positions);
+        Tensor kv = first(s.slots, s.slotPatches * k);
+        Tensor h = encoderStates;
         for (int i = 0; i < layers.length; i++) {
             if (cross[i] != null) {
-                h = cross[i].forward(h, s.slots, all, s.cross[i]);
+                h = cross[i].forward(h, kv, slotRanges, s.cross[i]);
             }
-            h = layers[i].forwardCached(h, s.position, rope, s.caches[i], self, s.layers[i]);
+            h = layers[i].forwardCached(h, positions, rope, s.caches[i], self, s.layers[i]);
         }
-        norm.forward(h, s.normed, s.rstd);
+        norm.forward(h.rowSlice(n - 1, n), s.normed, s.rstd);
         output.forward(s.normed, s.logits);
         return s.logits;
+    }
+
+    /** Logits [1, V] at {@code position} from its encoder state and the latest patch's slots. */
+    Tensor step(Tensor encoderState, int position, Step s) {
+        s.singlePatch[0] = s.slotPatches - 1;
+        return stepBlock(encoderState, position, s.singlePatch, s);
     }
 }
