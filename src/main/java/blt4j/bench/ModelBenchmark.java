@@ -10,6 +10,8 @@ import blt4j.model.EntropyModelConfig;
 import blt4j.patch.EntropyScorer;
 import blt4j.model.StageTimer;
 import blt4j.nn.AdamW;
+import blt4j.generate.Generator;
+import blt4j.generate.Sampler;
 import blt4j.model.PatchingConfig;
 import blt4j.patch.EntropyPatcher;
 import blt4j.patch.PatchStream;
@@ -328,13 +330,39 @@ public final class ModelBenchmark {
         String wlPre = "blt prefill " + sizes.bltPreset();
         String wlGen = "blt generate " + sizes.bltPreset();
         add(label, be, wlPre, pre, promptLen, prefillPatches[0], sumFlops(prefillStages), Double.NaN, String.format(Locale.ROOT,
-                "BOS + %d prompt bytes, %d patches (θ=%.3f); entropy model as one block, BLT byte by byte", promptLen - 1,
+                "BOS + %d prompt bytes, %d patches (θ=%.3f); entropy model and BLT each as one block", promptLen - 1,
                 prefillPatches[0], theta));
         add(label, be, wlGen, g, gen, genPatches[0], sumFlops(genStages), Double.NaN, String.format(Locale.ROOT,
                 "%d greedy bytes, %d patches; entropy model, BLT encoder/decoder every byte, global model per patch", gen,
                 genPatches[0]));
         breakdown(wlPre, label, prefillStages, pre.medianMs(), 1);
         breakdown(wlGen, label, genStages, g.medianMs(), 1);
+
+        // whole Generator calls (prefill included), plain against self-speculative greedy decoding
+        byte[] promptBytes = new byte[promptLen - 1];
+        for (int i = 1; i < promptLen; i++) {
+            promptBytes[i - 1] = (byte) (prompt[i] - ByteTokenizer.OFFSET);
+        }
+        Generator generator = new Generator(blt, scheme).ignoringSpecialIds();
+        for (int k : new int[] {0, 4}) {
+            double[] ms = new double[reps];
+            Generator.Result last = null;
+            be.resetFlops();
+            for (int rep = 0; rep < total; rep++) {
+                long t0 = System.nanoTime();
+                last = k == 0 ? generator.generate(promptBytes, gen, Sampler.greedy(), b -> { })
+                        : generator.generateSpeculative(promptBytes, gen, k, null, b -> { });
+                be.synchronize();
+                if (rep >= warmups) {
+                    ms[rep - warmups] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            String wl = "blt generator " + (k == 0 ? "plain" : "speculative k=" + k) + " " + sizes.bltPreset();
+            add(label, be, wl, Stats.summarize(warmups, ms), gen, last.patches(), be.flops() / total, Double.NaN,
+                    String.format(Locale.ROOT, "whole call incl. prefill of %d bytes, %d greedy bytes%s", promptLen - 1, gen,
+                            k == 0 ? "" : String.format(Locale.ROOT, "; %d drafted, %.0f%% accepted", last.drafted(),
+                                    100 * last.acceptanceRate())));
+        }
 
         // the byte-transformer baseline
         EntropyModelConfig bc = EntropyModelConfig.byteTransformer(cfg, Math.max(capacity, 16));

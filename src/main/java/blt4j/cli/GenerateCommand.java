@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.IntConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -66,10 +67,22 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "Stop once the output ends with this text (UTF-8); it is not printed.")
     String stop;
 
+    @Option(names = "--speculate", description = "Greedy self-speculative decoding: the local models draft up to K bytes, "
+            + "one full-model pass verifies them (same output as plain greedy; 0 = off).")
+    void setSpeculate(int k) {
+        speculate = FlagException.inRange("--speculate", k, 0, 64);
+    }
+
+    int speculate;
+
     @Override
     public Integer call() throws Exception {
         if (prompt.isEmpty()) {
             throw new IllegalArgumentException("-p/--prompt is empty: give at least one byte of text to continue");
+        }
+        if (speculate > 0 && temperature != 0) {
+            throw new IllegalArgumentException("--speculate is greedy only (-t 0): sampling needs an acceptance rule "
+                    + "that keeps the output distribution, not implemented yet");
         }
         if (stop != null && stop.isEmpty()) {
             throw new IllegalArgumentException("--stop is empty: give the text that ends generation");
@@ -78,7 +91,7 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
             byte[] p = prompt.getBytes(StandardCharsets.UTF_8);
-            long needed = 1L + p.length + maxBytes;
+            long needed = 1L + p.length + maxBytes + (speculate > 0 ? speculate + 1 : 0);
             int limit = blt.config().maxEncoderSeqLength;
             if (needed > limit) {
                 throw new IllegalArgumentException("the prompt (" + p.length + " bytes + BOS) and -n " + maxBytes + " need "
@@ -96,14 +109,17 @@ final class GenerateCommand implements Callable<Integer> {
             out.write(p);
             out.flush();
             byte[] stopBytes = stop == null ? null : stop.getBytes(StandardCharsets.UTF_8);
-            Generator.Result r = gen.generate(p, maxBytes, new Sampler(temperature, topP, seed), stopBytes, b -> {
+            IntConsumer print = b -> {
                 out.write(b);
                 out.flush();
-            });
+            };
+            Generator.Result r = speculate > 0 ? gen.generateSpeculative(p, maxBytes, speculate, stopBytes, print)
+                    : gen.generate(p, maxBytes, new Sampler(temperature, topP, seed), stopBytes, print);
             out.println();
-            System.err.printf("%d bytes in %.2f s: %.1f bytes/s; %d patches (%.1f patches/s, prompt included) on %s%n",
+            System.err.printf("%d bytes in %.2f s: %.1f bytes/s; %d patches (%.1f patches/s, prompt included) on %s%s%n",
                     r.bytes().length, r.seconds(), r.bytesPerSecond(), r.patches(), r.patches() / Math.max(r.seconds(), 1e-9),
-                    backend.name());
+                    backend.name(), r.drafted() == 0 ? "" : String.format("; %d bytes drafted, %.0f%% accepted", r.drafted(),
+                            100 * r.acceptanceRate()));
         }
         return 0;
     }

@@ -50,7 +50,17 @@ public final class Generator {
     }
 
     /** What a generation produced. */
-    public record Result(byte[] bytes, int promptTokens, int patches, double seconds) {
+    public record Result(byte[] bytes, int promptTokens, int patches, double seconds, int drafted, int accepted) {
+        /** A plain (not speculative) generation: nothing drafted. */
+        public Result(byte[] bytes, int promptTokens, int patches, double seconds) {
+            this(bytes, promptTokens, patches, seconds, 0, 0);
+        }
+
+        /** Share of drafted bytes the full model confirmed (NaN when nothing was drafted). */
+        public double acceptanceRate() {
+            return drafted == 0 ? Double.NaN : (double) accepted / drafted;
+        }
+
         public double bytesPerSecond() {
             return bytes.length / Math.max(seconds, 1e-9);
         }
@@ -123,6 +133,108 @@ public final class Generator {
         out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
         return new Result(out.released(), prompt.length + 1, model.patches(), secs);
+    }
+
+    /**
+     * Greedy self-speculative generation: after each byte the model itself predicts, the local models alone (encoder
+     * and decoder, with the patch representation they already have) draft up to {@code k} more bytes; one pass of
+     * the full model over them (entropy model, the true patch boundaries, global steps, decoder) verifies the
+     * draft; the longest agreeing prefix is kept and every cache rolls back to it. The output is the plain greedy
+     * output; only the cost per byte changes. {@code Result} counts the same way as {@link #generate}.
+     */
+    public Result generateSpeculative(byte[] prompt, int maxBytes, int k, byte[] stop, IntConsumer sink) {
+        if (maxBytes < 0 || k < 1 || k > 64) {
+            throw new IllegalArgumentException("speculative generation needs max bytes ≥ 0 and 1 ≤ k ≤ 64, got " + maxBytes + ", " + k);
+        }
+        int[] tokens = Arrays.copyOf(ByteTokenizer.encode(prompt, true, false), prompt.length + 1 + maxBytes + k + 1);
+        int promptTokens = prompt.length + 1;
+        int capacity = promptTokens + maxBytes + k + 1;
+        long start = System.nanoTime();
+        if (entropyModel != null && capacity > entropyModel.config().maxSeqlen) {
+            throw new IllegalArgumentException("the prompt, the bytes to generate and the draft need " + capacity
+                    + " positions, more than the entropy model's max_seqlen " + entropyModel.config().maxSeqlen);
+        }
+        EntropyModel.Incremental scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
+        ByteLatentTransformer.Incremental model = blt.incremental(capacity, Math.max(promptTokens, k + 2));
+        PatchStream patches = scheme.stream();
+        ByteStream out = new ByteStream(stop, sink);
+        boolean[] startFlags = new boolean[Math.max(promptTokens, k + 1) + 1];
+        startFlags[0] = true;
+        float[] h = scorer == null ? null : entropies(scorer, tokens, promptTokens);
+        for (int p = 0; p < promptTokens; p++) {
+            startFlags[p + 1] = patches.next(tokens[p], h == null ? Float.NaN : h[p]);
+        }
+        Tensor logitsRow = model.prefill(tokens, promptTokens, startFlags);
+        int vocab = ByteTokenizer.VOCAB;
+        float[] logits = new float[vocab];
+        float[] all = new float[(k + 1) * vocab];
+        PatchStream[] before = new PatchStream[k + 1];
+        int totalDrafted = 0;
+        int totalAccepted = 0;
+        int length = promptTokens;
+        int produced = 0;
+        boolean done = false;
+        logitsRow.backend().download(logitsRow, logits, 0);
+        while (!done && produced < maxBytes) {
+            maskSpecials(logits, 0);
+            int own = Sampler.argmax(logits);
+            if (own < ByteTokenizer.OFFSET) {
+                break;
+            }
+            tokens[length] = own;
+            // draft with the local models only
+            int budget = Math.min(k, maxBytes - produced - 1);
+            int drafted = 0;
+            model.appendToken(tokens);
+            while (drafted < budget) {
+                Tensor d = model.decode();
+                d.backend().download(d, logits, 0);
+                maskSpecials(logits, 0);
+                int next = Sampler.argmax(logits);
+                if (next < ByteTokenizer.OFFSET) {
+                    break;
+                }
+                tokens[length + 1 + drafted] = next;
+                drafted++;
+                model.appendToken(tokens);
+            }
+            // verify: entropies, true patch decisions, one pass of the global model and the decoder
+            int n = drafted + 1;
+            float[] hv = scorer == null ? null : scorer.entropies(scorer.append(Arrays.copyOfRange(tokens, length, length + n)));
+            for (int i = 0; i < n; i++) {
+                before[i] = patches.copy();
+                startFlags[i] = patches.next(tokens[length + i], hv == null ? Float.NaN : hv[i]);
+            }
+            Tensor v = model.verify(length, n, startFlags);
+            v.backend().download(v, all, 0);
+            int accepted = 0;
+            while (accepted < drafted) {
+                maskSpecials(all, accepted * vocab);
+                if (Sampler.argmax(Arrays.copyOfRange(all, accepted * vocab, (accepted + 1) * vocab)) != tokens[length + 1 + accepted]) {
+                    break;
+                }
+                accepted++;
+            }
+            int kept = 1 + accepted;
+            totalDrafted += drafted;
+            totalAccepted += accepted;
+            model.rollback(kept);
+            if (scorer != null) {
+                scorer.truncate(length + kept);
+            }
+            if (kept < n) {
+                patches = before[kept];
+            }
+            for (int i = 0; i < kept && !done; i++) {
+                produced++;
+                done = out.accept(tokens[length + i] - ByteTokenizer.OFFSET) || produced == maxBytes;
+            }
+            length += kept;
+            System.arraycopy(all, (kept - 1) * vocab, logits, 0, vocab);
+        }
+        out.finish();
+        double secs = (System.nanoTime() - start) / 1e9;
+        return new Result(out.released(), promptTokens, model.patches(), secs, totalDrafted, totalAccepted);
     }
 
     /** Entropies of tokens[0, n), fed to the scorer in blocks of its size. */

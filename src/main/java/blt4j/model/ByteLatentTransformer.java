@@ -409,7 +409,7 @@ public final class ByteLatentTransformer implements TrainableModel {
                 }
                 patchOf[p] = completed - 1; // the patch before the one holding byte p + 1
             }
-            Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(0, n), 0, patchOf, decoderStep);
+            Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(0, n), 0, patchOf, decoderStep, false);
             openStart = starts[count - 1];
             endStage();
             return logits;
@@ -430,9 +430,85 @@ public final class ByteLatentTransformer implements TrainableModel {
             endStage();
         }
 
+        // bookkeeping of the last verify(), for rollback()
+        private int verifyFrom;
+        private int verifyPatchesBefore;
+        private int[] verifyCompletedBy = new int[0];
+        private int[] verifyOpenAfter = new int[0];
+
+        /**
+         * Speculative verification: positions [from, from + n) are already encoded (drafted); {@code startFlags[i]}
+         * says whether position from + 1 + i starts a patch. Completes those patches (one global block), re-runs the
+         * decoder over the n positions with the slots each byte really reads and returns their logits [n, 260] (row i
+         * predicts token from + 1 + i). The drafted decoder positions are discarded first.
+         */
+        public Tensor verify(int from, int n, boolean[] startFlags) {
+            if (length != from + n || n < 1 || n > encoderStep.block || startFlags.length < n) {
+                throw new IllegalArgumentException("verify of positions [" + from + ", " + (from + n) + ") with " + length
+                        + " encoded and a block of " + encoderStep.block);
+            }
+            int[] starts = new int[n];
+            int[] ends = new int[n];
+            verifyCompletedBy = new int[n + 1];
+            verifyOpenAfter = new int[n + 1];
+            verifyOpenAfter[0] = openStart;
+            int open = openStart;
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                int q = from + 1 + i;
+                if (startFlags[i]) {
+                    starts[m] = open;
+                    ends[m] = q;
+                    m++;
+                    open = q;
+                }
+                verifyCompletedBy[i + 1] = m;
+                verifyOpenAfter[i + 1] = open;
+            }
+            verifyFrom = from;
+            verifyPatchesBefore = globalStep.patches;
+            stage(StageTimer.DECODER);
+            decoderStep.truncate(from);
+            decoder.keepOnly(decoderStep.slotPatches - 1, decoderStep); // buffer index 0: the patch current before
+            if (m > 0) {
+                stage(StageTimer.ENCODER);
+                Tensor vectors = encoder.patchVectors(starts, ends, m, encoderStep);
+                stage(StageTimer.GLOBAL);
+                Tensor out = global.steps(vectors, globalStep);
+                stage(StageTimer.DECODER);
+                decoder.appendPatches(out, decoderStep);
+            }
+            int[] patchOf = new int[n];
+            for (int i = 0; i < n; i++) {
+                patchOf[i] = verifyCompletedBy[i + 1]; // the last patch completed once position from + 1 + i is decided
+            }
+            Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(from, from + n), from, patchOf, decoderStep, true);
+            endStage();
+            return logits;
+        }
+
+        /**
+         * Keeps the first {@code kept} positions of the last {@link #verify} (and the patch decisions they made) and
+         * forgets the rest in every cache: encoder, global model, decoder.
+         */
+        public void rollback(int kept) {
+            int n = verifyCompletedBy.length - 1;
+            if (kept < 1 || kept > n) {
+                throw new IllegalArgumentException("rollback keeps 1.." + n + " positions, got " + kept);
+            }
+            int newLength = verifyFrom + kept;
+            encoderStep.truncate(newLength);
+            length = newLength;
+            globalStep.truncate(verifyPatchesBefore + verifyCompletedBy[kept]);
+            decoderStep.truncate(newLength);
+            decoder.keepOnly(verifyCompletedBy[kept], decoderStep);
+            openStart = verifyOpenAfter[kept];
+        }
+
         /** Closes the patch of encoder positions [start, length) with one global step. */
         public void completePatch(int start) {
             stage(StageTimer.ENCODER);
+            openStart = length;
             oneStart[0] = start;
             oneEnd[0] = length;
             Tensor vec = encoder.patchVectors(oneStart, oneEnd, 1, encoderStep);

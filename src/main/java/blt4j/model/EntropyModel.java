@@ -299,6 +299,12 @@ public final class EntropyModel implements TrainableModel {
             return position;
         }
 
+        /** Forgets the tokens from {@code newPosition} on. */
+        public void truncate(int newPosition) {
+            KvCache.truncate(caches, newPosition);
+            position = newPosition;
+        }
+
         public int maxBlock() {
             return block;
         }

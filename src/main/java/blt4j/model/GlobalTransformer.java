@@ -63,6 +63,12 @@ final class GlobalTransformer {
             mask = new RangeBuffer(backend, block);
             this.layers = GlobalTransformer.this.layers.newActs(block, false);
         }
+
+        /** Forgets the patches from {@code newPatches} on. */
+        void truncate(int newPatches) {
+            KvCache.truncate(caches, newPatches);
+            patches = newPatches;
+        }
     }
 
     GlobalTransformer(BltConfig.Global c, ParameterStore store, Backend backend) {

@@ -88,9 +88,9 @@ final class LocalDecoder {
         final int[] hostPositions;            // [B]
         final RangeBuffer selfMask;           // [B]
         final RangeBuffer slotMask;           // [B]: the k slots each byte reads
-        final Tensor rstd;                    // [1]
-        final Tensor normed;                  // [1, d] final norm of the last byte only
-        final Tensor logits;                  // [1, V]
+        final Tensor rstd;                    // [B]
+        final Tensor normed;                  // [B, d] final norm (of the last byte only, unless all logits are asked)
+        final Tensor logits;                  // [B, V]
         int slotPatches;                      // patches whose slots are in {@code slots}
         boolean hasSlots;
         final int[] singlePatch = new int[1];
@@ -115,9 +115,14 @@ final class LocalDecoder {
             hostPositions = new int[block];
             selfMask = new RangeBuffer(backend, block);
             slotMask = new RangeBuffer(backend, block);
-            rstd = f32(backend, 1, 1);
-            normed = f32(backend, 1, d);
-            logits = f32(backend, 1, config.vocabSize());
+            rstd = f32(backend, block, 1);
+            normed = f32(backend, block, d);
+            logits = f32(backend, block, config.vocabSize());
+        }
+
+        /** Forgets the bytes from {@code length} on. */
+        void truncate(int length) {
+            KvCache.truncate(caches, length);
         }
     }
 
@@ -224,11 +229,42 @@ final class LocalDecoder {
     }
 
     /**
+     * Adds the slots of m more global outputs after the ones kept (speculative verification: byte i may read the
+     * patch that was current before, index 0, or one of the new ones, 1..m).
+     */
+    void appendPatches(Tensor globalRows, Step s) {
+        int m = globalRows.rows();
+        int k = config.crossAttnK();
+        int d = config.dim();
+        if ((s.slotPatches + m) * k > s.slots.rows()) {
+            throw new IllegalStateException("decoder step holds " + s.slots.rows() / k + " patches; " + (s.slotPatches + m)
+                    + " needed (a larger block)");
+        }
+        if (m == 0) {
+            return;
+        }
+        Tensor projected = first(s.projected, m);
+        patchProjection.forward(globalRows, projected);
+        backend.copy(projected.reshape(m * k, d), s.slots.rowSlice(s.slotPatches * k, (s.slotPatches + m) * k));
+        s.slotPatches += m;
+        s.hasSlots = true;
+    }
+
+    /** Keeps only the slots of patch {@code index} of the buffer, as the current patch of the next single steps. */
+    void keepOnly(int index, Step s) {
+        int k = config.crossAttnK();
+        if (index != 0) {
+            backend.copy(s.slots.rowSlice(index * k, index * k + k), s.slots.rowSlice(0, k));
+        }
+        s.slotPatches = 1;
+    }
+
+    /**
      * Runs bytes [from, from + n) whose encoder states are {@code encoderStates} [n, d] through the cached decoder;
      * byte i reads the slots of patch {@code patchOf[i]} of the last {@link #setPatches} (for a single step: the last
-     * one). Returns the logits [1, V] of the last byte.
+     * one). Returns the logits [1, V] of the last byte, or [n, V] of every byte when {@code allLogits}.
      */
-    Tensor stepBlock(Tensor encoderStates, int from, int[] patchOf, Step s) {
+    Tensor stepBlock(Tensor encoderStates, int from, int[] patchOf, Step s, boolean allLogits) {
         int n = encoderStates.rows();
         int k = config.crossAttnK();
         for (int i = 0; i < n; i++) {
@@ -249,14 +285,18 @@ final class LocalDecoder {
             }
             h = layers[i].forwardCached(h, positions, rope, s.caches[i], self, s.layers[i]);
         }
-        norm.forward(h.rowSlice(n - 1, n), s.normed, s.rstd);
-        output.forward(s.normed, s.logits);
-        return s.logits;
+        Tensor rows = allLogits ? h : h.rowSlice(n - 1, n);
+        int r = rows.rows();
+        Tensor normed = first(s.normed, r);
+        norm.forward(rows, normed, first(s.rstd, r));
+        Tensor logits = first(s.logits, r);
+        output.forward(normed, logits);
+        return logits;
     }
 
     /** Logits [1, V] at {@code position} from its encoder state and the latest patch's slots. */
     Tensor step(Tensor encoderState, int position, Step s) {
         s.singlePatch[0] = s.slotPatches - 1;
-        return stepBlock(encoderState, position, s.singlePatch, s);
+        return stepBlock(encoderState, position, s.singlePatch, s, false);
     }
 }

@@ -122,6 +122,11 @@ final class LocalEncoder {
             slotMask = new RangeBuffer(backend, block * k);
             cross = LocalEncoder.this.cross.newActs(block * k, capacity, false);
         }
+
+        /** Forgets the bytes from {@code length} on. */
+        void truncate(int length) {
+            KvCache.truncate(caches, length);
+        }
     }
 
     LocalEncoder(BltConfig.Encoder c, ParameterStore store, Backend backend) {

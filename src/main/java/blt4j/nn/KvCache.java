@@ -18,6 +18,21 @@ public final class KvCache {
         return length;
     }
 
+    /** Forgets every position from {@code length} on (speculative decoding rolls back rejected bytes). */
+    public void truncate(int newLength) {
+        if (newLength < 0 || newLength > length) {
+            throw new IllegalArgumentException("cannot truncate a KV cache of " + length + " positions to " + newLength);
+        }
+        length = newLength;
+    }
+
+    /** Truncates every cache of a stack. */
+    public static void truncate(KvCache[] caches, int newLength) {
+        for (KvCache c : caches) {
+            c.truncate(newLength);
+        }
+    }
+
     public int capacity() {
         return k.rows();
     }

@@ -50,6 +50,16 @@ public final class PatchStream {
         throw new IllegalStateException("no streaming form for " + rule.getClass().getSimpleName());
     }
 
+    /** A copy in the same state (speculative decoding keeps one per drafted byte to roll back to). */
+    public PatchStream copy() {
+        PatchStream c = new PatchStream(rule, maxPatchLength);
+        c.position = position;
+        c.currentStart = currentStart;
+        c.lastToken = lastToken;
+        c.lastEntropy = lastEntropy;
+        return c;
+    }
+
     /** Tokens fed so far. */
     public long count() {
         return position + 1;

@@ -139,7 +139,8 @@ class FlagValidationTest {
         return Stream.of(
                 Arguments.of("-t", "-0.5"), Arguments.of("--temperature", "NaN"), Arguments.of("--temperature", "Infinity"),
                 Arguments.of("--top-p", "0"), Arguments.of("--top-p", "1.5"), Arguments.of("--top-p", "NaN"),
-                Arguments.of("-n", "-1"), Arguments.of("--max-bytes", "-10"), Arguments.of("--threshold", "NaN"));
+                Arguments.of("-n", "-1"), Arguments.of("--max-bytes", "-10"), Arguments.of("--threshold", "NaN"),
+                Arguments.of("--speculate", "65"), Arguments.of("--speculate", "-1"));
     }
 
     @ParameterizedTest(name = "generate {0} {1}")

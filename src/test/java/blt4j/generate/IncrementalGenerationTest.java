@@ -74,6 +74,52 @@ class IncrementalGenerationTest {
         check("opencl", new PatchingConfig("entropy", 0.15, null, true, 3, 4.5), 24, true);
     }
 
+    @ParameterizedTest(name = "{0} θ={1} monotonic={2} max={3}, k = {4}")
+    @CsvSource(nullValues = "null", value = {
+            "entropy, 2.2, false, null, 1", "entropy, 2.2, false, null, 2", "entropy, 2.2, false, null, 4",
+            "entropy, 2.2, false, null, 8", "entropy, 0.15, true, null, 4", "entropy, 0.15, true, 3, 3",
+            "entropy, 3.5, false, 2, 5", "space, null, false, null, 4", "static, null, false, null, 2"})
+    void speculativeGreedyEqualsPlainGreedy(String mode, Double threshold, boolean monotonic, Integer max, int k) throws Exception {
+        try (Backend backend = TestBackends.create("cpu")) {
+            Path dir = SharedData.bltMicro();
+            ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
+            EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
+            PatchingConfig patching = new PatchingConfig(mode, threshold, null, monotonic, max, 3);
+            for (String text : new String[] {"First Citizen:\nBefore we proceed", "ab", "The quick brown fox "}) {
+                byte[] prompt = text.getBytes(StandardCharsets.UTF_8);
+                for (boolean ignore : new boolean[] {false, true}) {
+                    Generator gen = new Generator(blt, PatchingScheme.of(patching, entropy));
+                    if (ignore) {
+                        gen = gen.ignoringSpecialIds();
+                    }
+                    byte[] plain = gen.generate(prompt, 30, Sampler.greedy(), b -> { }).bytes();
+                    ByteArrayOutputStream streamed = new ByteArrayOutputStream();
+                    byte[] spec = gen.generateSpeculative(prompt, 30, k, null, streamed::write).bytes();
+                    assertArrayEquals(plain, spec, "speculative (k = " + k + ") and plain greedy differ for \"" + text + "\"");
+                    assertArrayEquals(spec, streamed.toByteArray());
+                    if (ignore) {
+                        assertArrayEquals(gen.generateFullRecompute(prompt, 30), spec, "speculative and full recomputation differ");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void speculativeGreedyOnOpenClAndWithAStopSequence() throws Exception {
+        try (Backend backend = TestBackends.create("opencl")) {
+            Path dir = SharedData.bltMicro();
+            ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
+            EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
+            Generator gen = new Generator(blt, PatchingScheme.of(PatchingConfig.globalThreshold(2.2), entropy)).ignoringSpecialIds();
+            byte[] plain = gen.generate(PROMPT, 24, Sampler.greedy(), b -> { }).bytes();
+            assertArrayEquals(plain, gen.generateSpeculative(PROMPT, 24, 4, null, b -> { }).bytes());
+            byte[] stop = java.util.Arrays.copyOfRange(plain, 10, 12);
+            assertArrayEquals(gen.generate(PROMPT, 24, Sampler.greedy(), stop, b -> { }).bytes(),
+                    gen.generateSpeculative(PROMPT, 24, 4, stop, b -> { }).bytes());
+        }
+    }
+
     @Test
     void aStopSequenceEndsGenerationAndIsNotPartOfTheOutput() throws Exception {
         try (Backend backend = TestBackends.create("cpu")) {
