@@ -67,8 +67,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "Stop once the output ends with this text (UTF-8); it is not printed.")
     String stop;
 
-    @Option(names = "--speculate", description = "Greedy self-speculative decoding: the local models draft up to K bytes, "
-            + "one full-model pass verifies them (same output as plain greedy; 0 = off).")
+    @Option(names = "--speculate", description = "Self-speculative decoding: the local models draft up to K bytes, one "
+            + "full-model pass verifies them (greedy: the plain greedy output; sampling: the same distribution, by the "
+            + "speculative-sampling acceptance rule; 0 = off).")
     void setSpeculate(int k) {
         speculate = FlagException.inRange("--speculate", k, 0, 64);
     }
@@ -79,10 +80,6 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (prompt.isEmpty()) {
             throw new IllegalArgumentException("-p/--prompt is empty: give at least one byte of text to continue");
-        }
-        if (speculate > 0 && temperature != 0) {
-            throw new IllegalArgumentException("--speculate is greedy only (-t 0): sampling needs an acceptance rule "
-                    + "that keeps the output distribution, not implemented yet");
         }
         if (stop != null && stop.isEmpty()) {
             throw new IllegalArgumentException("--stop is empty: give the text that ends generation");
@@ -113,8 +110,9 @@ final class GenerateCommand implements Callable<Integer> {
                 out.write(b);
                 out.flush();
             };
-            Generator.Result r = speculate > 0 ? gen.generateSpeculative(p, maxBytes, speculate, stopBytes, print)
-                    : gen.generate(p, maxBytes, new Sampler(temperature, topP, seed), stopBytes, print);
+            Sampler sampler = new Sampler(temperature, topP, seed);
+            Generator.Result r = speculate > 0 ? gen.generateSpeculative(p, maxBytes, speculate, sampler, stopBytes, print)
+                    : gen.generate(p, maxBytes, sampler, stopBytes, print);
             out.println();
             System.err.printf("%d bytes in %.2f s: %.1f bytes/s; %d patches (%.1f patches/s, prompt included) on %s%s%n",
                     r.bytes().length, r.seconds(), r.bytesPerSecond(), r.patches(), r.patches() / Math.max(r.seconds(), 1e-9),

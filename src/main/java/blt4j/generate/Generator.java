@@ -136,13 +136,16 @@ public final class Generator {
     }
 
     /**
-     * Greedy self-speculative generation: after each byte the model itself predicts, the local models alone (encoder
-     * and decoder, with the patch representation they already have) draft up to {@code k} more bytes; one pass of
-     * the full model over them (entropy model, the true patch boundaries, global steps, decoder) verifies the
-     * draft; the longest agreeing prefix is kept and every cache rolls back to it. The output is the plain greedy
-     * output; only the cost per byte changes. {@code Result} counts the same way as {@link #generate}.
+     * Self-speculative generation: after each byte the model itself chose, the local models alone (encoder and
+     * decoder, with the patch representation they already have) draft up to {@code k} more bytes; one pass of the
+     * full model over them (entropy model, the true patch boundaries, global steps, decoder) verifies the draft, and
+     * every cache rolls back to the accepted prefix. Acceptance is the speculative-sampling rule (Leviathan et al.
+     * 2023, Chen et al. 2023): draft byte d drawn from the draft distribution q is kept with probability
+     * min(1, p(d)/q(d)) under the verified distribution p, else a byte is drawn from max(0, p − q) renormalised and the
+     * draft ends; this leaves the output distribution that of plain sampling with the same sampler settings. Greedy
+     * (temperature 0) makes p and q one-hot, so the output is exactly plain greedy output.
      */
-    public Result generateSpeculative(byte[] prompt, int maxBytes, int k, byte[] stop, IntConsumer sink) {
+    public Result generateSpeculative(byte[] prompt, int maxBytes, int k, Sampler sampler, byte[] stop, IntConsumer sink) {
         if (maxBytes < 0 || k < 1 || k > 64) {
             throw new IllegalArgumentException("speculative generation needs max bytes ≥ 0 and 1 ≤ k ≤ 64, got " + maxBytes + ", " + k);
         }
@@ -168,16 +171,22 @@ public final class Generator {
         int vocab = ByteTokenizer.VOCAB;
         float[] logits = new float[vocab];
         float[] all = new float[(k + 1) * vocab];
+        double[][] draftDist = new double[k + 1][];
         PatchStream[] before = new PatchStream[k + 1];
         int totalDrafted = 0;
         int totalAccepted = 0;
         int length = promptTokens;
         int produced = 0;
+        int forced = -1; // a byte already drawn from the residual of a rejected draft
         boolean done = false;
         logitsRow.backend().download(logitsRow, logits, 0);
         while (!done && produced < maxBytes) {
-            maskSpecials(logits, 0);
-            int own = Sampler.argmax(logits);
+            int own = forced;
+            if (own < 0) {
+                maskSpecials(logits, 0);
+                own = sampler.sample(sampler.distribution(logits));
+            }
+            forced = -1;
             if (own < ByteTokenizer.OFFSET) {
                 break;
             }
@@ -190,10 +199,12 @@ public final class Generator {
                 Tensor d = model.decode();
                 d.backend().download(d, logits, 0);
                 maskSpecials(logits, 0);
-                int next = Sampler.argmax(logits);
+                double[] q = sampler.distribution(logits);
+                int next = sampler.sample(q);
                 if (next < ByteTokenizer.OFFSET) {
                     break;
                 }
+                draftDist[drafted] = q;
                 tokens[length + 1 + drafted] = next;
                 drafted++;
                 model.appendToken(tokens);
@@ -210,10 +221,15 @@ public final class Generator {
             int accepted = 0;
             while (accepted < drafted) {
                 maskSpecials(all, accepted * vocab);
-                if (Sampler.argmax(Arrays.copyOfRange(all, accepted * vocab, (accepted + 1) * vocab)) != tokens[length + 1 + accepted]) {
-                    break;
+                double[] p = sampler.distribution(Arrays.copyOfRange(all, accepted * vocab, (accepted + 1) * vocab));
+                int d = tokens[length + 1 + accepted];
+                double[] q = draftDist[accepted];
+                if (sampler.uniform() < Math.min(1.0, p[d] / q[d])) {
+                    accepted++;
+                    continue;
                 }
-                accepted++;
+                forced = sampler.sample(residual(p, q));
+                break;
             }
             int kept = 1 + accepted;
             totalDrafted += drafted;
@@ -235,6 +251,28 @@ public final class Generator {
         out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
         return new Result(out.released(), promptTokens, model.patches(), secs, totalDrafted, totalAccepted);
+    }
+
+    /** Greedy self-speculative generation (see {@link #generateSpeculative(byte[], int, int, Sampler, byte[], IntConsumer)}). */
+    public Result generateSpeculative(byte[] prompt, int maxBytes, int k, byte[] stop, IntConsumer sink) {
+        return generateSpeculative(prompt, maxBytes, k, Sampler.greedy(), stop, sink);
+    }
+
+    /** max(0, p − q) renormalised (p where they agree to rounding, which a rejection makes impossible in exact math). */
+    private static double[] residual(double[] p, double[] q) {
+        double[] r = new double[p.length];
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) {
+            r[i] = Math.max(0, p[i] - q[i]);
+            sum += r[i];
+        }
+        if (!(sum > 0)) {
+            return p;
+        }
+        for (int i = 0; i < r.length; i++) {
+            r[i] /= sum;
+        }
+        return r;
     }
 
     /** Entropies of tokens[0, n), fed to the scorer in blocks of its size. */

@@ -2,6 +2,7 @@ package blt4j.generate;
 
 import java.util.Arrays;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 /** Picks the next token from logits: greedy (temperature 0), or temperature with optional top-p (nucleus). */
 public final class Sampler {
@@ -15,7 +16,8 @@ public final class Sampler {
         }
         this.temperature = temperature;
         this.topP = topP;
-        this.random = new Random(seed);
+        // java.util.Random's first draws are correlated for nearby seeds (0, 1, 2, ...); mix the seed first
+        this.random = new Random(new SplittableRandom(seed).nextLong());
     }
 
     public static Sampler greedy() {
@@ -56,6 +58,72 @@ public final class Sampler {
             }
         }
         return order[cut - 1];
+    }
+
+    /** True for temperature 0: every pick is the argmax. */
+    public boolean isGreedy() {
+        return temperature == 0;
+    }
+
+    /**
+     * The distribution {@link #pick} samples from: softmax at the temperature, cut to the smallest set of most likely
+     * ids whose mass reaches top-p and renormalised (one-hot at the argmax when greedy). Ties in the cut keep the
+     * lower id.
+     */
+    public double[] distribution(float[] logits) {
+        int n = logits.length;
+        double[] p = new double[n];
+        if (temperature == 0) {
+            p[argmax(logits)] = 1;
+            return p;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = Math.exp((logits[i] - max) / temperature);
+            sum += p[i];
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+            p[i] /= sum;
+        }
+        Arrays.sort(order, (a, b) -> p[b] != p[a] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+        double kept = 0;
+        int cut = 0;
+        while (cut < n && (cut == 0 || kept < topP)) {
+            kept += p[order[cut++]];
+        }
+        double[] out = new double[n];
+        for (int i = 0; i < cut; i++) {
+            out[order[i]] = p[order[i]] / kept;
+        }
+        return out;
+    }
+
+    /** Draws an id from a distribution with this sampler's random stream. */
+    public int sample(double[] dist) {
+        double r = random.nextDouble();
+        double acc = 0;
+        int last = 0;
+        for (int i = 0; i < dist.length; i++) {
+            if (dist[i] > 0) {
+                acc += dist[i];
+                last = i;
+                if (r < acc) {
+                    return i;
+                }
+            }
+        }
+        return last;
+    }
+
+    /** A uniform draw in [0, 1) from this sampler's random stream (speculative acceptance tests). */
+    public double uniform() {
+        return random.nextDouble();
     }
 
     /** Lowest index among equal maxima, so greedy decoding is deterministic. */
