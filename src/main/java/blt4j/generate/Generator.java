@@ -83,30 +83,12 @@ public final class Generator {
         if (maxBytes < 0) {
             throw new IllegalArgumentException("max bytes must be ≥ 0, got " + maxBytes);
         }
-        int[] tokens = Arrays.copyOf(ByteTokenizer.encode(prompt, true, false), prompt.length + 1 + maxBytes);
-        int promptTokens = prompt.length + 1;
-        int capacity = promptTokens + maxBytes;
         long start = System.nanoTime();
-        if (entropyModel != null && capacity > entropyModel.config().maxSeqlen) {
-            // the reference restarts the entropy model's context every max_seqlen tokens; cached generation does not yet
-            throw new IllegalArgumentException("the prompt and the bytes to generate need " + capacity
-                    + " positions, more than the entropy model's max_seqlen " + entropyModel.config().maxSeqlen);
-        }
-        EntropyModel.Incremental scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
-        ByteLatentTransformer.Incremental model = blt.incremental(capacity, promptTokens);
-        PatchStream patches = scheme.stream();
-        ByteStream out = new ByteStream(stop, sink);
-        // prefill: the prompt's entropies in blocks, its patch decisions, then one block through the BLT
-        boolean[] startFlags = new boolean[promptTokens + 1];
-        startFlags[0] = true;
-        float[] h = scorer == null ? null : entropies(scorer, tokens, promptTokens);
-        for (int p = 0; p < promptTokens; p++) {
-            startFlags[p + 1] = patches.next(tokens[p], h == null ? Float.NaN : h[p]);
-        }
-        Tensor logitsRow = model.prefill(tokens, promptTokens, startFlags);
-        int patchStart = model.openPatchStart();
+        Session s = new Session(prompt, maxBytes, 0, 0, stop, sink);
         float[] logits = new float[ByteTokenizer.VOCAB];
-        int length = promptTokens;
+        Tensor logitsRow = s.prefillLogits;
+        int patchStart = s.model.openPatchStart();
+        int length = s.promptTokens;
         int produced = 0;
         while (produced < maxBytes) {
             logitsRow.backend().download(logitsRow, logits, 0);
@@ -115,142 +97,41 @@ public final class Generator {
             if (id < ByteTokenizer.OFFSET) {
                 break;
             }
-            tokens[length++] = id;
+            s.tokens[length++] = id;
             produced++;
-            if (out.accept(id - ByteTokenizer.OFFSET) || produced == maxBytes) {
+            if (s.out.accept(id - ByteTokenizer.OFFSET) || produced == maxBytes) {
                 break;
             }
             // the new byte through the caches; when the next position opens a patch, the one ending here is complete
             int p = length - 1;
-            float hp = scorer == null ? Float.NaN : scorer.entropy(scorer.append(id));
-            model.appendToken(tokens);
-            if (patches.next(id, hp)) {
-                model.completePatch(patchStart);
+            float hp = s.scorer == null ? Float.NaN : s.scorer.entropy(s.scorer.append(id));
+            s.model.appendToken(s.tokens);
+            if (s.patches.next(id, hp)) {
+                s.model.completePatch(patchStart);
                 patchStart = p + 1;
             }
-            logitsRow = model.decode();
+            logitsRow = s.model.decode();
         }
-        out.finish();
+        s.out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
-        return new Result(out.released(), prompt.length + 1, model.patches(), secs);
+        return new Result(s.out.released(), s.promptTokens, s.model.patches(), secs);
     }
 
     /**
-     * Self-speculative generation: after each byte the model itself chose, the local models alone (encoder and
-     * decoder, with the patch representation they already have) draft up to {@code k} more bytes; one pass of the
-     * full model over them (entropy model, the true patch boundaries, global steps, decoder) verifies the draft, and
-     * every cache rolls back to the accepted prefix. Acceptance is the speculative-sampling rule (Leviathan et al.
-     * 2023, Chen et al. 2023): draft byte d drawn from the draft distribution q is kept with probability
-     * min(1, p(d)/q(d)) under the verified distribution p, else a byte is drawn from max(0, p − q) renormalised and the
-     * draft ends; this leaves the output distribution that of plain sampling with the same sampler settings. Greedy
-     * (temperature 0) makes p and q one-hot, so the output is exactly plain greedy output.
+     * Self-speculative generation: the local models draft up to {@code k} bytes past each byte the model chose and
+     * one full-model pass verifies them ({@link SpeculativeGeneration}). Greedy gives exactly the plain greedy
+     * output; sampling keeps its distribution.
      */
     public Result generateSpeculative(byte[] prompt, int maxBytes, int k, Sampler sampler, byte[] stop, IntConsumer sink) {
         if (maxBytes < 0 || k < 1 || k > 64) {
             throw new IllegalArgumentException("speculative generation needs max bytes ≥ 0 and 1 ≤ k ≤ 64, got " + maxBytes + ", " + k);
         }
-        int[] tokens = Arrays.copyOf(ByteTokenizer.encode(prompt, true, false), prompt.length + 1 + maxBytes + k + 1);
-        int promptTokens = prompt.length + 1;
-        int capacity = promptTokens + maxBytes + k + 1;
         long start = System.nanoTime();
-        if (entropyModel != null && capacity > entropyModel.config().maxSeqlen) {
-            throw new IllegalArgumentException("the prompt, the bytes to generate and the draft need " + capacity
-                    + " positions, more than the entropy model's max_seqlen " + entropyModel.config().maxSeqlen);
-        }
-        EntropyModel.Incremental scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
-        ByteLatentTransformer.Incremental model = blt.incremental(capacity, Math.max(promptTokens, k + 2));
-        PatchStream patches = scheme.stream();
-        ByteStream out = new ByteStream(stop, sink);
-        boolean[] startFlags = new boolean[Math.max(promptTokens, k + 1) + 1];
-        startFlags[0] = true;
-        float[] h = scorer == null ? null : entropies(scorer, tokens, promptTokens);
-        for (int p = 0; p < promptTokens; p++) {
-            startFlags[p + 1] = patches.next(tokens[p], h == null ? Float.NaN : h[p]);
-        }
-        Tensor logitsRow = model.prefill(tokens, promptTokens, startFlags);
-        int vocab = ByteTokenizer.VOCAB;
-        float[] logits = new float[vocab];
-        float[] all = new float[(k + 1) * vocab];
-        double[][] draftDist = new double[k + 1][];
-        PatchStream[] before = new PatchStream[k + 1];
-        int totalDrafted = 0;
-        int totalAccepted = 0;
-        int length = promptTokens;
-        int produced = 0;
-        int forced = -1; // a byte already drawn from the residual of a rejected draft
-        boolean done = false;
-        logitsRow.backend().download(logitsRow, logits, 0);
-        while (!done && produced < maxBytes) {
-            int own = forced;
-            if (own < 0) {
-                maskSpecials(logits, 0);
-                own = sampler.sample(sampler.distribution(logits));
-            }
-            forced = -1;
-            if (own < ByteTokenizer.OFFSET) {
-                break;
-            }
-            tokens[length] = own;
-            // draft with the local models only
-            int budget = Math.min(k, maxBytes - produced - 1);
-            int drafted = 0;
-            model.appendToken(tokens);
-            while (drafted < budget) {
-                Tensor d = model.decode();
-                d.backend().download(d, logits, 0);
-                maskSpecials(logits, 0);
-                double[] q = sampler.distribution(logits);
-                int next = sampler.sample(q);
-                if (next < ByteTokenizer.OFFSET) {
-                    break;
-                }
-                draftDist[drafted] = q;
-                tokens[length + 1 + drafted] = next;
-                drafted++;
-                model.appendToken(tokens);
-            }
-            // verify: entropies, true patch decisions, one pass of the global model and the decoder
-            int n = drafted + 1;
-            float[] hv = scorer == null ? null : scorer.entropies(scorer.append(Arrays.copyOfRange(tokens, length, length + n)));
-            for (int i = 0; i < n; i++) {
-                before[i] = patches.copy();
-                startFlags[i] = patches.next(tokens[length + i], hv == null ? Float.NaN : hv[i]);
-            }
-            Tensor v = model.verify(length, n, startFlags);
-            v.backend().download(v, all, 0);
-            int accepted = 0;
-            while (accepted < drafted) {
-                maskSpecials(all, accepted * vocab);
-                double[] p = sampler.distribution(Arrays.copyOfRange(all, accepted * vocab, (accepted + 1) * vocab));
-                int d = tokens[length + 1 + accepted];
-                double[] q = draftDist[accepted];
-                if (sampler.uniform() < Math.min(1.0, p[d] / q[d])) {
-                    accepted++;
-                    continue;
-                }
-                forced = sampler.sample(residual(p, q));
-                break;
-            }
-            int kept = 1 + accepted;
-            totalDrafted += drafted;
-            totalAccepted += accepted;
-            model.rollback(kept);
-            if (scorer != null) {
-                scorer.truncate(length + kept);
-            }
-            if (kept < n) {
-                patches = before[kept];
-            }
-            for (int i = 0; i < kept && !done; i++) {
-                produced++;
-                done = out.accept(tokens[length + i] - ByteTokenizer.OFFSET) || produced == maxBytes;
-            }
-            length += kept;
-            System.arraycopy(all, (kept - 1) * vocab, logits, 0, vocab);
-        }
-        out.finish();
+        Session s = new Session(prompt, maxBytes, k + 1, k + 2, stop, sink);
+        SpeculativeGeneration.Counts c = SpeculativeGeneration.run(this, s, maxBytes, k, sampler);
+        s.out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
-        return new Result(out.released(), promptTokens, model.patches(), secs, totalDrafted, totalAccepted);
+        return new Result(s.out.released(), s.promptTokens, s.model.patches(), secs, c.drafted(), c.accepted());
     }
 
     /** Greedy self-speculative generation (see {@link #generateSpeculative(byte[], int, int, Sampler, byte[], IntConsumer)}). */
@@ -258,25 +139,51 @@ public final class Generator {
         return generateSpeculative(prompt, maxBytes, k, Sampler.greedy(), stop, sink);
     }
 
-    /** max(0, p − q) renormalised (p where they agree to rounding, which a rejection makes impossible in exact math). */
-    private static double[] residual(double[] p, double[] q) {
-        double[] r = new double[p.length];
-        double sum = 0;
-        for (int i = 0; i < p.length; i++) {
-            r[i] = Math.max(0, p[i] - q[i]);
-            sum += r[i];
+    /**
+     * One generation's caches and streams, after the prefill: the prompt's entropies in blocks, its patch
+     * decisions, then one block through the BLT (every cache filled, the logits of the next byte ready).
+     */
+    final class Session {
+        final int[] tokens;
+        final int promptTokens;
+        final EntropyModel.Incremental scorer;
+        final ByteLatentTransformer.Incremental model;
+        PatchStream patches;
+        final ByteStream out;
+        final boolean[] startFlags;
+        final Tensor prefillLogits;
+
+        /** @param slack positions needed past the last generated byte (a draft); @param minBlock smallest step block */
+        Session(byte[] prompt, int maxBytes, int slack, int minBlock, byte[] stop, IntConsumer sink) {
+            promptTokens = prompt.length + 1;
+            int capacity = promptTokens + maxBytes + slack;
+            tokens = Arrays.copyOf(ByteTokenizer.encode(prompt, true, false), capacity);
+            if (entropyModel != null && capacity > entropyModel.config().maxSeqlen) {
+                // the reference restarts the entropy model's context every max_seqlen tokens; cached generation does not yet
+                throw new IllegalArgumentException("the prompt and the bytes to generate need " + capacity
+                        + " positions, more than the entropy model's max_seqlen " + entropyModel.config().maxSeqlen);
+            }
+            scorer = entropyModel == null ? null : entropyModel.incremental(capacity);
+            model = blt.incremental(capacity, Math.max(promptTokens, minBlock));
+            patches = scheme.stream();
+            out = new ByteStream(stop, sink);
+            startFlags = new boolean[Math.max(promptTokens, minBlock) + 1];
+            startFlags[0] = true;
+            float[] h = scorer == null ? null : entropies(scorer, tokens, promptTokens);
+            for (int p = 0; p < promptTokens; p++) {
+                startFlags[p + 1] = patches.next(tokens[p], h == null ? Float.NaN : h[p]);
+            }
+            prefillLogits = model.prefill(tokens, promptTokens, startFlags);
         }
-        if (!(sum > 0)) {
-            return p;
-        }
-        for (int i = 0; i < r.length; i++) {
-            r[i] /= sum;
-        }
-        return r;
+    }
+
+    /** Masks EOS and the other special ids when this generator ignores them. */
+    void mask(float[] logits, int offset) {
+        maskSpecials(logits, offset);
     }
 
     /** Entropies of tokens[0, n), fed to the scorer in blocks of its size. */
-    private static float[] entropies(EntropyModel.Incremental scorer, int[] tokens, int n) {
+    static float[] entropies(EntropyModel.Incremental scorer, int[] tokens, int n) {
         float[] h = new float[n];
         for (int from = 0; from < n; from += scorer.maxBlock()) {
             int to = Math.min(n, from + scorer.maxBlock());

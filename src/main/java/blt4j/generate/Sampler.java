@@ -24,10 +24,48 @@ public final class Sampler {
         return new Sampler(0, 1, 0);
     }
 
+    /** Samples an id: the argmax when greedy, else from {@link #distribution} (the nucleus, most likely first). */
     public int pick(float[] logits) {
         if (temperature == 0) {
             return argmax(logits);
         }
+        Nucleus nu = nucleus(logits);
+        double r = random.nextDouble() * nu.mass;
+        for (int i = 0; i < nu.size; i++) {
+            r -= nu.p[nu.order[i]];
+            if (r <= 0) {
+                return nu.order[i];
+            }
+        }
+        return nu.order[nu.size - 1];
+    }
+
+    /** True for temperature 0: every pick is the argmax. */
+    public boolean isGreedy() {
+        return temperature == 0;
+    }
+
+    /**
+     * The distribution {@link #pick} samples from: softmax at the temperature, cut to the smallest set of most likely
+     * ids whose mass reaches top-p and renormalised (one-hot at the argmax when greedy). Ties keep the lower id first.
+     */
+    public double[] distribution(float[] logits) {
+        double[] out = new double[logits.length];
+        if (temperature == 0) {
+            out[argmax(logits)] = 1;
+            return out;
+        }
+        Nucleus nu = nucleus(logits);
+        for (int i = 0; i < nu.size; i++) {
+            out[nu.order[i]] = nu.p[nu.order[i]] / nu.mass;
+        }
+        return out;
+    }
+
+    /** Softmax probabilities p, ids by falling p (stable: ties keep the lower id first), the top-p cut and its mass. */
+    private record Nucleus(double[] p, Integer[] order, int size, double mass) {}
+
+    private Nucleus nucleus(float[] logits) {
         int n = logits.length;
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) {
@@ -50,58 +88,7 @@ public final class Sampler {
         while (cut < n && (cut == 0 || kept < topP)) {
             kept += p[order[cut++]];
         }
-        double r = random.nextDouble() * kept;
-        for (int i = 0; i < cut; i++) {
-            r -= p[order[i]];
-            if (r <= 0) {
-                return order[i];
-            }
-        }
-        return order[cut - 1];
-    }
-
-    /** True for temperature 0: every pick is the argmax. */
-    public boolean isGreedy() {
-        return temperature == 0;
-    }
-
-    /**
-     * The distribution {@link #pick} samples from: softmax at the temperature, cut to the smallest set of most likely
-     * ids whose mass reaches top-p and renormalised (one-hot at the argmax when greedy). Ties in the cut keep the
-     * lower id.
-     */
-    public double[] distribution(float[] logits) {
-        int n = logits.length;
-        double[] p = new double[n];
-        if (temperature == 0) {
-            p[argmax(logits)] = 1;
-            return p;
-        }
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            p[i] = Math.exp((logits[i] - max) / temperature);
-            sum += p[i];
-        }
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-            p[i] /= sum;
-        }
-        Arrays.sort(order, (a, b) -> p[b] != p[a] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
-        double kept = 0;
-        int cut = 0;
-        while (cut < n && (cut == 0 || kept < topP)) {
-            kept += p[order[cut++]];
-        }
-        double[] out = new double[n];
-        for (int i = 0; i < cut; i++) {
-            out[order[i]] = p[order[i]] / kept;
-        }
-        return out;
+        return new Nucleus(p, order, cut, kept);
     }
 
     /** Draws an id from a distribution with this sampler's random stream. */
