@@ -65,6 +65,8 @@ class SpeculativeSamplingTest {
                 accepted += r.accepted();
             }
             double rate = (double) accepted / drafted;
+            System.out.printf("SpeculativeSamplingTest: %d runs, %d of %d drafted bytes accepted (%.1f%%)%n", RUNS, accepted,
+                    drafted, 100 * rate);
             assertTrue(drafted == RUNS && rate > 0.05 && rate < 0.95, "the draft should be tested, not trivial: " + accepted + "/" + drafted);
             assertFits("first byte", first, seenFirst);
             assertFits("second byte (drafted, accepted or resampled)", second, seenSecond);
