@@ -51,7 +51,8 @@ final class SpeculativeGeneration {
             s.model.appendToken(s.tokens);
             while (n - 1 < budget) {
                 Tensor d = s.model.decode();
-                d.backend().download(d, logits, 0);
+                d.backend().download(d, all, (n - 1) * vocab); // stands as verified when no new patch comes before it
+                System.arraycopy(all, (n - 1) * vocab, logits, 0, vocab);
                 g.mask(logits, 0);
                 double[] q = sampler.distribution(logits);
                 int next = sampler.sample(q);
@@ -71,7 +72,7 @@ final class SpeculativeGeneration {
                 s.startFlags[i] = s.patches.next(s.tokens[length + i], h == null ? Float.NaN : h[i]);
             }
             Tensor v = s.model.verify(length, n, s.startFlags);
-            v.backend().download(v, all, 0);
+            v.backend().download(v, all, s.model.reusedRows() * vocab);
             int kept = 1;
             while (kept < n) {
                 g.mask(all, (kept - 1) * vocab);

@@ -437,10 +437,12 @@ public final class ByteLatentTransformer implements TrainableModel {
         private int[] verifyOpenAfter = new int[0];
 
         /**
-         * Speculative verification: positions [from, from + n) are already encoded (drafted); {@code startFlags[i]}
-         * says whether position from + 1 + i starts a patch. Completes those patches (one global block), re-runs the
-         * decoder over the n positions with the slots each byte really reads and returns their logits [n, 260] (row i
-         * predicts token from + 1 + i). The drafted decoder positions are discarded first.
+         * Speculative verification: positions [from, from + n) are already encoded (drafted), and the decoder ran over
+         * the first n − 1 of them with the patch that was current; {@code startFlags[i]} says whether position
+         * from + 1 + i starts a patch. Completes those patches (one global block) and re-runs the decoder, with the
+         * slots each byte really reads, over the positions whose patch changed: the leading {@link #reusedRows()}
+         * positions read the same patch as in the draft, so their decoder rows and logits stand. Returns the logits
+         * [n − reused, 260] of the rest (row i predicts token from + reused + 1 + i).
          */
         public Tensor verify(int from, int n, boolean[] startFlags) {
             if (length != from + n || n < 1 || n > encoderStep.block || startFlags.length < n) {
@@ -467,8 +469,13 @@ public final class ByteLatentTransformer implements TrainableModel {
             }
             verifyFrom = from;
             verifyPatchesBefore = globalStep.patches;
+            int reused = 0;
+            while (reused < n - 1 && verifyCompletedBy[reused + 1] == 0) {
+                reused++;
+            }
+            verifyReused = reused;
             stage(StageTimer.DECODER);
-            decoderStep.truncate(from);
+            decoderStep.truncate(from + reused);
             decoder.keepOnly(decoderStep.slotPatches - 1, decoderStep); // buffer index 0: the patch current before
             if (m > 0) {
                 stage(StageTimer.ENCODER);
@@ -478,13 +485,21 @@ public final class ByteLatentTransformer implements TrainableModel {
                 stage(StageTimer.DECODER);
                 decoder.appendPatches(out, decoderStep);
             }
-            int[] patchOf = new int[n];
-            for (int i = 0; i < n; i++) {
-                patchOf[i] = verifyCompletedBy[i + 1]; // the last patch completed once position from + 1 + i is decided
+            int[] patchOf = new int[n - reused];
+            for (int i = reused; i < n; i++) {
+                patchOf[i - reused] = verifyCompletedBy[i + 1]; // the last patch completed once from + 1 + i is decided
             }
-            Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(from, from + n), from, patchOf, decoderStep, true);
+            Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(from + reused, from + n), from + reused, patchOf,
+                    decoderStep, true);
             endStage();
             return logits;
+        }
+
+        private int verifyReused;
+
+        /** Leading positions of the last {@link #verify} whose draft decoder results stood (no new patch yet). */
+        public int reusedRows() {
+            return verifyReused;
         }
 
         /**
