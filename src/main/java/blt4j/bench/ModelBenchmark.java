@@ -4,6 +4,7 @@ import blt4j.compute.Backend;
 import blt4j.compute.Tensor;
 import blt4j.model.BltConfig;
 import blt4j.model.ByteLatentTransformer;
+import blt4j.model.IncrementalBlt;
 import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
@@ -280,7 +281,7 @@ public final class ModelBenchmark {
             EntropyModel.Incremental scorer = entropy.incremental(capacity, promptLen);
             float[] h = scorer.entropies(scorer.append(prompt));
             timer.end();
-            ByteLatentTransformer.Incremental model = blt.incremental(capacity, promptLen);
+            IncrementalBlt model = blt.incremental(capacity, promptLen);
             PatchStream patches = scheme.stream();
             boolean[] startFlags = new boolean[promptLen + 1];
             startFlags[0] = true;

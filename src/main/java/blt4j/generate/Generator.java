@@ -2,6 +2,7 @@ package blt4j.generate;
 
 import blt4j.compute.Tensor;
 import blt4j.model.ByteLatentTransformer;
+import blt4j.model.IncrementalBlt;
 import blt4j.model.EntropyModel;
 import blt4j.patch.PatchStream;
 import blt4j.patch.PatchingScheme;
@@ -147,7 +148,7 @@ public final class Generator {
         final int[] tokens;
         final int promptTokens;
         final EntropyModel.Incremental scorer;
-        final ByteLatentTransformer.Incremental model;
+        final IncrementalBlt model;
         PatchStream patches;
         final ByteStream out;
         final boolean[] startFlags;

@@ -68,7 +68,7 @@ class StateIsolationTest {
         m.loss(targets(x), null);
         if (interleave) {
             // a generation step in between: encoder, global and decoder layers all run their cached paths
-            ByteLatentTransformer.Incremental inc = m.incremental(8);
+            IncrementalBlt inc = m.incremental(8);
             int[] prompt = {1, 72, 105, 33};
             for (int p = 0; p < prompt.length; p++) {
                 inc.appendToken(prompt);
