@@ -426,9 +426,21 @@ public final class CpuBackend extends HostBackend {
             keyPack = new float[need];
         }
         float[] kt = keyPack;
-        parallelFor(nHeads * nkb, (long) headDim * kbl, (from, to) -> {
+        // only the key blocks some query reads: a cached step attends to a window, not to the whole cache
+        int minLo = tk;
+        int maxHi = 0;
+        for (int i = 0; i < tq; i++) {
+            int a = lo[klo + i], b = hi[kho + i];
+            if (b > a) {
+                minLo = Math.min(minLo, a);
+                maxHi = Math.max(maxHi, b);
+            }
+        }
+        int jbFrom = maxHi > minLo ? minLo / kbl : 0;
+        int span = maxHi > minLo ? (maxHi + kbl - 1) / kbl - jbFrom : 0;
+        parallelFor(nHeads * span, (long) headDim * kbl, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
-                CpuAttention.packKeys(kv, ko, width, headDim, tk, idx / nkb, idx % nkb, nkb, kt);
+                CpuAttention.packKeys(kv, ko, width, headDim, tk, idx / span, jbFrom + idx % span, nkb, kt);
             }
         });
         // queries in pairs sharing K and V loads when their ranges overlap enough (adjacent rows of every BLT mask)

@@ -399,6 +399,24 @@ public abstract class BackendParityTest {
         crossCase(200, 300, 2, 64);
     }
 
+    @Test
+    void attentionOverTheEndOfALongCache() {
+        // a cached decoding step: few queries whose windows start far into the keys (only those blocks are read)
+        for (int tk : new int[] {97, 300, 1031}) {
+            for (int tq : new int[] {1, 2, 5}) {
+                int[] lo = new int[tq];
+                int[] hi = new int[tq];
+                for (int i = 0; i < tq; i++) {
+                    hi[i] = tk - tq + 1 + i;
+                    lo[i] = Math.max(0, hi[i] - 37);
+                }
+                attentionCase("cache end tk=" + tk + " tq=" + tq, tq, tk, 3, 8, lo, hi);
+            }
+        }
+        // one query sees nothing: the others still get their blocks
+        attentionCase("cache end, one empty", 3, 200, 2, 8, new int[] {150, 190, 190}, new int[] {180, 200, 190});
+    }
+
     /** Random ranges, some empty, not monotone. */
     private void crossCase(int tq, int tk, int heads, int headDim) {
         int[] lo = new int[tq];
