@@ -231,6 +231,27 @@ final class CpuAttention {
     }
 
     /**
+     * Forward of one (head, query) straight on the key rows (no packing): the path of cached decoding steps, where a
+     * query or two read a window of a long cache and packing it would cost more than the scores. kbase and vbase are
+     * the head's column offsets in k and v. Returns the log-sum-exp.
+     */
+    static float attentionRowDirect(float[] q, int qrow, float[] k, int kbase, int headDim, float[] v, int vbase,
+                                    float[] out, int orow, int width, int from, int to, float scale, float[] sbuf) {
+        if (to <= from) {
+            zero(out, orow, headDim);
+            return Float.NEGATIVE_INFINITY;
+        }
+        int n = to - from;
+        for (int j = 0; j < n; j++) {
+            sbuf[j] = scale * dot(q, qrow, k, kbase + (from + j) * width, headDim);
+        }
+        float m = max(sbuf, 0, n);
+        float sum = expShift(sbuf, 0, sbuf, 0, n, m);
+        weightedSum(sbuf, 0, n, v, vbase + from * width, width, out, orow, headDim, 1f / sum, false);
+        return m + log(sum);
+    }
+
+    /**
      * Forward of one (head, query) on packed keys: scores block by block, softmax, weighted sum of values.
      * kbase is the head's first packed block; vbase the head's column offset in v. Returns the log-sum-exp.
      */

@@ -418,6 +418,21 @@ public final class CpuBackend extends HostBackend {
         int width = nHeads * headDim;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         long avgKeys = Math.max(1, tk / 2);
+        if (tq <= 2) {
+            // cached decoding: one or two queries read a window of the cache; scoring the key rows directly is
+            // cheaper than packing them
+            parallelFor(nHeads * tq, 4L * headDim * avgKeys, (from, to) -> {
+                float[] sbuf = CpuScratch.get().sbuf(tk + 1);
+                for (int idx = from; idx < to; idx++) {
+                    int h = idx / tq;
+                    int r = idx % tq;
+                    int hoff = h * headDim;
+                    lv[lso + h * tq + r] = CpuAttention.attentionRowDirect(qv, qo + r * width + hoff, kv, ko + hoff, headDim,
+                            vv, vo + hoff, ov, oo + r * width + hoff, width, lo[klo + r], hi[kho + r], scale, sbuf);
+                }
+            });
+            return;
+        }
         // K packed per head into blocks of KB keys × headDim (reused buffer), so scores need no horizontal sums
         int kbl = CpuAttention.KB;
         int nkb = (tk + kbl - 1) / kbl;
