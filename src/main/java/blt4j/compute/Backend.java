@@ -162,11 +162,19 @@ public abstract class Backend implements AutoCloseable {
     }
 
     public final void upload(int[] src, Tensor dst) {
+        requireLength(src.length, dst.size(), "upload");
+        upload(src, 0, dst);
+    }
+
+    /** Copies {@code dst.size()} ints from {@code src[srcOffset...]} into the tensor (a prefix of a host buffer). */
+    public final void upload(int[] src, int srcOffset, Tensor dst) {
         own(dst);
         dtype(dst, DType.I32, "upload");
-        requireLength(src.length, dst.size(), "upload");
-        writeInts(dst, src, 0);
-        intCopies.hostWrote(dst, src);
+        if (srcOffset < 0 || (long) srcOffset + dst.size() > src.length) {
+            throw new IllegalArgumentException("upload: source has " + src.length + " ints, need " + dst.size() + " from " + srcOffset);
+        }
+        writeInts(dst, src, srcOffset);
+        intCopies.hostWrote(dst, src, srcOffset);
     }
 
     public final float[] toHost(Tensor t) {

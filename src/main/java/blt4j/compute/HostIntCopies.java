@@ -38,6 +38,11 @@ final class HostIntCopies {
     }
 
     void hostWrote(Tensor dst, int[] src) {
+        hostWrote(dst, src, 0);
+    }
+
+    /** The host wrote src[srcOffset, srcOffset + dst.size()) into dst. */
+    void hostWrote(Tensor dst, int[] src, int srcOffset) {
         Copy c = copies.get(dst.storage());
         if (c == null) {
             return;
@@ -49,7 +54,7 @@ final class HostIntCopies {
             if (c.data == null) {
                 c.data = new int[c.size];
             }
-            System.arraycopy(src, 0, c.data, dst.offset(), dst.size());
+            System.arraycopy(src, srcOffset, c.data, dst.offset(), dst.size());
         }
     }
 

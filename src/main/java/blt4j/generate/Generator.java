@@ -44,7 +44,8 @@ public final class Generator {
         return new Generator(blt, scheme, false);
     }
 
-    private void maskSpecials(float[] logits, int offset) {
+    /** Masks EOS and the other special ids (logits[offset, offset + 4)) when this generator ignores them. */
+    void maskSpecials(float[] logits, int offset) {
         if (!stopAtSpecialIds) {
             Arrays.fill(logits, offset, offset + ByteTokenizer.OFFSET, Float.NEGATIVE_INFINITY);
         }
@@ -170,7 +171,7 @@ public final class Generator {
             out = new ByteStream(stop, sink);
             startFlags = new boolean[Math.max(promptTokens, minBlock) + 1];
             startFlags[0] = true;
-            float[] h = scorer == null ? null : entropies(scorer, tokens, promptTokens);
+            float[] h = scorer == null ? null : scorer.appendAll(tokens, 0, promptTokens);
             for (int p = 0; p < promptTokens; p++) {
                 startFlags[p + 1] = patches.next(tokens[p], h == null ? Float.NaN : h[p]);
             }
@@ -178,21 +179,6 @@ public final class Generator {
         }
     }
 
-    /** Masks EOS and the other special ids when this generator ignores them. */
-    void mask(float[] logits, int offset) {
-        maskSpecials(logits, offset);
-    }
-
-    /** Entropies of tokens[0, n), fed to the scorer in blocks of its size. */
-    static float[] entropies(EntropyModel.Incremental scorer, int[] tokens, int n) {
-        float[] h = new float[n];
-        for (int from = 0; from < n; from += scorer.maxBlock()) {
-            int to = Math.min(n, from + scorer.maxBlock());
-            float[] part = scorer.entropies(scorer.append(Arrays.copyOfRange(tokens, from, to)));
-            System.arraycopy(part, 0, h, from, part.length);
-        }
-        return h;
-    }
 
     /** Greedy generation by full recomputation for every byte (the reference's generation loop, no caches). */
     public byte[] generateFullRecompute(byte[] prompt, int maxBytes) {

@@ -40,11 +40,6 @@ public final class Sampler {
         return nu.order[nu.size - 1];
     }
 
-    /** True for temperature 0: every pick is the argmax. */
-    public boolean isGreedy() {
-        return temperature == 0;
-    }
-
     /**
      * The distribution {@link #pick} samples from: softmax at the temperature, cut to the smallest set of most likely
      * ids whose mass reaches top-p and renormalised (one-hot at the argmax when greedy). Ties keep the lower id first.

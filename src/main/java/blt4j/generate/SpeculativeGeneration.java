@@ -37,7 +37,7 @@ final class SpeculativeGeneration {
         while (!done && produced < maxBytes) {
             int own = forced;
             if (own < 0) {
-                g.mask(logits, 0);
+                g.maskSpecials(logits, 0);
                 own = sampler.sample(sampler.distribution(logits));
             }
             forced = -1;
@@ -53,7 +53,7 @@ final class SpeculativeGeneration {
                 Tensor d = s.model.decode();
                 d.backend().download(d, all, (n - 1) * vocab); // stands as verified when no new patch comes before it
                 System.arraycopy(all, (n - 1) * vocab, logits, 0, vocab);
-                g.mask(logits, 0);
+                g.maskSpecials(logits, 0);
                 double[] q = sampler.distribution(logits);
                 int next = sampler.sample(q);
                 if (next < ByteTokenizer.OFFSET) {
@@ -65,8 +65,7 @@ final class SpeculativeGeneration {
                 s.model.appendToken(s.tokens);
             }
             // verify: entropies, the true patch decisions, one pass of the global model and the decoder
-            float[] h = s.scorer == null ? null
-                    : s.scorer.entropies(s.scorer.append(Arrays.copyOfRange(s.tokens, length, length + n)));
+            float[] h = s.scorer == null ? null : s.scorer.appendAll(s.tokens, length, n);
             for (int i = 0; i < n; i++) {
                 before[i] = s.patches.copy();
                 s.startFlags[i] = s.patches.next(s.tokens[length + i], h == null ? Float.NaN : h[i]);
@@ -75,7 +74,7 @@ final class SpeculativeGeneration {
             v.backend().download(v, all, s.model.reusedRows() * vocab);
             int kept = 1;
             while (kept < n) {
-                g.mask(all, (kept - 1) * vocab);
+                g.maskSpecials(all, (kept - 1) * vocab);
                 double[] p = sampler.distribution(Arrays.copyOfRange(all, (kept - 1) * vocab, kept * vocab));
                 int d = s.tokens[length + kept];
                 double[] q = draftDist[kept - 1];

@@ -17,7 +17,6 @@ import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerStack;
-import java.util.Arrays;
 
 /**
  * A byte-level transformer LM: token embedding, pre-norm layers with sliding-window document-causal attention and
@@ -251,21 +250,25 @@ public final class EntropyModel implements TrainableModel {
 
         /** Appends a block of tokens; returns their logits [t, 260] (row i predicts the token after tokens[i]). */
         public Tensor append(int[] tokens) {
-            int t = tokens.length;
+            return append(tokens, 0, tokens.length);
+        }
+
+        /** Appends tokens[from, from + t) as one block; returns their logits [t, 260]. */
+        public Tensor append(int[] tokens, int from, int t) {
             if (t == 0 || t > block) {
                 throw new IllegalArgumentException("incremental scoring takes 1.." + block + " tokens per call, got " + t
                         + " (ask incremental(capacity, maxBlock) for larger blocks)");
             }
             backend.setStage(kind);
             Tensor id = first(ids, t);
-            backend.upload(tokens, id);
+            backend.upload(tokens, from, id);
             Tensor x = first(embedded, t);
             backend.embedding(tokEmbeddings.value(), id, x, false);
             for (int i = 0; i < t; i++) {
                 hostPositions[i] = position + i;
             }
             Tensor pos = first(positions, t);
-            backend.upload(t == block ? hostPositions : Arrays.copyOf(hostPositions, t), pos);
+            backend.upload(hostPositions, 0, pos);
             AttentionMask.fillCachedWindow(position, t, config.window(), mask.lo, mask.hi);
             Tensor h = EntropyModel.this.layers.forwardCached(x, pos, rope, caches, mask.ranges(t), layers);
             position += t;
@@ -274,6 +277,17 @@ public final class EntropyModel implements TrainableModel {
             Tensor out = first(logits, t);
             output.forward(n, out);
             backend.setStage(null);
+            return out;
+        }
+
+        /** Appends tokens[from, from + n) in blocks of at most {@link #maxBlock()}; returns their entropies (nats). */
+        public float[] appendAll(int[] tokens, int from, int n) {
+            float[] out = new float[n];
+            for (int at = 0; at < n; at += block) {
+                int t = Math.min(block, n - at);
+                float[] h = entropies(append(tokens, from + at, t));
+                System.arraycopy(h, 0, out, at, t);
+            }
             return out;
         }
 

@@ -15,7 +15,6 @@ import blt4j.nn.Linear;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.TransformerStack;
-import java.util.Arrays;
 
 /**
  * The latent transformer over patches (BLT-REFERENCE §6): optional input projection when k·d_local ≠ d_global,
@@ -132,7 +131,7 @@ final class GlobalTransformer {
             s.hostPositions[i] = first + i;
         }
         Tensor positions = first(s.positions, m);
-        backend.upload(m == s.block ? s.hostPositions : Arrays.copyOf(s.hostPositions, m), positions);
+        backend.upload(s.hostPositions, 0, positions);
         Tensor out = layers.forwardCached(x, positions, rope, s.caches, s.mask.ranges(m), s.layers);
         s.patches += m;
         return out;

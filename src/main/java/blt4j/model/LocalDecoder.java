@@ -17,7 +17,6 @@ import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.RmsNorm;
 import blt4j.nn.TransformerBlock;
-import java.util.Arrays;
 
 /**
  * Patch outputs back to bytes (BLT-REFERENCE §7): the global output is projected into k key/value slots per patch;
@@ -218,14 +217,8 @@ final class LocalDecoder {
      * patches bytes read, the last one for every following single step.
      */
     void setPatches(Tensor globalRows, Step s) {
-        int m = globalRows.rows();
-        int k = config.crossAttnK();
-        int d = config.dim();
-        Tensor projected = first(s.projected, m);
-        patchProjection.forward(globalRows, projected);
-        backend.copy(projected.reshape(m * k, d), first(s.slots, m * k));
-        s.slotPatches = m;
-        s.hasSlots = true;
+        s.slotPatches = 0;
+        appendPatches(globalRows, s);
     }
 
     /**
@@ -276,7 +269,7 @@ final class LocalDecoder {
         AttentionMask.fillCachedWindow(from, n, config.window(), s.selfMask.lo, s.selfMask.hi);
         Ranges self = s.selfMask.ranges(n);
         Tensor positions = first(s.positions, n);
-        backend.upload(n == s.block ? s.hostPositions : Arrays.copyOf(s.hostPositions, n), positions);
+        backend.upload(s.hostPositions, 0, positions);
         Tensor kv = first(s.slots, s.slotPatches * k);
         Tensor h = encoderStates;
         for (int i = 0; i < layers.length; i++) {

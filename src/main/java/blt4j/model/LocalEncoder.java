@@ -18,7 +18,6 @@ import blt4j.nn.Parameter;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import blt4j.nn.TransformerStack;
-import java.util.Arrays;
 
 /**
  * Bytes to patch vectors (BLT-REFERENCE §5): byte embedding plus hashed n-gram embeddings (plain sum), window-512
@@ -175,7 +174,7 @@ final class LocalEncoder {
                 System.arraycopy(out, 0, a.hostHash, b * n, n);
             }
             Tensor h = first(a.hashIds[t], total);
-            backend.upload(total == a.hostHash.length ? a.hostHash : Arrays.copyOf(a.hostHash, total), h);
+            backend.upload(a.hostHash, 0, h);
             backend.embedding(hashTables[t].value(), h, embeds, true);
         }
         return embeds;
@@ -229,7 +228,7 @@ final class LocalEncoder {
     void stepBytes(int[] tokens, int from, int n, Step s) {
         Tensor ids = first(s.ids, n);
         System.arraycopy(tokens, from, s.hostIds, 0, n);
-        backend.upload(n == s.block ? s.hostIds : Arrays.copyOf(s.hostIds, n), ids);
+        backend.upload(s.hostIds, 0, ids);
         Tensor x = first(s.x, n);
         backend.embedding(tokEmbeddings.value(), ids, x, false);
         int sizes = config.hashGroupSizes().length;
@@ -241,14 +240,14 @@ final class LocalEncoder {
                 s.hostIds[i] = (int) Math.floorMod(h, (long) config.hashVocab());
             }
             Tensor hashIds = first(s.hashIds[t], n);
-            backend.upload(n == s.block ? s.hostIds : Arrays.copyOf(s.hostIds, n), hashIds);
+            backend.upload(s.hostIds, 0, hashIds);
             backend.embedding(hashTables[t].value(), hashIds, x, true);
         }
         for (int i = 0; i < n; i++) {
             s.hostPositions[i] = from + i;
         }
         Tensor positions = first(s.positions, n);
-        backend.upload(n == s.block ? s.hostPositions : Arrays.copyOf(s.hostPositions, n), positions);
+        backend.upload(s.hostPositions, 0, positions);
         AttentionMask.fillCachedWindow(from, n, config.window(), s.selfMask.lo, s.selfMask.hi);
         Tensor h = layers.forwardCached(x, positions, rope, s.caches, s.selfMask.ranges(n), s.layers);
         backend.copy(h, s.states.rowSlice(from, from + n));

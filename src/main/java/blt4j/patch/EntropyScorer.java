@@ -22,22 +22,12 @@ public final class EntropyScorer {
         this.chunk = model.config().maxSeqlen;
     }
 
-    /** Rows computed at once inside a chunk; keys and values of earlier rows come from the KV caches. */
-    private static final int BLOCK = EntropyModel.BLOCK;
-
     /**
-     * One independent row of the reference's chunking, computed block by block with KV caches so activation
-     * memory stays bounded (the result equals one forward over the whole row).
+     * One independent row of the reference's chunking, computed in blocks of {@link EntropyModel#BLOCK} tokens with
+     * KV caches so activation memory stays bounded (the result equals one forward over the whole row).
      */
     private float[] scoreRow(int[] row) {
-        EntropyModel.Incremental inc = model.incremental(row.length);
-        float[] out = new float[row.length];
-        for (int from = 0; from < row.length; from += BLOCK) {
-            int to = Math.min(row.length, from + BLOCK);
-            float[] h = inc.entropies(inc.append(Arrays.copyOfRange(row, from, to)));
-            System.arraycopy(h, 0, out, from, h.length);
-        }
-        return out;
+        return model.incremental(row.length).appendAll(row, 0, row.length);
     }
 
     /** Receives the entropy H[t] (nats) of predicting token t+1, for every token t in order. */

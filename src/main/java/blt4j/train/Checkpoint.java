@@ -63,7 +63,6 @@ public final class Checkpoint {
      */
     public static Path save(Path runDir, TrainableModel model, AdamW optimizer, TrainingState state) throws IOException {
         Files.createDirectories(runDir);
-        removeLeftovers(runDir);
         String name = stepName(state.step());
         Path dir = runDir.resolve(name);
         Path current = latestDir(runDir);
@@ -108,8 +107,9 @@ public final class Checkpoint {
     }
 
     /**
-     * Deletes what interrupted saves leave behind: temporary step folders and temporary {@code latest} files. Safe
-     * only while no other process writes checkpoints into the same run, as is the case for a training run.
+     * Deletes what interrupted saves leave behind: temporary step folders and temporary {@code latest} files (the
+     * trainer calls it when a run starts or resumes). Safe only while no other process writes checkpoints into the
+     * same run, as is the case for a training run.
      */
     public static void removeLeftovers(Path runDir) throws IOException {
         if (!Files.isDirectory(runDir)) {
@@ -197,14 +197,9 @@ public final class Checkpoint {
         return state;
     }
 
-    /** A small text file of a checkpoint, with errors that say what is wrong with it. */
-    static String readText(Path file, String what) throws IOException {
-        return ConfigJson.readText(file, what);
-    }
-
     private static String readKind(Path file) throws IOException {
         try {
-            JsonObject o = ConfigJson.parseObject(readText(file, "checkpoint config"), file.toString());
+            JsonObject o = ConfigJson.parseObject(ConfigJson.readText(file, "checkpoint config"), file.toString());
             if (o == null || !o.has("kind") || !o.get("kind").isJsonPrimitive()) {
                 throw new IOException(file + " names no model kind");
             }
@@ -264,7 +259,7 @@ public final class Checkpoint {
     }
 
     private static TrainingState readState(Path file) throws IOException {
-        String text = readText(file, "checkpoint state");
+        String text = ConfigJson.readText(file, "checkpoint state");
         try {
             JsonObject o = ConfigJson.parseObject(text, file.toString()); // strict: no duplicate keys, no trailing text
             if (o == null) {
