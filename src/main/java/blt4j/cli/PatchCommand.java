@@ -11,6 +11,7 @@ import blt4j.patch.EntropyPatcher;
 import blt4j.patch.PatchingScheme;
 import blt4j.patch.PatchStats;
 import blt4j.patch.SpacePatchStream;
+import blt4j.patch.StridePatcher;
 import blt4j.patch.ThresholdSearch;
 import blt4j.train.ModelFiles;
 import blt4j.viz.PatchView;
@@ -207,7 +208,7 @@ final class PatchCommand implements Callable<Integer> {
             case "static" -> {
                 // the model's static mode: BOS alone, then patches of patch_size (BLT-REFERENCE §4.5)
                 tokens = feedBytes(t -> { }, shown);
-                int[] lengths = PatchingScheme.patcher(modelPatching, nextSlot).lengths(null, new float[(int) tokens]);
+                int[] lengths = ((StridePatcher) PatchingScheme.patcher(modelPatching, nextSlot)).lengths((int) tokens);
                 for (int len : lengths) {
                     sink.accept(len);
                 }
