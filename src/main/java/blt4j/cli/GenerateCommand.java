@@ -88,11 +88,15 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
             byte[] p = prompt.getBytes(StandardCharsets.UTF_8);
-            long needed = 1L + p.length + maxBytes + (speculate > 0 ? speculate + 1 : 0);
             int limit = blt.config().maxEncoderSeqLength;
-            if (needed > limit) {
-                throw new IllegalArgumentException("the prompt (" + p.length + " bytes + BOS) and -n " + maxBytes + " need "
-                        + needed + " positions, more than the model's max_encoder_seq_length " + limit);
+            if (p.length + 1 > limit) {
+                throw new IllegalArgumentException("the prompt (" + p.length + " bytes + BOS) is longer than the model's "
+                        + "max_encoder_seq_length " + limit);
+            }
+            if (1L + p.length + maxBytes > limit) {
+                System.err.println("note: past byte " + limit + " (max_encoder_seq_length) the local models' RoPE positions, "
+                        + "and past " + blt.config().maxSeqlen + " patches the global model's, go beyond what the model was "
+                        + "trained on (the reference stops there); the local caches keep their windows only");
             }
             PatchingConfig patching = blt.config().patching();
             if (threshold != null) {

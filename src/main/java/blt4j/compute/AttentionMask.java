@@ -30,26 +30,6 @@ public final class AttentionMask {
         return Ranges.of(backend, lo, hi);
     }
 
-    /**
-     * Incremental decoding: rows for positions [first, first + count) of one document attend to KV-cache rows
-     * (cache row = position) within the window.
-     */
-    public static Ranges cachedWindow(Backend backend, int first, int count, int window) {
-        int[] lo = new int[count];
-        int[] hi = new int[count];
-        fillCachedWindow(first, count, window, lo, hi);
-        return Ranges.of(backend, lo, hi);
-    }
-
-    /** {@link #cachedWindow} into caller-owned bound arrays (rows [0, count)). */
-    public static void fillCachedWindow(int first, int count, int window, int[] lo, int[] hi) {
-        for (int i = 0; i < count; i++) {
-            int p = first + i;
-            lo[i] = window > 0 ? Math.max(0, p - window + 1) : 0;
-            hi[i] = p + 1;
-        }
-    }
-
     /** Documents split after every token equal to {@code eosId} (the local models' rule). */
     public static boolean[] splitAfter(int[] tokens, int eosId) {
         boolean[] end = new boolean[tokens.length];

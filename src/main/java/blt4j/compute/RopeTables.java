@@ -28,6 +28,41 @@ public final class RopeTables {
 
     /** {cos, sin}, each [maxPositions · headDim/2]. */
     public static float[][] hostTables(double theta, int headDim, int maxPositions) {
+        float[] freq = frequencies(theta, headDim);
+        int half = headDim / 2;
+        float[] cos = new float[maxPositions * half];
+        float[] sin = new float[maxPositions * half];
+        for (int p = 0; p < maxPositions; p++) {
+            angles(freq, p, cos, sin, p * half);
+        }
+        return new float[][] {cos, sin};
+    }
+
+    /**
+     * A table of {@code rows} rows refilled by {@link #fillRows} with the angles of any positions, for positions past
+     * a model's table (generation beyond max_seqlen); each row equals that position's row of a table built large enough.
+     */
+    public static RopeTables rowsFor(Backend backend, double theta, int headDim, int rows) {
+        frequencies(theta, headDim);
+        int half = headDim / 2;
+        return new RopeTables(backend.zeros(rows, half), backend.zeros(rows, half), rows, headDim, theta);
+    }
+
+    /** Row i of this table gets the angles of position positions[i], for i &lt; n. */
+    public void fillRows(int[] positions, int n) {
+        float[] freq = frequencies(theta, headDim);
+        int half = headDim / 2;
+        float[] c = new float[n * half];
+        float[] s = new float[n * half];
+        for (int i = 0; i < n; i++) {
+            angles(freq, positions[i], c, s, i * half);
+        }
+        Backend b = cos.backend();
+        b.upload(c, 0, cos.rowSlice(0, n));
+        b.upload(s, 0, sin.rowSlice(0, n));
+    }
+
+    private static float[] frequencies(double theta, int headDim) {
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException("RoPE head dim must be even, got " + headDim);
         }
@@ -38,16 +73,15 @@ public final class RopeTables {
             float exponent = (float) (2 * i) / (float) headDim;
             freq[i] = 1f / (float) StrictMath.pow(th, exponent);
         }
-        float[] cos = new float[maxPositions * half];
-        float[] sin = new float[maxPositions * half];
-        for (int p = 0; p < maxPositions; p++) {
-            for (int i = 0; i < half; i++) {
-                float angle = (float) p * freq[i];
-                cos[p * half + i] = (float) StrictMath.cos(angle);
-                sin[p * half + i] = (float) StrictMath.sin(angle);
-            }
+        return freq;
+    }
+
+    private static void angles(float[] freq, int p, float[] cos, float[] sin, int at) {
+        for (int i = 0; i < freq.length; i++) {
+            float angle = (float) p * freq[i];
+            cos[at + i] = (float) StrictMath.cos(angle);
+            sin[at + i] = (float) StrictMath.sin(angle);
         }
-        return new float[][] {cos, sin};
     }
 
     public Tensor cos() {

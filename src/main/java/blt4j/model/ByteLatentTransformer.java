@@ -344,14 +344,19 @@ public final class ByteLatentTransformer implements TrainableModel {
         endStage();
     }
 
-    /** Byte-by-byte incremental decoding of up to {@code capacity} bytes. */
+    /** Byte-by-byte incremental decoding, buffers sized for {@code capacity} bytes (they grow past it). */
     public IncrementalBlt incremental(int capacity) {
-        return new IncrementalBlt(this, capacity, 1);
+        return new IncrementalBlt(this, capacity, 1, 0);
     }
 
     /** Incremental decoding whose {@link IncrementalBlt#prefill} takes up to {@code block} bytes at once. */
     public IncrementalBlt incremental(int capacity, int block) {
-        return new IncrementalBlt(this, capacity, block);
+        return new IncrementalBlt(this, capacity, block, 0);
+    }
+
+    /** As {@link #incremental(int, int)}, able to roll back up to {@code slack} positions (speculative decoding). */
+    public IncrementalBlt incremental(int capacity, int block, int slack) {
+        return new IncrementalBlt(this, capacity, block, slack);
     }
 
     LocalEncoder encoder() {

@@ -9,6 +9,7 @@ import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
+import blt4j.nn.CachedPositions;
 import blt4j.nn.KvCache;
 import blt4j.nn.Linear;
 import blt4j.nn.NextByteLoss;
@@ -208,38 +209,36 @@ public final class EntropyModel implements TrainableModel {
         private final KvCache[] caches;
         private final int block;
         private final Tensor ids;             // [B] I32
-        private final Tensor positions;       // [B] I32
-        private final RangeBuffer mask;       // [B]
+        private final CachedPositions at;     // positions, window mask and RoPE rows of a block
         private final Tensor embedded;        // [B, d]
         private final TransformerStack.Acts layers;
         private final Tensor rstd;            // [B]
         private final Tensor normed;          // [B, d]
         private final Tensor logits;          // [B, V]
         private final Tensor entropy;         // [B]
-        private final int[] hostPositions;
         private final float[] hostEntropy;
         private int position;
 
-        private Incremental(int capacity, int maxBlock) {
-            if (capacity > config.maxSeqlen) {
-                throw new IllegalArgumentException("incremental capacity " + capacity + " exceeds max_seqlen " + config.maxSeqlen);
-            }
-            if (maxBlock < 1) {
+        /**
+         * Like the reference's scoring, the context restarts every max_seqlen tokens (positions from 0, no attention
+         * across the edge), and the window bounds the caches, so any length runs in fixed memory.
+         */
+        private Incremental(int capacity, int maxBlock, int slack) {
+            if (maxBlock < 1 || slack < 0) {
                 throw new IllegalArgumentException("incremental block must hold at least one token, got " + maxBlock);
             }
             int d = config.dim;
-            caches = EntropyModel.this.layers.newCaches(capacity);
             block = Math.max(1, Math.min(maxBlock, capacity));
+            int window = config.window();
+            caches = EntropyModel.this.layers.newCaches(CachedPositions.cacheCapacity(capacity, window, block, slack));
             ids = i32(backend, block);
-            positions = i32(backend, block);
-            mask = new RangeBuffer(backend, block);
+            at = new CachedPositions(backend, rope, block, window, config.maxSeqlen, slack);
             embedded = f32(backend, block, d);
             layers = EntropyModel.this.layers.newActs(block, false);
             rstd = f32(backend, block, 1);
             normed = f32(backend, block, d);
             logits = f32(backend, block, config.vocabSize);
             entropy = f32(backend, block, 1).reshape(block);
-            hostPositions = new int[block];
             hostEntropy = new float[block];
         }
 
@@ -264,13 +263,8 @@ public final class EntropyModel implements TrainableModel {
             backend.upload(tokens, from, id);
             Tensor x = first(embedded, t);
             backend.embedding(tokEmbeddings.value(), id, x, false);
-            for (int i = 0; i < t; i++) {
-                hostPositions[i] = position + i;
-            }
-            Tensor pos = first(positions, t);
-            backend.upload(hostPositions, 0, pos);
-            AttentionMask.fillCachedWindow(position, t, config.window(), mask.lo, mask.hi);
-            Tensor h = EntropyModel.this.layers.forwardCached(x, pos, rope, caches, mask.ranges(t), layers);
+            at.prepare(position, t, caches);
+            Tensor h = EntropyModel.this.layers.forwardCached(x, at.positions(), at.rope(), caches, at.mask(), layers);
             position += t;
             Tensor n = first(normed, t);
             norm.forward(h, n, first(rstd, t));
@@ -324,14 +318,19 @@ public final class EntropyModel implements TrainableModel {
         }
     }
 
-    /** Incremental scoring of up to {@code capacity} tokens, fed in blocks of at most {@link #BLOCK}. */
+    /** Incremental scoring of {@code capacity} tokens (more when needed), fed in blocks of at most {@link #BLOCK}. */
     public Incremental incremental(int capacity) {
-        return new Incremental(capacity, BLOCK);
+        return new Incremental(capacity, BLOCK, 0);
     }
 
     /** Incremental scoring whose blocks may hold up to {@code maxBlock} tokens (e.g. a whole prompt at once). */
     public Incremental incremental(int capacity, int maxBlock) {
-        return new Incremental(capacity, maxBlock);
+        return new Incremental(capacity, maxBlock, 0);
+    }
+
+    /** As {@link #incremental(int, int)}, able to {@link Incremental#truncate} up to {@code slack} tokens back. */
+    public Incremental incremental(int capacity, int maxBlock, int slack) {
+        return new Incremental(capacity, maxBlock, slack);
     }
 
     /** Next-byte entropies (nats) for each row of the last forward. */

@@ -2,18 +2,16 @@ package blt4j.model;
 
 import static blt4j.nn.Buffers.f32;
 import static blt4j.nn.Buffers.first;
-import static blt4j.nn.Buffers.i32;
 import static blt4j.nn.Buffers.zeroed;
 
-import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
+import blt4j.nn.CachedPositions;
 import blt4j.nn.KvCache;
 import blt4j.nn.Linear;
 import blt4j.nn.ParameterStore;
-import blt4j.nn.RangeBuffer;
 import blt4j.nn.TransformerStack;
 
 /**
@@ -42,14 +40,12 @@ final class GlobalTransformer {
         }
     }
 
-    /** Incremental state: up to {@code block} patches per step (B), a KV cache of up to {@code capacity} patches. */
+    /** Incremental state: up to {@code block} patches per step (B), a KV cache that grows with every patch. */
     final class Step {
         final KvCache[] caches;
         final int block;
         final Tensor projected;               // [B, d_global] (null without projection)
-        final Tensor positions;               // [B] I32
-        final int[] hostPositions;            // [B]
-        final RangeBuffer mask;               // [B]
+        final CachedPositions at;             // positions, causal mask and RoPE rows of a block
         final TransformerStack.Acts layers;   // B rows
         int patches;
 
@@ -57,9 +53,7 @@ final class GlobalTransformer {
             this.block = block;
             caches = GlobalTransformer.this.layers.newCaches(Math.min(capacity, maxPatches()));
             projected = inputProjection == null ? null : f32(backend, block, config.dim());
-            positions = i32(backend, block);
-            hostPositions = new int[block];
-            mask = new RangeBuffer(backend, block);
+            at = new CachedPositions(backend, rope, block, 0, 0, 0);
             this.layers = GlobalTransformer.this.layers.newActs(block, false);
         }
 
@@ -118,21 +112,13 @@ final class GlobalTransformer {
     Tensor steps(Tensor patches, Step s) {
         int m = patches.rows();
         int first = s.patches;
-        if (first + m > maxPatches()) {
-            throw new IllegalStateException("generation reached " + maxPatches() + " patches, the global model's max_seqlen");
-        }
         Tensor x = patches;
         if (inputProjection != null) {
             x = first(s.projected, m);
             inputProjection.forward(patches, x);
         }
-        AttentionMask.fillCachedWindow(first, m, 0, s.mask.lo, s.mask.hi);
-        for (int i = 0; i < m; i++) {
-            s.hostPositions[i] = first + i;
-        }
-        Tensor positions = first(s.positions, m);
-        backend.upload(s.hostPositions, 0, positions);
-        Tensor out = layers.forwardCached(x, positions, rope, s.caches, s.mask.ranges(m), s.layers);
+        s.at.prepare(first, m, s.caches);
+        Tensor out = layers.forwardCached(x, s.at.positions(), s.at.rope(), s.caches, s.at.mask(), s.layers);
         s.patches += m;
         return out;
     }

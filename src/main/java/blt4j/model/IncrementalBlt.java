@@ -20,21 +20,21 @@ public final class IncrementalBlt {
     private final int[] oneEnd = new int[1];
     private int length;
 
-    IncrementalBlt(ByteLatentTransformer blt, int capacity, int block) {
+    /**
+     * @param capacity positions expected (buffers start at this size, or at what the local windows need, and grow past
+     *                 it); @param block most positions per call; @param slack most positions a {@link #rollback} removes
+     */
+    IncrementalBlt(ByteLatentTransformer blt, int capacity, int block, int slack) {
         this.blt = blt;
         this.encoder = blt.encoder();
         this.global = blt.global();
         this.decoder = blt.decoder();
-        int limit = blt.config().maxEncoderSeqLength;
-        if (capacity > limit) {
-            throw new IllegalArgumentException("generation capacity " + capacity + " exceeds max_encoder_seq_length " + limit);
-        }
-        if (block < 1 || block > capacity) {
+        if (block < 1 || block > capacity || slack < 0) {
             throw new IllegalArgumentException("incremental block of " + block + " bytes for a capacity of " + capacity);
         }
-        encoderStep = encoder.newStep(capacity, block);
+        encoderStep = encoder.newStep(capacity, block, slack);
         globalStep = global.newStep(capacity, block);
-        decoderStep = decoder.newStep(capacity, block);
+        decoderStep = decoder.newStep(capacity, block, slack);
     }
 
     /**
@@ -52,7 +52,7 @@ public final class IncrementalBlt {
                     + " tokens and start flags for positions 0.." + n + " with 0 and 1 set");
         }
         blt.stage(StageTimer.ENCODER);
-        encoder.stepBytes(tokens, 0, n, encoderStep);
+        encoder.stepBytes(tokens, 0, n, 0, encoderStep);
         length = n;
         int[] starts = new int[n + 1];
         int count = 0;
@@ -76,7 +76,7 @@ public final class IncrementalBlt {
             }
             patchOf[p] = completed - 1; // the patch before the one holding byte p + 1
         }
-        Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(0, n), 0, patchOf, decoderStep, false);
+        Tensor logits = decoder.stepBlock(encoderStep.states(0, n), 0, patchOf, decoderStep, false);
         openStart = starts[count - 1];
         blt.endStage();
         return logits;
@@ -92,7 +92,7 @@ public final class IncrementalBlt {
     /** Runs the encoder on tokens[length] (the next token of the sequence). */
     public void appendToken(int[] tokens) {
         blt.stage(StageTimer.ENCODER);
-        encoder.stepBytes(tokens, length, 1, encoderStep);
+        encoder.stepBytes(tokens, length, 1, openStart, encoderStep);
         length++;
         blt.endStage();
     }
@@ -156,7 +156,7 @@ public final class IncrementalBlt {
         for (int i = reused; i < n; i++) {
             patchOf[i - reused] = verifyCompletedBy[i + 1]; // the last patch completed once from + 1 + i is decided
         }
-        Tensor logits = decoder.stepBlock(encoderStep.states.rowSlice(from + reused, from + n), from + reused, patchOf,
+        Tensor logits = decoder.stepBlock(encoderStep.states(from + reused, from + n), from + reused, patchOf,
                 decoderStep, true);
         blt.endStage();
         return logits;
@@ -207,7 +207,7 @@ public final class IncrementalBlt {
             throw new IllegalStateException("no completed patch yet: the BOS patch must be completed first");
         }
         blt.stage(StageTimer.DECODER);
-        Tensor out = decoder.step(encoderStep.states.rowSlice(length - 1, length), length - 1, decoderStep);
+        Tensor out = decoder.step(encoderStep.states(length - 1, length), length - 1, decoderStep);
         blt.endStage();
         return out;
     }

@@ -2,14 +2,13 @@ package blt4j.model;
 
 import static blt4j.nn.Buffers.f32;
 import static blt4j.nn.Buffers.first;
-import static blt4j.nn.Buffers.i32;
 import static blt4j.nn.Buffers.zeroed;
 
-import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
+import blt4j.nn.CachedPositions;
 import blt4j.nn.CrossAttention;
 import blt4j.nn.KvCache;
 import blt4j.nn.Linear;
@@ -83,9 +82,7 @@ final class LocalDecoder {
         final Tensor slots;                   // [B·k, d] their slots; the last patch's k rows serve single steps
         final CrossAttention.Acts[] cross;    // per layer: B queries, B·k keys
         final TransformerBlock.Acts[] layers; // B rows
-        final Tensor positions;               // [B] I32
-        final int[] hostPositions;            // [B]
-        final RangeBuffer selfMask;           // [B]
+        final CachedPositions at;             // positions, window mask and RoPE rows of a block
         final RangeBuffer slotMask;           // [B]: the k slots each byte reads
         final Tensor rstd;                    // [B]
         final Tensor normed;                  // [B, d] final norm (of the last byte only, unless all logits are asked)
@@ -94,15 +91,16 @@ final class LocalDecoder {
         boolean hasSlots;
         final int[] singlePatch = new int[1];
 
-        Step(int capacity, int block) {
+        Step(int capacity, int block, int slack) {
             int d = config.dim();
             int k = config.crossAttnK();
             this.block = block;
+            int cacheRows = CachedPositions.cacheCapacity(capacity, config.window(), block, slack);
             caches = new KvCache[layers().length];
             cross = new CrossAttention.Acts[layers().length];
             this.layers = new TransformerBlock.Acts[layers().length];
             for (int i = 0; i < caches.length; i++) {
-                caches[i] = new KvCache(backend, capacity, layers()[i].width());
+                caches[i] = new KvCache(backend, cacheRows, layers()[i].width());
                 if (LocalDecoder.this.cross[i] != null) {
                     cross[i] = LocalDecoder.this.cross[i].newActs(block, block * k, false);
                 }
@@ -110,9 +108,7 @@ final class LocalDecoder {
             }
             projected = f32(backend, block, k * d);
             slots = f32(backend, block * k, d);
-            positions = i32(backend, block);
-            hostPositions = new int[block];
-            selfMask = new RangeBuffer(backend, block);
+            at = new CachedPositions(backend, rope, block, config.window(), 0, slack);
             slotMask = new RangeBuffer(backend, block);
             rstd = f32(backend, block, 1);
             normed = f32(backend, block, d);
@@ -155,8 +151,8 @@ final class LocalDecoder {
         return new Acts(bytes, patchCapacity, training);
     }
 
-    Step newStep(int capacity, int block) {
-        return new Step(capacity, block);
+    Step newStep(int capacity, int block, int slack) {
+        return new Step(capacity, block, slack);
     }
 
     /** Logits [T, V] (a view of a.logits). */
@@ -263,20 +259,18 @@ final class LocalDecoder {
         for (int i = 0; i < n; i++) {
             s.slotMask.lo[i] = patchOf[i] * k;
             s.slotMask.hi[i] = patchOf[i] * k + k;
-            s.hostPositions[i] = from + i;
         }
         Ranges slotRanges = s.slotMask.ranges(n);
-        AttentionMask.fillCachedWindow(from, n, config.window(), s.selfMask.lo, s.selfMask.hi);
-        Ranges self = s.selfMask.ranges(n);
-        Tensor positions = first(s.positions, n);
-        backend.upload(s.hostPositions, 0, positions);
+        s.at.prepare(from, n, s.caches);
+        Ranges self = s.at.mask();
+        Tensor positions = s.at.positions();
         Tensor kv = first(s.slots, s.slotPatches * k);
         Tensor h = encoderStates;
         for (int i = 0; i < layers.length; i++) {
             if (cross[i] != null) {
                 h = cross[i].forward(h, kv, slotRanges, s.cross[i]);
             }
-            h = layers[i].forwardCached(h, positions, rope, s.caches[i], self, s.layers[i]);
+            h = layers[i].forwardCached(h, positions, s.at.rope(), s.caches[i], self, s.layers[i]);
         }
         Tensor rows = allLogits ? h : h.rowSlice(n - 1, n);
         int r = rows.rows();

@@ -5,18 +5,19 @@ import static blt4j.nn.Buffers.first;
 import static blt4j.nn.Buffers.i32;
 import static blt4j.nn.Buffers.zeroed;
 
-import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.DType;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
+import blt4j.nn.CachedPositions;
 import blt4j.nn.CrossAttention;
 import blt4j.nn.KvCache;
 import blt4j.nn.Linear;
 import blt4j.nn.Parameter;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
+import blt4j.nn.SlidingRows;
 import blt4j.nn.TransformerStack;
 
 /**
@@ -84,47 +85,51 @@ final class LocalEncoder {
         final Tensor ids;                     // [B] I32
         final Tensor[] hashIds;               // per table [B] I32
         final int[] hostIds;                  // [B]
-        final Tensor positions;               // [B] I32
-        final int[] hostPositions;            // [B]
-        final RangeBuffer selfMask;           // [B]
+        final CachedPositions at;             // positions, window mask and RoPE rows of a block
         final Tensor x;                       // [B, d]
         final TransformerStack.Acts layers;   // B rows
-        final Tensor states;                  // [capacity, d] encoder state of every byte so far
+        final SlidingRows states;             // [·, d] encoder states of the bytes the open patch and decoder still need
         final RangeBuffer patchRanges;        // [B] rows of states each completed patch pools
         final Tensor pooled;                  // [B, d]
         final Tensor argmax;                  // [B·d] I32
         final Tensor slots;                   // [B, k·d]
         final RangeBuffer slotMask;           // [B·k]
-        final CrossAttention.Acts cross;      // queries B·k, keys up to capacity
+        CrossAttention.Acts cross;            // queries B·k, keys: the bytes of the patches pooled at once
 
-        Step(int capacity, int block) {
+        Step(int capacity, int block, int slack) {
             int d = config.dim();
             int k = config.crossAttnK();
             this.block = block;
-            caches = LocalEncoder.this.layers.newCaches(capacity);
+            int window = config.window();
+            caches = LocalEncoder.this.layers.newCaches(CachedPositions.cacheCapacity(capacity, window, block, slack));
             ids = i32(backend, block);
             hashIds = new Tensor[hashTables.length];
             for (int t = 0; t < hashIds.length; t++) {
                 hashIds[t] = i32(backend, block);
             }
             hostIds = new int[block];
-            positions = i32(backend, block);
-            hostPositions = new int[block];
-            selfMask = new RangeBuffer(backend, block);
+            at = new CachedPositions(backend, rope, block, window, 0, slack);
             x = f32(backend, block, d);
             layers = LocalEncoder.this.layers.newActs(block, false);
-            states = f32(backend, capacity, d);
+            int statesCapacity = Math.min(capacity, 2 * (block + Math.max(window, 0) + slack));
+            states = new SlidingRows(backend, statesCapacity, d);
             patchRanges = new RangeBuffer(backend, block);
             pooled = f32(backend, block, d);
             argmax = backend.allocate(DType.I32, block, d);
             slots = f32(backend, block, k * d);
             slotMask = new RangeBuffer(backend, block * k);
-            cross = LocalEncoder.this.cross.newActs(block * k, capacity, false);
+            cross = LocalEncoder.this.cross.newActs(block * k, statesCapacity, false);
         }
 
         /** Forgets the bytes from {@code length} on. */
         void truncate(int length) {
             KvCache.truncate(caches, length);
+            states.truncate(length);
+        }
+
+        /** Encoder states of positions [from, to). */
+        Tensor states(int from, int to) {
+            return states.slice(from, to);
         }
     }
 
@@ -150,8 +155,8 @@ final class LocalEncoder {
         return new Acts(bytes, patchCapacity, training);
     }
 
-    Step newStep(int capacity, int block) {
-        return new Step(capacity, block);
+    Step newStep(int capacity, int block, int slack) {
+        return new Step(capacity, block, slack);
     }
 
     /** Token + hash embeddings for rows of n ids each (hashes restart at every row, left-padded with BOE). */
@@ -222,10 +227,10 @@ final class LocalEncoder {
     // ---- incremental (generation)
 
     /**
-     * Encodes tokens[from, from + n) (hashes over their left context) into s.states[from, from + n): one block
-     * through the cached layers, the KV caches growing by n.
+     * Encodes tokens[from, from + n) (hashes over their left context) into the states of positions [from, from + n):
+     * one block through the cached layers. States before {@code keepStatesFrom} (the open patch's start) may go.
      */
-    void stepBytes(int[] tokens, int from, int n, Step s) {
+    void stepBytes(int[] tokens, int from, int n, int keepStatesFrom, Step s) {
         Tensor ids = first(s.ids, n);
         System.arraycopy(tokens, from, s.hostIds, 0, n);
         backend.upload(s.hostIds, 0, ids);
@@ -243,14 +248,10 @@ final class LocalEncoder {
             backend.upload(s.hostIds, 0, hashIds);
             backend.embedding(hashTables[t].value(), hashIds, x, true);
         }
-        for (int i = 0; i < n; i++) {
-            s.hostPositions[i] = from + i;
-        }
-        Tensor positions = first(s.positions, n);
-        backend.upload(s.hostPositions, 0, positions);
-        AttentionMask.fillCachedWindow(from, n, config.window(), s.selfMask.lo, s.selfMask.hi);
-        Tensor h = layers.forwardCached(x, positions, rope, s.caches, s.selfMask.ranges(n), s.layers);
-        backend.copy(h, s.states.rowSlice(from, from + n));
+        s.at.prepare(from, n, s.caches);
+        Tensor h = layers.forwardCached(x, s.at.positions(), s.at.rope(), s.caches, s.at.mask(), s.layers);
+        s.states.reserve(n, Math.min(keepStatesFrom, from));
+        backend.copy(h, s.states.append(n));
     }
 
     /**
@@ -262,7 +263,10 @@ final class LocalEncoder {
         int k = config.crossAttnK();
         int base = starts[0];
         int top = ends[m - 1];
-        Tensor states = s.states.rowSlice(base, top);
+        Tensor states = s.states(base, top);
+        if (top - base > s.cross.keyCapacity()) {
+            s.cross = cross.newActs(s.block * k, s.states.capacity(), false); // a patch longer than the buffers planned
+        }
         for (int j = 0; j < m; j++) {
             s.patchRanges.lo[j] = starts[j] - base;
             s.patchRanges.hi[j] = ends[j] - base;

@@ -66,6 +66,11 @@ public final class CrossAttention {
             dv = training ? f32(b, keys, dim) : null;
             dkvn = training ? f32(b, keys, dim) : null;
         }
+
+        /** Key/value rows one forward may take. */
+        public int keyCapacity() {
+            return k.rows();
+        }
     }
 
     public CrossAttention(ParameterStore store, Backend backend, String name, int dim, int nHeads, float normEps, double std) {

@@ -3,27 +3,42 @@ package blt4j.nn;
 import blt4j.compute.Backend;
 import blt4j.compute.Tensor;
 
-/** Keys and values of every position seen so far by one attention layer, for incremental decoding. */
+/**
+ * Keys and values of one attention layer for incremental decoding, by position. Positions older than a caller's
+ * window are dropped when room is needed ({@link #reserve}), so a sliding-window layer keeps a fixed buffer; mask
+ * bounds are in cache rows, i.e. positions minus {@link #offset()}.
+ */
 public final class KvCache {
-    private final Tensor k;
-    private final Tensor v;
-    private int length;
+    private final SlidingRows k;
+    private final SlidingRows v;
 
     public KvCache(Backend backend, int capacity, int width) {
-        this.k = backend.zeros(capacity, width);
-        this.v = backend.zeros(capacity, width);
+        this.k = new SlidingRows(backend, capacity, width);
+        this.v = new SlidingRows(backend, capacity, width);
     }
 
+    /** One past the last position held. */
     public int length() {
-        return length;
+        return k.length();
     }
 
-    /** Forgets every position from {@code length} on (speculative decoding rolls back rejected bytes). */
+    /** Position held by cache row 0. */
+    public int offset() {
+        return k.offset();
+    }
+
+    public int capacity() {
+        return k.capacity();
+    }
+
+    /** Forgets every position from {@code newLength} on (speculative decoding rolls back rejected bytes). */
     public void truncate(int newLength) {
-        if (newLength < 0 || newLength > length) {
-            throw new IllegalArgumentException("cannot truncate a KV cache of " + length + " positions to " + newLength);
+        if (newLength < offset() || newLength > length()) {
+            throw new IllegalArgumentException("cannot truncate a KV cache of positions [" + offset() + ", " + length()
+                    + ") to " + newLength);
         }
-        length = newLength;
+        k.truncate(newLength);
+        v.truncate(newLength);
     }
 
     /** Truncates every cache of a stack. */
@@ -33,28 +48,30 @@ public final class KvCache {
         }
     }
 
-    public int capacity() {
-        return k.rows();
+    /** Makes room in every cache of a stack for n more positions, keeping those from {@code keepFrom} on. */
+    public static void reserve(KvCache[] caches, int n, int keepFrom) {
+        for (KvCache c : caches) {
+            c.k.reserve(n, keepFrom);
+            c.v.reserve(n, keepFrom);
+        }
     }
 
-    /** Appends rows of keys and values; returns the row index of the first appended row. */
+    /** Appends rows of keys and values (room reserved first, or the cache grows); returns the cache row of the first. */
     int append(Backend backend, Tensor newK, Tensor newV) {
         int n = newK.rows();
-        if (length + n > capacity()) {
-            throw new IllegalStateException("KV cache full: " + capacity() + " positions; generate fewer bytes");
-        }
-        backend.copy(newK, k.rowSlice(length, length + n));
-        backend.copy(newV, v.rowSlice(length, length + n));
-        int at = length;
-        length += n;
+        k.reserve(n, offset());
+        v.reserve(n, offset());
+        int at = length() - offset();
+        backend.copy(newK, k.append(n));
+        backend.copy(newV, v.append(n));
         return at;
     }
 
     Tensor keys() {
-        return k.rowSlice(0, length);
+        return k.slice(offset(), length());
     }
 
     Tensor values() {
-        return v.rowSlice(0, length);
+        return v.slice(offset(), length());
     }
 }

@@ -1,6 +1,7 @@
 package blt4j.generate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,16 +142,18 @@ class IncrementalGenerationTest {
     }
 
     @Test
-    void aPromptBeyondTheEntropyModelsContextIsAClearError() throws Exception {
+    void aPromptBeyondTheLocalModelsPositionsIsAClearError() throws Exception {
         try (Backend backend = TestBackends.create("reference")) {
             Path dir = SharedData.bltMicro();
             ByteLatentTransformer blt = ModelFiles.loadBlt(dir, backend);
             EntropyModel entropy = ModelFiles.loadEntropyModel(dir, backend);
             Generator gen = new Generator(blt, PatchingScheme.of(PatchingConfig.globalThreshold(2.2), entropy));
-            int limit = entropy.config().maxSeqlen;
+            int limit = blt.config().maxEncoderSeqLength;
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> gen.generate(new byte[limit], 10, Sampler.greedy(), b -> { }));
-            assertTrue(e.getMessage().contains("max_seqlen"), e.getMessage());
+            assertTrue(e.getMessage().contains("max_encoder_seq_length"), e.getMessage());
+            // one byte less fits (BOS + limit − 1), and generation may go past the limit
+            assertEquals(3, gen.ignoringSpecialIds().generate(new byte[limit - 1], 3, Sampler.greedy(), b -> { }).bytes().length);
         }
     }
 
