@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates many bytes from a trained BLT while sampling the process's resident memory, to show that the local
 # caches stay within their windows (memory flat) and what the growing global cache costs (bytes/s over time).
-# Usage: scripts/long-generation.sh RUN_DIR OUT_DIR [BYTES=100000] [BACKEND=cpu] [HEAP=512m]
+# Usage: scripts/long-generation.sh RUN_DIR OUT_DIR [BYTES=100000] [BACKEND=cpu] [HEAP=1g]
 # Writes OUT_DIR/memory.tsv (seconds, RSS MiB, bytes so far), OUT_DIR/output.txt, OUT_DIR/stderr.txt, OUT_DIR/summary.txt.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +9,7 @@ run=${1:?usage: long-generation.sh RUN_DIR OUT_DIR [BYTES] [BACKEND] [HEAP]}
 out=${2:?usage: long-generation.sh RUN_DIR OUT_DIR [BYTES] [BACKEND] [HEAP]}
 bytes=${3:-100000}
 backend=${4:-cpu}
-heap=${5:-512m}
+heap=${5:-1g}
 mkdir -p "$out"
 "$root/blt" --help >/dev/null # build first, so the samples time generation only
 prompt="First Citizen:
@@ -30,7 +30,7 @@ while kill -0 "$launcher" 2>/dev/null; do
   fi
   sleep 2
 done
-wait "$launcher"
+wait "$launcher" || { echo "generation failed:" >&2; tail -n 20 "$out/stderr.txt" >&2; exit 1; }
 {
   echo "blt generate -c $run -n $bytes --ignore-eos --backend $backend, heap limit $heap"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; java: $(. "$root/scripts/jdk.sh"; pick_jdk; "$BLT_JAVA" -version 2>&1 | head -1)"

@@ -267,9 +267,21 @@ public final class CpuBackend extends HostBackend {
         }
     }
 
+    /**
+     * Products X·Wᵀ with at most this many rows (a layer's input in generation: one byte, a batch of prompts, a short
+     * draft) run row by row as dot products, so every row gets the bits it would get alone.
+     */
+    static final int ROW_INVARIANT_ROWS = 64;
+
+    private static boolean rowInvariant(int m, boolean ta, boolean tb, int k) {
+        return m <= ROW_INVARIANT_ROWS && !ta && tb && k > 0;
+    }
+
     private static void gemmSerial(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co,
                                    boolean acc, int m, int n, int k) {
-        if (m == 1 && k > 0) {
+        if (rowInvariant(m, ta, tb, k)) {
+            CpuGemm.gemvDotRows(b, bo, a, ao, c, co, m, n, k, 0, n, acc);
+        } else if (m == 1 && k > 0) {
             // x = the single row of op(A), contiguous either way
             if (tb) {
                 CpuGemm.gemvDot(b, bo, a, ao, c, co, k, 0, n, acc);
@@ -290,6 +302,11 @@ public final class CpuBackend extends HostBackend {
     /** One matrix product, split over threads by row blocks of C (or column blocks when C is wide and short). */
     private void gemm(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co,
                       boolean acc, int m, int n, int k) {
+        if (rowInvariant(m, ta, tb, k)) {
+            final int kk = k;
+            parallelFor(n, 2L * k * m, (from, to) -> CpuGemm.gemvDotRows(b, bo, a, ao, c, co, m, n, kk, from, to, acc));
+            return;
+        }
         if (m == 1 && k > 0) {
             final int kk = k;
             if (tb) {

@@ -22,6 +22,22 @@ final class CpuGemm {
         }
     }
 
+    /**
+     * Rows [0, m) of X·Wᵀ, out[r·n + j] (+)= dot(W[j·k ..], X[r·k ..]) for j in [j0, j1): each element is the same
+     * dot product {@link #gemvDot} computes for a single row, so a row's result does not depend on how many rows come
+     * with it (batched generation gives exactly the one-at-a-time bytes); W's row j is read from L1 for every row.
+     */
+    static void gemvDotRows(float[] w, int wo, float[] x, int xo, float[] out, int oo, int m, int n, int k, int j0, int j1,
+                            boolean acc) {
+        for (int j = j0; j < j1; j++) {
+            for (int r = 0; r < m; r++) {
+                float s = dot4(w, wo + j * k, x, xo + r * k, k);
+                int o = oo + r * n + j;
+                out[o] = acc ? out[o] + s : s;
+            }
+        }
+    }
+
     private static float dot4(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
         FloatVector s0 = FloatVector.zero(S);

@@ -16,6 +16,10 @@ public final class Ranges {
     private final int maxHi;
 
     private Ranges(Tensor loDevice, Tensor hiDevice, int[] lo, int[] hi) {
+        this(loDevice, hiDevice, lo, hi, true);
+    }
+
+    private Ranges(Tensor loDevice, Tensor hiDevice, int[] lo, int[] hi, boolean upload) {
         long sum = 0;
         int max = 0;
         for (int i = 0; i < lo.length; i++) {
@@ -29,8 +33,10 @@ public final class Ranges {
         this.hostHi = hi;
         this.total = sum;
         this.maxHi = max;
-        loDevice.backend().upload(lo, loDevice);
-        hiDevice.backend().upload(hi, hiDevice);
+        if (upload) {
+            loDevice.backend().upload(lo, loDevice);
+            hiDevice.backend().upload(hi, hiDevice);
+        }
         this.lo = loDevice;
         this.hi = hiDevice;
     }
@@ -77,6 +83,11 @@ public final class Ranges {
 
     public Tensor hi() {
         return hi;
+    }
+
+    /** Row i alone, a view of the same backend buffers (nothing is uploaded). */
+    public Ranges row(int i) {
+        return new Ranges(lo.view(i, 1), hi.view(i, 1), new int[] {hostLo[i]}, new int[] {hostHi[i]}, false);
     }
 
     public int lo(int row) {

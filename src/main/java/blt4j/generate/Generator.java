@@ -9,6 +9,7 @@ import blt4j.patch.PatchingScheme;
 import blt4j.tokenizer.ByteTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
@@ -134,6 +135,27 @@ public final class Generator {
         s.out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
         return new Result(s.out.released(), s.promptTokens, s.model.patches(), secs, c.drafted(), c.accepted());
+    }
+
+    /**
+     * Generates after each prompt at once (one batched pass per step for all prompts still going), each with its own
+     * caches, patching and a fresh copy of {@code sampler}; each result equals {@link #generate} of that prompt alone.
+     * {@code sinks.get(i)} receives prompt i's bytes as they come.
+     */
+    public List<Result> generateBatch(List<byte[]> prompts, int maxBytes, Sampler sampler, byte[] stop,
+                                      List<IntConsumer> sinks) {
+        if (maxBytes < 0 || prompts.size() != sinks.size()) {
+            throw new IllegalArgumentException("batched generation needs max bytes ≥ 0 and one sink per prompt");
+        }
+        return BatchedGeneration.run(this, prompts, maxBytes, sampler, stop, sinks);
+    }
+
+    ByteLatentTransformer blt() {
+        return blt;
+    }
+
+    EntropyModel entropyModel() {
+        return entropyModel;
     }
 
     /** Greedy self-speculative generation (see {@link #generateSpeculative(byte[], int, int, Sampler, byte[], IntConsumer)}). */

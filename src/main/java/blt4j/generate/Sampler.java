@@ -9,6 +9,7 @@ public final class Sampler {
     private final double temperature;
     private final double topP;
     private final Random random;
+    private final long seed;
 
     public Sampler(double temperature, double topP, long seed) {
         if (temperature < 0 || topP <= 0 || topP > 1) {
@@ -16,8 +17,14 @@ public final class Sampler {
         }
         this.temperature = temperature;
         this.topP = topP;
+        this.seed = seed;
         // java.util.Random's first draws are correlated for nearby seeds (0, 1, 2, ...); mix the seed first
         this.random = new Random(new SplittableRandom(seed).nextLong());
+    }
+
+    /** A sampler with the same settings and seed, at the start of its random stream. */
+    public Sampler fresh() {
+        return new Sampler(temperature, topP, seed);
     }
 
     public static Sampler greedy() {

@@ -7,6 +7,7 @@ import static blt4j.nn.Buffers.zeroed;
 
 import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
+import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
 import blt4j.nn.CachedPositions;
@@ -316,6 +317,73 @@ public final class EntropyModel implements TrainableModel {
         public int maxBlock() {
             return block;
         }
+    }
+
+    /**
+     * One token for each of several {@link Incremental} scorers of this model at once (batched generation): the
+     * matmuls run over all rows, attention row by row over each scorer's own caches, so every scorer gets exactly the
+     * entropies it would get alone.
+     */
+    public final class BatchStep {
+        private final Tensor ids;             // [B] I32
+        private final CachedPositions at;     // RoPE positions of the rows
+        private final Tensor embedded;        // [B, d]
+        private final TransformerStack.Acts layers;
+        private final Tensor rstd;            // [B]
+        private final Tensor normed;          // [B, d]
+        private final Tensor logits;          // [B, V]
+        private final Tensor entropy;         // [B]
+        private final int[] ropePositions;
+
+        private BatchStep(int rows) {
+            ids = i32(backend, rows);
+            at = new CachedPositions(backend, rope, rows, config.window(), config.maxSeqlen, 0);
+            embedded = f32(backend, rows, config.dim);
+            layers = EntropyModel.this.layers.newActs(rows, false);
+            rstd = f32(backend, rows, 1);
+            normed = f32(backend, rows, config.dim);
+            logits = f32(backend, rows, config.vocabSize);
+            entropy = f32(backend, rows, 1).reshape(rows);
+            ropePositions = new int[rows];
+        }
+
+        /** Appends tokens[i] to scorers[i] for i &lt; n; returns the entropy (nats) of each one's next token. */
+        public float[] appendEntropies(Incremental[] scorers, int[] tokens, int n) {
+            if (n < 1 || n > ropePositions.length) {
+                throw new IllegalArgumentException("a batch of " + n + " rows for a batch step of " + ropePositions.length);
+            }
+            backend.setStage(kind);
+            Tensor id = first(ids, n);
+            backend.upload(tokens, 0, id);
+            Tensor x = first(embedded, n);
+            backend.embedding(tokEmbeddings.value(), id, x, false);
+            KvCache[][] caches = new KvCache[n][];
+            Ranges[] masks = new Ranges[n];
+            for (int i = 0; i < n; i++) {
+                Incremental s = scorers[i];
+                masks[i] = s.at.prepareMask(s.position, 1, s.caches);
+                caches[i] = s.caches;
+                ropePositions[i] = s.at.ropePosition(s.position);
+                s.position++;
+            }
+            at.setRopePositions(ropePositions, n);
+            Tensor h = EntropyModel.this.layers.forwardCachedRows(x, at.positions(), at.rope(), caches, masks, layers);
+            Tensor nrm = first(normed, n);
+            norm.forward(h, nrm, first(rstd, n));
+            Tensor out = first(logits, n);
+            output.forward(nrm, out);
+            Tensor e = first(entropy, n);
+            backend.entropy(out, e);
+            float[] result = new float[n];
+            backend.download(e, result, 0);
+            backend.setStage(null);
+            return result;
+        }
+    }
+
+    /** A batch step for up to {@code rows} scorers. */
+    public BatchStep batchStep(int rows) {
+        return new BatchStep(rows);
     }
 
     /** Incremental scoring of {@code capacity} tokens (more when needed), fed in blocks of at most {@link #BLOCK}. */

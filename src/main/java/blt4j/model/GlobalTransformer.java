@@ -123,6 +123,49 @@ final class GlobalTransformer {
         return out;
     }
 
+    /** Buffers of a batched step: the next patch of each of up to B sequences. */
+    final class BatchStep {
+        final Tensor projected;               // [B, d_global] (null without projection)
+        final CachedPositions at;             // RoPE positions of the rows
+        final int[] ropePositions;            // [B]
+        final TransformerStack.Acts layers;   // B rows
+
+        BatchStep(int rows) {
+            projected = inputProjection == null ? null : f32(backend, rows, config.dim());
+            at = new CachedPositions(backend, rope, rows, 0, 0, 0);
+            ropePositions = new int[rows];
+            layers = GlobalTransformer.this.layers.newActs(rows, false);
+        }
+    }
+
+    BatchStep newBatchStep(int rows) {
+        return new BatchStep(rows);
+    }
+
+    /**
+     * One global step for each of m sequences in one batched block: row i of {@code patches} [m, k·d_local] is the
+     * next patch of steps[i]; returns the outputs [m, d_global] (each row equal to {@link #steps} of it alone).
+     */
+    Tensor stepRows(Tensor patches, Step[] steps, BatchStep b) {
+        int m = patches.rows();
+        Tensor x = patches;
+        if (inputProjection != null) {
+            x = first(b.projected, m);
+            inputProjection.forward(patches, x);
+        }
+        KvCache[][] caches = new KvCache[m][];
+        Ranges[] masks = new Ranges[m];
+        for (int i = 0; i < m; i++) {
+            Step s = steps[i];
+            masks[i] = s.at.prepareMask(s.patches, 1, s.caches);
+            caches[i] = s.caches;
+            b.ropePositions[i] = s.patches;
+            s.patches++;
+        }
+        b.at.setRopePositions(b.ropePositions, m);
+        return layers.forwardCachedRows(x, b.at.positions(), b.at.rope(), caches, masks, b.layers);
+    }
+
     int maxPatches() {
         return rope.maxPositions();
     }

@@ -189,11 +189,11 @@ public final class IncrementalBlt {
 
     /** Closes the patch of encoder positions [start, length) with one global step. */
     public void completePatch(int start) {
+        if (start != openStart) {
+            throw new IllegalArgumentException("the open patch starts at " + openStart + ", not " + start);
+        }
         blt.stage(StageTimer.ENCODER);
-        openStart = length;
-        oneStart[0] = start;
-        oneEnd[0] = length;
-        Tensor vec = encoder.patchVectors(oneStart, oneEnd, 1, encoderStep);
+        Tensor vec = closeOpenPatch();
         blt.stage(StageTimer.GLOBAL);
         Tensor o = global.steps(vec, globalStep);
         blt.stage(StageTimer.DECODER);
@@ -210,6 +210,31 @@ public final class IncrementalBlt {
         Tensor out = decoder.step(encoderStep.states(length - 1, length), length - 1, decoderStep);
         blt.endStage();
         return out;
+    }
+
+    /** The patch vector [1, k·d] of the open patch [openStart, length), which closes (valid until the next call). */
+    Tensor closeOpenPatch() {
+        oneStart[0] = openStart;
+        oneEnd[0] = length;
+        openStart = length;
+        return encoder.patchVectors(oneStart, oneEnd, 1, encoderStep);
+    }
+
+    LocalEncoder.Step encoderStep() {
+        return encoderStep;
+    }
+
+    GlobalTransformer.Step globalStep() {
+        return globalStep;
+    }
+
+    LocalDecoder.Step decoderStep() {
+        return decoderStep;
+    }
+
+    /** A batched step encoded this generation's next token. */
+    void appended() {
+        length++;
     }
 
     public int patches() {

@@ -283,7 +283,94 @@ final class LocalDecoder {
 
     /** Logits [1, V] at {@code position} from its encoder state and the latest patch's slots. */
     Tensor step(Tensor encoderState, int position, Step s) {
-        s.singlePatch[0] = s.slotPatches - 1;
+        currentPatchOnly(s);
+        s.singlePatch[0] = 0;
         return stepBlock(encoderState, position, s.singlePatch, s, false);
+    }
+
+    /** Keeps only the latest patch's slots: single steps read no other, so none is re-projected every byte. */
+    private void currentPatchOnly(Step s) {
+        if (s.slotPatches > 1) {
+            keepOnly(s.slotPatches - 1, s);
+        }
+    }
+
+    /** Buffers of a batched step: one byte for each of up to B sequences. */
+    final class BatchStep {
+        final Tensor slots;                   // [B·k, d] each row's current patch slots, gathered
+        final RangeBuffer slotMask;           // [B]: row i reads slots [i·k, i·k + k)
+        final CrossAttention.Acts[] cross;    // per layer: B queries, B·k keys
+        final TransformerBlock.Acts[] layers; // B rows
+        final CachedPositions at;             // RoPE positions of the rows
+        final int[] ropePositions;            // [B]
+        final Tensor rstd;                    // [B]
+        final Tensor normed;                  // [B, d]
+        final Tensor logits;                  // [B, V]
+
+        BatchStep(int rows) {
+            int d = config.dim();
+            int k = config.crossAttnK();
+            slots = f32(backend, rows * k, d);
+            slotMask = new RangeBuffer(backend, rows);
+            cross = new CrossAttention.Acts[layers().length];
+            this.layers = new TransformerBlock.Acts[layers().length];
+            for (int i = 0; i < layers().length; i++) {
+                if (LocalDecoder.this.cross[i] != null) {
+                    cross[i] = LocalDecoder.this.cross[i].newActs(rows, rows * k, false);
+                }
+                this.layers[i] = layers()[i].newActs(rows, false);
+            }
+            at = new CachedPositions(backend, rope, rows, config.window(), 0, 0);
+            ropePositions = new int[rows];
+            rstd = f32(backend, rows, 1);
+            normed = f32(backend, rows, d);
+            logits = f32(backend, rows, config.vocabSize());
+        }
+    }
+
+    BatchStep newBatchStep(int rows) {
+        return new BatchStep(rows);
+    }
+
+    /**
+     * One byte for each of n sequences in one batched block: row i of {@code encoderStates} [n, d] is the byte at
+     * {@code positions[i]} of steps[i], reading that sequence's latest patch. Returns the logits [n, V], each row equal
+     * to {@link #step} of it alone (attention runs row by row; the matmuls are row-invariant).
+     */
+    Tensor stepRows(Step[] steps, Tensor encoderStates, int[] positions, BatchStep b) {
+        int n = encoderStates.rows();
+        int k = config.crossAttnK();
+        int d = config.dim();
+        KvCache[][] caches = new KvCache[n][];
+        Ranges[] masks = new Ranges[n];
+        for (int i = 0; i < n; i++) {
+            Step s = steps[i];
+            currentPatchOnly(s);
+            backend.copy(s.slots.rowSlice(0, k), b.slots.rowSlice(i * k, i * k + k));
+            b.slotMask.lo[i] = i * k;
+            b.slotMask.hi[i] = i * k + k;
+            masks[i] = s.at.prepareMask(positions[i], 1, s.caches);
+            caches[i] = s.caches;
+            b.ropePositions[i] = positions[i];
+        }
+        Ranges slotRanges = b.slotMask.ranges(n);
+        b.at.setRopePositions(b.ropePositions, n);
+        Tensor kv = first(b.slots, n * k);
+        Tensor h = encoderStates;
+        KvCache[] layerCaches = new KvCache[n];
+        for (int l = 0; l < layers.length; l++) {
+            if (cross[l] != null) {
+                h = cross[l].forward(h, kv, slotRanges, true, b.cross[l]);
+            }
+            for (int i = 0; i < n; i++) {
+                layerCaches[i] = caches[i][l];
+            }
+            h = layers[l].forwardCachedRows(h, b.at.positions(), b.at.rope(), layerCaches, masks, b.layers[l]);
+        }
+        Tensor normed = first(b.normed, n);
+        norm.forward(h, normed, first(b.rstd, n));
+        Tensor logits = first(b.logits, n);
+        output.forward(normed, logits);
+        return logits;
     }
 }

@@ -254,6 +254,76 @@ final class LocalEncoder {
         backend.copy(h, s.states.append(n));
     }
 
+    /** Buffers of a batched step: one new byte for each of up to B sequences. */
+    final class BatchStep {
+        final Tensor ids;                     // [B] I32
+        final Tensor[] hashIds;               // per table [B] I32
+        final int[] hostIds;                  // [B]
+        final int[] ropePositions;            // [B]
+        final CachedPositions at;             // RoPE positions of the rows
+        final Tensor x;                       // [B, d]
+        final TransformerStack.Acts layers;   // B rows
+
+        BatchStep(int rows) {
+            ids = i32(backend, rows);
+            hashIds = new Tensor[hashTables.length];
+            for (int t = 0; t < hashIds.length; t++) {
+                hashIds[t] = i32(backend, rows);
+            }
+            hostIds = new int[rows];
+            ropePositions = new int[rows];
+            at = new CachedPositions(backend, rope, rows, config.window(), 0, 0);
+            x = f32(backend, rows, config.dim());
+            layers = LocalEncoder.this.layers.newActs(rows, false);
+        }
+    }
+
+    BatchStep newBatchStep(int rows) {
+        return new BatchStep(rows);
+    }
+
+    /**
+     * Encodes the byte at position {@code positions[i]} of {@code tokens[i]} into steps[i], for i &lt; n, in one batched
+     * block (the rows' results equal {@link #stepBytes} of each alone); states before keepStatesFrom[i] may go.
+     * Returns the new states [n, d] (valid until the next batched step).
+     */
+    Tensor stepRows(Step[] steps, int[][] tokens, int[] positions, int[] keepStatesFrom, int n, BatchStep b) {
+        for (int i = 0; i < n; i++) {
+            b.hostIds[i] = tokens[i][positions[i]];
+        }
+        Tensor ids = first(b.ids, n);
+        backend.upload(b.hostIds, 0, ids);
+        Tensor x = first(b.x, n);
+        backend.embedding(tokEmbeddings.value(), ids, x, false);
+        int sizes = config.hashGroupSizes().length;
+        for (int t = 0; t < hashTables.length; t++) {
+            int f = t / sizes;
+            int gram = config.hashGroupSizes()[t % sizes];
+            for (int i = 0; i < n; i++) {
+                long h = HashNgram.rollingHash(tokens[i], positions[i], gram, HashNgram.PRIMES[f]);
+                b.hostIds[i] = (int) Math.floorMod(h, (long) config.hashVocab());
+            }
+            Tensor hashIds = first(b.hashIds[t], n);
+            backend.upload(b.hostIds, 0, hashIds);
+            backend.embedding(hashTables[t].value(), hashIds, x, true);
+        }
+        KvCache[][] caches = new KvCache[n][];
+        Ranges[] masks = new Ranges[n];
+        for (int i = 0; i < n; i++) {
+            masks[i] = steps[i].at.prepareMask(positions[i], 1, steps[i].caches);
+            caches[i] = steps[i].caches;
+            b.ropePositions[i] = positions[i];
+        }
+        b.at.setRopePositions(b.ropePositions, n);
+        Tensor h = layers.forwardCachedRows(x, b.at.positions(), b.at.rope(), caches, masks, b.layers);
+        for (int i = 0; i < n; i++) {
+            SlidingRows states = steps[i].states;
+            states.reserve(1, Math.min(keepStatesFrom[i], positions[i]));
+            backend.copy(h.rowSlice(i, i + 1), states.append(1));
+        }
+        return h;
+    }
+
     /**
      * Patch vectors [m, k·d] of completed patches: patch j holds byte positions [starts[j], ends[j]) of the states
      * (one block: pooling, projection and cross-attention over all of them).

@@ -50,21 +50,40 @@ public final class CachedPositions {
 
     /** Reserves room for positions [from, from + n) in the caches, then sets the block's positions, mask and RoPE rows. */
     public void prepare(int from, int n, KvCache[] caches) {
-        KvCache.reserve(caches, n, keepFrom(from));
-        set(from, n, caches.length == 0 ? 0 : caches[0].offset()); // a stack of no layers reads no mask
+        prepareMask(from, n, caches);
+        for (int i = 0; i < n; i++) {
+            hostPositions[i] = ropePosition(from + i);
+        }
+        setRopePositions(hostPositions, n);
     }
 
-    /** Sets positions [from, from + n) for caches whose row 0 holds position {@code cacheOffset}. */
-    public void set(int from, int n, int cacheOffset) {
-        boolean pastTable = false;
+    /**
+     * Reserves room for positions [from, from + n) and returns their mask (in cache rows) only: a batched step
+     * takes each sequence's mask from here and sets the RoPE positions of all rows at once ({@link #setRopePositions}).
+     */
+    public Ranges prepareMask(int from, int n, KvCache[] caches) {
+        KvCache.reserve(caches, n, keepFrom(from));
+        int cacheOffset = caches.length == 0 ? 0 : caches[0].offset(); // a stack of no layers reads no mask
         for (int i = 0; i < n; i++) {
             int p = from + i;
             int start = rowStart(p);
-            int lo = window > 0 ? Math.max(start, p - window + 1) : start;
-            mask.lo[i] = lo - cacheOffset;
+            mask.lo[i] = (window > 0 ? Math.max(start, p - window + 1) : start) - cacheOffset;
             mask.hi[i] = p + 1 - cacheOffset;
-            hostPositions[i] = p - start;
-            pastTable |= hostPositions[i] >= table.maxPositions();
+        }
+        return mask.ranges(n);
+    }
+
+    /** The RoPE position of position p (it restarts with every row of the period). */
+    public int ropePosition(int p) {
+        return p - rowStart(p);
+    }
+
+    /** Sets the RoPE positions of rows [0, n); past the table their angles are computed into rows of their own. */
+    public void setRopePositions(int[] ropePositions, int n) {
+        boolean pastTable = false;
+        for (int i = 0; i < n; i++) {
+            hostPositions[i] = ropePositions[i];
+            pastTable |= ropePositions[i] >= table.maxPositions();
         }
         rope = table;
         if (pastTable) {

@@ -95,6 +95,14 @@ public final class CrossAttention {
 
     /** x [Tq, d] queries, kv [Tk, d]; query i sees kv rows of mask range i (empty → contributes 0). Returns a.out. */
     public Tensor forward(Tensor x, Tensor kv, Ranges mask, Acts a) {
+        return forward(x, kv, mask, false, a);
+    }
+
+    /**
+     * As {@link #forward(Tensor, Tensor, Ranges, Acts)}, with {@code rowByRow} each query attending in a call of its
+     * own (batched generation: every row then gets the bits of a one-row step).
+     */
+    public Tensor forward(Tensor x, Tensor kv, Ranges mask, boolean rowByRow, Acts a) {
         int tq = x.rows();
         int tk = kv.rows();
         a.x = x;
@@ -111,7 +119,13 @@ public final class CrossAttention {
         wk.forward(kvn, k);
         wv.forward(kvn, v);
         Tensor att = first(a.att, tq);
-        backend.attention(q, k, v, att, first(a.lse, nHeads, tq), mask, nHeads);
+        if (rowByRow) {
+            for (int r = 0; r < tq; r++) {
+                backend.attention(q.rowSlice(r, r + 1), k, v, att.rowSlice(r, r + 1), first(a.lse, nHeads, 1), mask.row(r), nHeads);
+            }
+        } else {
+            backend.attention(q, k, v, att, first(a.lse, nHeads, tq), mask, nHeads);
+        }
         Tensor o = first(a.o, tq);
         wo.forward(att, o);
         Tensor out = first(a.out, tq);

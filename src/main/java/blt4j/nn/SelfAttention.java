@@ -113,6 +113,29 @@ public final class SelfAttention {
         return out;
     }
 
+    /**
+     * Rows of different sequences in one block (batched generation): the projections run over all rows at once, and
+     * row r appends to {@code caches[r]} and attends alone over it with {@code masks[r]} (one row, in its cache's rows),
+     * exactly as it would in a block of its own.
+     */
+    public Tensor forwardCachedRows(Tensor x, Tensor positions, RopeTables rope, KvCache[] caches, Ranges[] masks, Acts a) {
+        int rows = x.rows();
+        Tensor q = first(a.q, rows);
+        Tensor k = first(a.k, rows);
+        Tensor v = first(a.v, rows);
+        project(x, positions, rope, q, k, v);
+        Tensor att = first(a.att, rows);
+        Tensor lse = first(a.lse, nHeads, 1);
+        for (int r = 0; r < rows; r++) {
+            KvCache cache = caches[r];
+            cache.append(backend, k.rowSlice(r, r + 1), v.rowSlice(r, r + 1));
+            backend.attention(q.rowSlice(r, r + 1), cache.keys(), cache.values(), att.rowSlice(r, r + 1), lse, masks[r], nHeads);
+        }
+        Tensor out = first(a.out, rows);
+        wo.forward(att, out);
+        return out;
+    }
+
     // each projection writes its own buffer, so RoPE rotates q and k in place
     private void project(Tensor x, Tensor positions, RopeTables rope, Tensor q, Tensor k, Tensor v) {
         wq.forward(x, q);

@@ -92,6 +92,15 @@ public final class TransformerBlock {
         return feedForwardHalf(x, att, rows, a);
     }
 
+    /** {@link SelfAttention#forwardCachedRows}: row r of x belongs to the sequence of {@code caches[r]}. */
+    public Tensor forwardCachedRows(Tensor x, Tensor positions, RopeTables rope, KvCache[] caches, Ranges[] masks, Acts a) {
+        int rows = x.rows();
+        Tensor xn = first(a.xn, rows);
+        attentionNorm.forward(x, xn, first(a.rstdAttention, rows));
+        Tensor att = attention.forwardCachedRows(xn, positions, rope, caches, masks, a.attention);
+        return feedForwardHalf(x, att, rows, a);
+    }
+
     private Tensor feedForwardHalf(Tensor x, Tensor att, int rows, Acts a) {
         Tensor h = first(a.h, rows);
         backend.add(x, att, h);

@@ -79,6 +79,19 @@ public final class TransformerStack {
         return h;
     }
 
+    /** Rows of different sequences: row r uses the layer caches {@code caches[r]} and its one-row mask {@code masks[r]}. */
+    public Tensor forwardCachedRows(Tensor x, Tensor positions, RopeTables rope, KvCache[][] caches, Ranges[] masks, Acts a) {
+        Tensor h = x;
+        KvCache[] layerCaches = new KvCache[x.rows()];
+        for (int i = 0; i < blocks.size(); i++) {
+            for (int r = 0; r < layerCaches.length; r++) {
+                layerCaches[r] = caches[r][i];
+            }
+            h = blocks.get(i).forwardCachedRows(h, positions, rope, layerCaches, masks, a.layers[i]);
+        }
+        return h;
+    }
+
     /** dx += ∂L/∂x given dy = ∂L/∂(stack output). */
     public void backward(Tensor dy, Tensor dx, Acts a) {
         if (blocks.isEmpty()) {
