@@ -9,6 +9,8 @@ import blt4j.train.ModelFiles;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.IntConsumer;
 import picocli.CommandLine.Command;
@@ -76,8 +78,16 @@ final class GenerateCommand implements Callable<Integer> {
 
     int speculate;
 
+    @Option(names = "--prompts", description = "A UTF-8 file of prompts, one per line (\\n in a line is a newline, "
+            + "\\\\ a backslash; blank lines are skipped), generated together in batches (each output equals its "
+            + "one-at-a-time output); instead of -p.")
+    Path promptsFile;
+
     @Override
     public Integer call() throws Exception {
+        if (promptsFile != null) {
+            return generateBatch();
+        }
         if (prompt.isEmpty()) {
             throw new IllegalArgumentException("-p/--prompt is empty: give at least one byte of text to continue");
         }
@@ -88,24 +98,8 @@ final class GenerateCommand implements Callable<Integer> {
         try (Backend backend = backendOptions.create()) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
             byte[] p = prompt.getBytes(StandardCharsets.UTF_8);
-            int limit = blt.config().maxEncoderSeqLength;
-            if (p.length + 1 > limit) {
-                throw new IllegalArgumentException("the prompt (" + p.length + " bytes + BOS) is longer than the model's "
-                        + "max_encoder_seq_length " + limit);
-            }
-            if (1L + p.length + maxBytes > limit) {
-                System.err.println("note: past byte " + limit + " (max_encoder_seq_length) the local models' RoPE positions, "
-                        + "and past " + blt.config().maxSeqlen + " patches the global model's, go beyond what the model was "
-                        + "trained on (the reference stops there); the local caches keep their windows only");
-            }
-            PatchingConfig patching = blt.config().patching();
-            if (threshold != null) {
-                patching = patching.withThreshold(threshold);
-            }
-            Generator gen = new Generator(blt, ModelFiles.patchingScheme(checkpoint, patching, backend));
-            if (ignoreEos) {
-                gen = gen.ignoringSpecialIds();
-            }
+            checkLength(blt, p);
+            Generator gen = generator(blt, backend);
             PrintStream out = System.out;
             out.write(p);
             out.flush();
@@ -122,6 +116,75 @@ final class GenerateCommand implements Callable<Integer> {
                     r.bytes().length, r.seconds(), r.bytesPerSecond(), r.patches(), r.patches() / Math.max(r.seconds(), 1e-9),
                     backend.name(), r.drafted() == 0 ? "" : String.format("; %d bytes drafted, %.0f%% accepted", r.drafted(),
                             100 * r.acceptanceRate()));
+        }
+        return 0;
+    }
+
+    private void checkLength(ByteLatentTransformer blt, byte[] p) {
+        int limit = blt.config().maxEncoderSeqLength;
+        if (p.length + 1 > limit) {
+            throw new IllegalArgumentException("the prompt (" + p.length + " bytes + BOS) is longer than the model's "
+                    + "max_encoder_seq_length " + limit);
+        }
+        if (1L + p.length + maxBytes > limit && !notedLimits) {
+            notedLimits = true;
+            System.err.println("note: past byte " + limit + " (max_encoder_seq_length) the local models' RoPE positions, "
+                    + "and past " + blt.config().maxSeqlen + " patches the global model's, go beyond what the model was "
+                    + "trained on (the reference stops there); the local caches keep their windows only");
+        }
+    }
+
+    private boolean notedLimits;
+
+    private Generator generator(ByteLatentTransformer blt, Backend backend) throws java.io.IOException {
+        PatchingConfig patching = blt.config().patching();
+        if (threshold != null) {
+            patching = patching.withThreshold(threshold);
+        }
+        Generator gen = new Generator(blt, ModelFiles.patchingScheme(checkpoint, patching, backend));
+        return ignoreEos ? gen.ignoringSpecialIds() : gen;
+    }
+
+    private int generateBatch() throws Exception {
+        if (!prompt.isEmpty()) {
+            throw new IllegalArgumentException("give either -p/--prompt or --prompts FILE, not both");
+        }
+        if (speculate > 0) {
+            throw new IllegalArgumentException("--speculate runs one prompt at a time; drop it or use -p");
+        }
+        List<byte[]> prompts = PromptsFile.read(promptsFile);
+        ModelFiles.resolve(checkpoint);
+        try (Backend backend = backendOptions.create()) {
+            ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
+            for (byte[] p : prompts) {
+                checkLength(blt, p);
+            }
+            Generator gen = generator(blt, backend);
+            byte[] stopBytes = stop == null ? null : stop.getBytes(StandardCharsets.UTF_8);
+            List<IntConsumer> sinks = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                sinks.add(b -> { });
+            }
+            long start = System.nanoTime();
+            List<Generator.Result> results = gen.generateBatch(prompts, maxBytes, new Sampler(temperature, topP, seed),
+                    stopBytes, sinks);
+            double secs = (System.nanoTime() - start) / 1e9;
+            PrintStream out = System.out;
+            long total = 0;
+            for (int i = 0; i < results.size(); i++) {
+                Generator.Result r = results.get(i);
+                out.write(prompts.get(i));
+                out.write(r.bytes());
+                out.println();
+                out.println();
+                total += r.bytes().length;
+                System.err.printf("prompt %d: %d bytes, %d patches, done after %.2f s%n", i + 1, r.bytes().length, r.patches(),
+                        r.seconds());
+            }
+            out.flush();
+            System.err.printf("%d prompts in batches of up to %d: %d bytes in %.2f s: %.1f bytes/s on %s%n", prompts.size(),
+                    Math.min(prompts.size(), blt4j.model.BatchedBlt.maxRows(blt.config())), total, secs, total / Math.max(secs, 1e-9),
+                    backend.name());
         }
         return 0;
     }

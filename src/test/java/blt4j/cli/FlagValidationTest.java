@@ -1,5 +1,6 @@
 package blt4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -226,6 +227,35 @@ class FlagValidationTest {
         assertNotEquals("0", r[0], command + " was accepted");
         assertTrue(r[2].contains(named), r[2]);
         assertFalse(r[1].contains("== [") || r[1].contains("blt bench ("), "the command started work: " + r[1]);
+    }
+
+    @org.junit.jupiter.api.Test
+    void generateRefusesBadPromptsFiles() throws Exception {
+        String model = "../shared/fixtures/blt-micro";
+        Path binary = tmp.resolve("binary-prompts.txt");
+        java.nio.file.Files.write(binary, new byte[] {'h', 'i', (byte) 0xff, (byte) 0xfe, '\n'});
+        Path badEscape = tmp.resolve("escape-prompts.txt");
+        java.nio.file.Files.writeString(badEscape, "ok\nA tab\\t here\n");
+        Path blank = tmp.resolve("blank-prompts.txt");
+        java.nio.file.Files.writeString(blank, "\n  \n\n");
+        Path good = tmp.resolve("good-prompts.txt");
+        java.nio.file.Files.writeString(good, "First\\nCitizen\n\nROMEO:\n");
+        String[][] cases = {
+                {"--prompts", tmp.resolve("missing.txt").toString(), "no file"},
+                {"--prompts", binary.toString(), "not UTF-8"},
+                {"--prompts", badEscape.toString(), "line 2"},
+                {"--prompts", blank.toString(), "holds no prompt"},
+                {"--prompts", good.toString(), "-p", "hi", "not both"},
+                {"--prompts", good.toString(), "--speculate", "2", "one prompt at a time"}};
+        for (String[] c : cases) {
+            String[] args = withArgs(new String[] {"generate", "-c", model}, java.util.Arrays.copyOf(c, c.length - 1));
+            String[] r = run(args);
+            assertNotEquals("0", r[0], String.join(" ", args) + " was accepted");
+            assertTrue(r[2].contains(c[c.length - 1]), r[2]);
+        }
+        String[] r = run("generate", "-c", model, "--prompts", good.toString(), "-n", "5", "--ignore-eos");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].startsWith("First\nCitizen") && r[1].contains("\n\nROMEO:"), r[1]);
     }
 
     @org.junit.jupiter.api.Test
