@@ -3,6 +3,7 @@ package blt4j.bench;
 import blt4j.compute.Backend;
 import blt4j.compute.Tensor;
 import blt4j.model.BltConfig;
+import blt4j.model.BatchedBlt;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.IncrementalBlt;
 import blt4j.tokenizer.ByteTokenizer;
@@ -22,6 +23,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -363,6 +365,39 @@ public final class ModelBenchmark {
                     String.format(Locale.ROOT, "whole call incl. prefill of %d bytes, %d greedy bytes%s", promptLen - 1, gen,
                             k == 0 ? "" : String.format(Locale.ROOT, "; %d drafted, %.0f%% accepted", last.drafted(),
                                     100 * last.acceptanceRate())));
+        }
+
+        // several prompts generated together (each prompt differs in its first byte)
+        for (int batchSize : new int[] {4, 16}) {
+            if (batchSize > BatchedBlt.maxRows(cfg)) {
+                continue;
+            }
+            List<byte[]> prompts = new ArrayList<>();
+            List<IntConsumer> sinks = new ArrayList<>();
+            for (int i = 0; i < batchSize; i++) {
+                byte[] pi = promptBytes.clone();
+                if (pi.length > 0) {
+                    pi[0] = (byte) ('A' + i);
+                }
+                prompts.add(pi);
+                sinks.add(b -> { });
+            }
+            double[] ms = new double[reps];
+            long patches = 0;
+            be.resetFlops();
+            for (int rep = 0; rep < total; rep++) {
+                long t0 = System.nanoTime();
+                List<Generator.Result> results = generator.generateBatch(prompts, gen, Sampler.greedy(), null, sinks);
+                be.synchronize();
+                if (rep >= warmups) {
+                    ms[rep - warmups] = (System.nanoTime() - t0) / 1e6;
+                }
+                patches = results.stream().mapToLong(Generator.Result::patches).sum();
+            }
+            add(label, be, "blt generator batched x" + batchSize + " " + sizes.bltPreset(), Stats.summarize(warmups, ms),
+                    (double) batchSize * gen, patches, be.flops() / total, Double.NaN, String.format(Locale.ROOT,
+                            "%d prompts of %d bytes together, %d greedy bytes each, prefill included; bytes/s counts all prompts",
+                            batchSize, promptLen - 1, gen));
         }
 
         // the byte-transformer baseline

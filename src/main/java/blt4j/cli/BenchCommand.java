@@ -3,6 +3,13 @@ package blt4j.cli;
 import blt4j.backends.Backends;
 
 import blt4j.bench.BenchSuite;
+import blt4j.bench.GenerationBenchmark;
+import blt4j.bench.RunInfo;
+import blt4j.compute.Backend;
+import blt4j.io.AtomicFiles;
+import blt4j.model.ByteLatentTransformer;
+import blt4j.patch.PatchingScheme;
+import blt4j.train.ModelFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +29,9 @@ import java.util.LinkedHashSet;
                         + BenchSuite.EXIT_MISSING + " unless --skip-missing."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", arity = "0..1", defaultValue = "all", description = "kernels, model or all (default: ${DEFAULT-VALUE}).")
+    @Parameters(index = "0", arity = "0..1", defaultValue = "all", description = "kernels, model, all (default: "
+            + "${DEFAULT-VALUE}), or generation: plain, speculative (k = 2, 4, 8) and batched (1, 4, 16 prompts) greedy "
+            + "generation on the trained checkpoint given by -c.")
     String what;
 
     @Option(names = "--backends", split = ",", defaultValue = "reference,cpu",
@@ -53,15 +62,31 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device-profile", description = "OpenCL device profile (a tornado-config/*.properties file or its name).")
     String deviceProfile;
 
+    @Option(names = {"-c", "--checkpoint"}, description = "BLT run or checkpoint folder (bench generation only).")
+    Path checkpoint;
+
+    @Option(names = "--bytes", description = "Greedy bytes per prompt (bench generation only; default: 500).")
+    void setBytes(int v) {
+        bytes = FlagException.atLeast("--bytes", v, 1);
+    }
+
+    int bytes = 500;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         boolean kernels;
         boolean model;
         switch (what) {
             case "kernels" -> { kernels = true; model = false; }
             case "model" -> { kernels = false; model = true; }
             case "all" -> { kernels = true; model = true; }
-            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model or all)");
+            case "generation" -> {
+                return generation();
+            }
+            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model, all or generation)");
+        }
+        if (checkpoint != null) {
+            throw new IllegalArgumentException("-c/--checkpoint is for 'blt bench generation'");
         }
         BenchSuite.Profile profile = tiny ? BenchSuite.Profile.TINY : quick ? BenchSuite.Profile.QUICK : BenchSuite.Profile.FULL;
         List<Integer> t = threads;
@@ -79,6 +104,12 @@ final class BenchCommand implements Callable<Integer> {
         if (r < 1 || w < 0) {
             throw new IllegalArgumentException("--reps must be at least 1 and --warmups at least 0");
         }
+        BenchSuite.Options o = new BenchSuite.Options(kernels, model, backendNames(), List.copyOf(new LinkedHashSet<>(t)), r, w,
+                profile, skipMissing, out, deviceProfile);
+        return new BenchSuite(o, System.out).run().exitCode();
+    }
+
+    private List<String> backendNames() {
         List<String> names = new ArrayList<>();
         for (String b : backends) {
             if (!b.isBlank() && !Backends.NAMES.contains(b.trim())) {
@@ -89,8 +120,51 @@ final class BenchCommand implements Callable<Integer> {
                 names.add(b.trim());
             }
         }
-        BenchSuite.Options o = new BenchSuite.Options(kernels, model, names, List.copyOf(new LinkedHashSet<>(t)), r, w,
-                profile, skipMissing, out, deviceProfile);
-        return new BenchSuite(o, System.out).run().exitCode();
+        return names;
+    }
+
+    /** {@code blt bench generation -c RUN}: every generation mode on each backend, written to generation.csv and .md. */
+    private int generation() throws java.io.IOException {
+        if (checkpoint == null) {
+            throw new IllegalArgumentException("bench generation needs -c/--checkpoint: a trained BLT run or checkpoint");
+        }
+        ModelFiles.resolve(checkpoint);
+        int r = reps != null ? reps : 2;
+        int w = warmups != null ? warmups : 1;
+        if (r < 1 || w < 0) {
+            throw new IllegalArgumentException("--reps must be at least 1 and --warmups at least 0");
+        }
+        int cpuThreads = threads == null || threads.isEmpty() ? 0 : threads.get(0);
+        List<GenerationBenchmark.Row> rows = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        for (String name : backendNames()) {
+            Backend backend;
+            try {
+                backend = Backends.create(name, cpuThreads, deviceProfile);
+            } catch (RuntimeException e) {
+                System.out.println("blt bench generation: backend " + name + " unavailable: " + e.getMessage());
+                missing.add(name);
+                continue;
+            }
+            try (backend) {
+                ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
+                PatchingScheme scheme = ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend);
+                System.out.println("blt bench generation: " + backend.describe());
+                rows.addAll(GenerationBenchmark.run(name, new GenerationBenchmark.Setup(blt, scheme), bytes, w, r, System.out));
+            }
+        }
+        RunInfo info = RunInfo.collect("generation", deviceProfile);
+        Path dir = info.folder(out).resolveSibling(info.folder(out).getFileName() + "-generation");
+        java.nio.file.Files.createDirectories(dir);
+        String md = "# blt bench generation\n\n- checkpoint: " + checkpoint + "\n- machine: " + info.machine() + "; " + info.jdk()
+                + "; commit " + info.commit() + "\n- load average before: " + String.format(java.util.Locale.ROOT, "%.2f", load)
+                + "\n- " + bytes + " greedy bytes per prompt (EOS masked), " + w + " warm-up and " + r
+                + " measured rounds, modes interleaved; medians\n\n" + GenerationBenchmark.markdown(rows);
+        AtomicFiles.writeString(dir.resolve("generation.md"), md);
+        AtomicFiles.writeString(dir.resolve("generation.csv"), GenerationBenchmark.csv(rows));
+        System.out.println(md);
+        System.out.println("written to " + dir);
+        return !missing.isEmpty() && !skipMissing ? BenchSuite.EXIT_MISSING : 0;
     }
 }

@@ -53,10 +53,16 @@ public final class Generator {
     }
 
     /** What a generation produced. */
-    public record Result(byte[] bytes, int promptTokens, int patches, double seconds, int drafted, int accepted) {
+    public record Result(byte[] bytes, int promptTokens, int patches, double seconds, int drafted, int accepted,
+                         int verifications) {
         /** A plain (not speculative) generation: nothing drafted. */
         public Result(byte[] bytes, int promptTokens, int patches, double seconds) {
-            this(bytes, promptTokens, patches, seconds, 0, 0);
+            this(bytes, promptTokens, patches, seconds, 0, 0, 0);
+        }
+
+        /** Drafted bytes confirmed per full-model verification (NaN without speculation). */
+        public double meanAcceptedLength() {
+            return verifications == 0 ? Double.NaN : (double) accepted / verifications;
         }
 
         /** Share of drafted bytes the full model confirmed (NaN when nothing was drafted). */
@@ -134,7 +140,8 @@ public final class Generator {
         SpeculativeGeneration.Counts c = SpeculativeGeneration.run(this, s, maxBytes, k, sampler);
         s.out.finish();
         double secs = (System.nanoTime() - start) / 1e9;
-        return new Result(s.out.released(), s.promptTokens, s.model.patches(), secs, c.drafted(), c.accepted());
+        return new Result(s.out.released(), s.promptTokens, s.model.patches(), secs, c.drafted(), c.accepted(),
+                c.verifications());
     }
 
     /**

@@ -19,7 +19,7 @@ import java.util.Arrays;
 final class SpeculativeGeneration {
     private SpeculativeGeneration() {}
 
-    record Counts(int drafted, int accepted) {}
+    record Counts(int drafted, int accepted, int verifications) {}
 
     static Counts run(Generator g, Generator.Session s, int maxBytes, int k, Sampler sampler) {
         int vocab = ByteTokenizer.VOCAB;
@@ -29,6 +29,7 @@ final class SpeculativeGeneration {
         PatchStream[] before = new PatchStream[k + 1];
         int drafted = 0;
         int accepted = 0;
+        int verifications = 0;
         int length = s.promptTokens;
         int produced = 0;
         int forced = -1; // a byte already drawn from the residual of a rejected draft
@@ -71,6 +72,7 @@ final class SpeculativeGeneration {
                 s.startFlags[i] = s.patches.next(s.tokens[length + i], h == null ? Float.NaN : h[i]);
             }
             Tensor v = s.model.verify(length, n, s.startFlags);
+            verifications++;
             v.backend().download(v, all, s.model.reusedRows() * vocab);
             int kept = 1;
             while (kept < n) {
@@ -100,7 +102,7 @@ final class SpeculativeGeneration {
             length += kept;
             System.arraycopy(all, (kept - 1) * vocab, logits, 0, vocab);
         }
-        return new Counts(drafted, accepted);
+        return new Counts(drafted, accepted, verifications);
     }
 
     /** max(0, p − q) renormalised (p itself if rounding left nothing, which exact arithmetic rules out after a rejection). */

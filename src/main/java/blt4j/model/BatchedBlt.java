@@ -50,6 +50,7 @@ public final class BatchedBlt {
         }
         blt.stage(StageTimer.ENCODER);
         latestStates = blt.encoder().stepRows(steps, tokens, positions, keepStatesFrom, n, encoderBatch);
+        blt.passCounts().encoderPasses++;
         for (int i = 0; i < n; i++) {
             models[i].appended();
         }
@@ -79,6 +80,8 @@ public final class BatchedBlt {
         }
         blt.stage(StageTimer.GLOBAL);
         Tensor out = blt.global().stepRows(patchRows.rowSlice(0, m), steps, globalBatch);
+        blt.passCounts().globalPasses++;
+        blt.passCounts().globalPatches += m;
         blt.stage(StageTimer.DECODER);
         j = 0;
         for (int i = 0; i < n; i++) {
@@ -106,6 +109,7 @@ public final class BatchedBlt {
         }
         blt.stage(StageTimer.DECODER);
         Tensor logits = blt.decoder().stepRows(steps, latestStates, positions, decoderBatch);
+        blt.passCounts().decoderPasses++;
         blt.endStage();
         return logits;
     }

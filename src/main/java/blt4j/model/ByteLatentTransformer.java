@@ -359,6 +359,13 @@ public final class ByteLatentTransformer implements TrainableModel {
         return new IncrementalBlt(this, capacity, block, slack);
     }
 
+    private final PassCounts passCounts = new PassCounts();
+
+    /** Passes of each part generation has run so far (all incremental and batched generations of this model). */
+    public PassCounts passCounts() {
+        return passCounts;
+    }
+
     LocalEncoder encoder() {
         return encoder;
     }

@@ -260,6 +260,7 @@ public final class EntropyModel implements TrainableModel {
                         + " (ask incremental(capacity, maxBlock) for larger blocks)");
             }
             backend.setStage(kind);
+            passes++;
             Tensor id = first(ids, t);
             backend.upload(tokens, from, id);
             Tensor x = first(embedded, t);
@@ -353,6 +354,7 @@ public final class EntropyModel implements TrainableModel {
                 throw new IllegalArgumentException("a batch of " + n + " rows for a batch step of " + ropePositions.length);
             }
             backend.setStage(kind);
+            passes++;
             Tensor id = first(ids, n);
             backend.upload(tokens, 0, id);
             Tensor x = first(embedded, n);
@@ -379,6 +381,13 @@ public final class EntropyModel implements TrainableModel {
             backend.setStage(null);
             return result;
         }
+    }
+
+    private long passes;
+
+    /** Incremental and batched passes (calls of one block or batch) run so far. */
+    public long passes() {
+        return passes;
     }
 
     /** A batch step for up to {@code rows} scorers. */

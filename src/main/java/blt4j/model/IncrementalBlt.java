@@ -52,6 +52,9 @@ public final class IncrementalBlt {
                     + " tokens and start flags for positions 0.." + n + " with 0 and 1 set");
         }
         blt.stage(StageTimer.ENCODER);
+        PassCounts c = blt.passCounts();
+        c.encoderPasses++;
+        c.decoderPasses++;
         encoder.stepBytes(tokens, 0, n, 0, encoderStep);
         length = n;
         int[] starts = new int[n + 1];
@@ -66,6 +69,8 @@ public final class IncrementalBlt {
         Tensor vectors = encoder.patchVectors(starts, ends, m, encoderStep);
         blt.stage(StageTimer.GLOBAL);
         Tensor out = global.steps(vectors, globalStep);
+        c.globalPasses++;
+        c.globalPatches += m;
         blt.stage(StageTimer.DECODER);
         decoder.setPatches(out, decoderStep);
         int[] patchOf = new int[n];
@@ -93,6 +98,7 @@ public final class IncrementalBlt {
     public void appendToken(int[] tokens) {
         blt.stage(StageTimer.ENCODER);
         encoder.stepBytes(tokens, length, 1, openStart, encoderStep);
+        blt.passCounts().encoderPasses++;
         length++;
         blt.endStage();
     }
@@ -149,9 +155,12 @@ public final class IncrementalBlt {
             Tensor vectors = encoder.patchVectors(starts, ends, m, encoderStep);
             blt.stage(StageTimer.GLOBAL);
             Tensor out = global.steps(vectors, globalStep);
+            blt.passCounts().globalPasses++;
+            blt.passCounts().globalPatches += m;
             blt.stage(StageTimer.DECODER);
             decoder.appendPatches(out, decoderStep);
         }
+        blt.passCounts().decoderPasses++;
         int[] patchOf = new int[n - reused];
         for (int i = reused; i < n; i++) {
             patchOf[i - reused] = verifyCompletedBy[i + 1]; // the last patch completed once from + 1 + i is decided
@@ -196,6 +205,8 @@ public final class IncrementalBlt {
         Tensor vec = closeOpenPatch();
         blt.stage(StageTimer.GLOBAL);
         Tensor o = global.steps(vec, globalStep);
+        blt.passCounts().globalPasses++;
+        blt.passCounts().globalPatches++;
         blt.stage(StageTimer.DECODER);
         decoder.setPatches(o, decoderStep);
         blt.endStage();
@@ -208,6 +219,7 @@ public final class IncrementalBlt {
         }
         blt.stage(StageTimer.DECODER);
         Tensor out = decoder.step(encoderStep.states(length - 1, length), length - 1, decoderStep);
+        blt.passCounts().decoderPasses++;
         blt.endStage();
         return out;
     }

@@ -51,6 +51,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void generationBenchHasEveryModeAndMatchingOutputs(@TempDir Path tmp) throws IOException {
+        assertEquals(0, run("bench", "generation", "-c", "../shared/fixtures/blt-micro", "--backends", "cpu", "--bytes", "12",
+                "--reps", "1", "--warmups", "0", "--out", tmp.toString()));
+        List<String> rows = Files.readAllLines(onlyFolder(tmp).resolve("generation.csv"));
+        assertEquals(8, rows.size(), rows.toString());
+        for (String mode : new String[] {",plain,1,", ",speculative k=2,1,", ",speculative k=8,1,", ",batched 1,1,",
+                ",batched 4,4,", ",batched 16,16,"}) {
+            assertTrue(rows.stream().anyMatch(r -> r.startsWith("cpu" + mode)), mode + " missing: " + rows);
+        }
+        assertTrue(rows.stream().skip(1).allMatch(r -> r.endsWith(",true")), "an output differs from plain: " + rows);
+        assertNotEquals(0, run("bench", "generation", "--backends", "cpu", "--out", tmp.toString()), "no checkpoint");
+        assertNotEquals(0, run("bench", "kernels", "-c", "../shared/fixtures/blt-micro", "--tiny", "--out", tmp.toString()));
+    }
+
+    @Test
     void badSelectionIsAClearError(@TempDir Path tmp) {
         assertEquals(1, run("bench", "everything", "--out", tmp.toString()));
         assertNotEquals(0, run("bench", "kernels", "--backends", "quantum", "--tiny", "--out", tmp.toString()));
