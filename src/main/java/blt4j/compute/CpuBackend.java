@@ -25,7 +25,7 @@ public final class CpuBackend extends HostBackend {
      * waiting for it costs tens of microseconds on a VM, more than a one-row matmul of a small model takes.
      * {@code -Dblt4j.cpu.minParallelWork=N} overrides it (for measurements).
      */
-    private static final long DEFAULT_MIN_PARALLEL_WORK = Long.getLong("blt4j.cpu.minParallelWork", 1 << 18);
+    private static final long DEFAULT_MIN_PARALLEL_WORK = Long.getLong("blt4j.cpu.minParallelWork", 1 << 21);
 
     private static final boolean VECTOR = vectorModulePresent();
     static final String MISSING_VECTOR_API = "the cpu backend needs the Vector API: start java with "
@@ -304,7 +304,17 @@ public final class CpuBackend extends HostBackend {
                       boolean acc, int m, int n, int k) {
         if (rowInvariant(m, ta, tb, k)) {
             final int kk = k;
-            parallelFor(n, 2L * k * m, (from, to) -> CpuGemm.gemvDotRows(b, bo, a, ao, c, co, m, n, kk, from, to, acc));
+            if (m >= 8) {
+                // threads take whole rows (in blocks of 4): splitting the columns would make them share C's cache lines
+                int blocks = (m + 3) / 4;
+                parallelFor(blocks, 8L * k * n, (from, to) -> {
+                    int r0 = 4 * from;
+                    int r1 = Math.min(m, 4 * to);
+                    CpuGemm.gemvDotRows(b, bo, a, ao + r0 * kk, c, co + r0 * n, r1 - r0, n, kk, 0, n, acc);
+                });
+            } else {
+                parallelFor(n, 2L * k * m, (from, to) -> CpuGemm.gemvDotRows(b, bo, a, ao, c, co, m, n, kk, from, to, acc));
+            }
             return;
         }
         if (m == 1 && k > 0) {

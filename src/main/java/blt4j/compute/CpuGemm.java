@@ -23,19 +23,38 @@ final class CpuGemm {
     }
 
     /**
-     * Rows [0, m) of X·Wᵀ, out[r·n + j] (+)= dot(W[j·k ..], X[r·k ..]) for j in [j0, j1): each element is the same
-     * dot product {@link #gemvDot} computes for a single row, so a row's result does not depend on how many rows come
-     * with it (batched generation gives exactly the one-at-a-time bytes); W's row j is read from L1 for every row.
+     * Rows [0, m) of X·Wᵀ: out[r·n + j] (+)= dot(W[j·k ..], X[r·k ..]) for j in [j0, j1). Every element is computed the
+     * same way whatever m is (one vector accumulator over k, then a lane sum, then the scalar tail), so a row's
+     * result does not depend on how many rows come with it: batched generation gives exactly the one-at-a-time bytes.
+     * Blocks of 4 rows × 4 outputs share their loads.
      */
     static void gemvDotRows(float[] w, int wo, float[] x, int xo, float[] out, int oo, int m, int n, int k, int j0, int j1,
                             boolean acc) {
-        for (int j = j0; j < j1; j++) {
-            for (int r = 0; r < m; r++) {
-                float s = dot4(w, wo + j * k, x, xo + r * k, k);
-                int o = oo + r * n + j;
-                out[o] = acc ? out[o] + s : s;
+        for (int r = 0; r < m; r++) {
+            int xr = xo + r * k;
+            int or = oo + r * n;
+            for (int j = j0; j < j1; j++) {
+                float s = dot1(w, wo + j * k, x, xr, k);
+                out[or + j] = acc ? out[or + j] + s : s;
             }
         }
+    }
+
+    /** The per-element recipe of {@link #gemvDotRows}: one accumulator, {@link CpuVectorMath#sumLanes}, scalar tail. */
+    private static float dot1(float[] a, int ao, float[] b, int bo, int k) {
+        FloatVector s = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= k; i += L) {
+            s = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s);
+        }
+        return tail(sumLanes(s), a, ao, b, bo, i, k);
+    }
+
+    private static float tail(float s, float[] a, int ao, float[] b, int bo, int from, int k) {
+        for (int i = from; i < k; i++) {
+            s += a[ao + i] * b[bo + i];
+        }
+        return s;
     }
 
     private static float dot4(float[] a, int ao, float[] b, int bo, int n) {

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,8 +27,58 @@ final class CpuVectorMath {
     // summed in a fixed order here and exp is our own polynomial written with exactly rounded operations only
     // (add, mul, fma, min, max, integer shifts and bit reinterpretation), which every tier computes identically.
 
-    /** Σ of the lanes in a fixed order: lane 0 + lane 1 + ... (never reduceLanes(ADD), whose order depends on the JIT). */
+    // lane i ↔ lane i xor d: the butterfly steps of sumLanes (null where the vector is too short for the step)
+    private static final VectorShuffle<Float> XOR8 = L >= 16 ? VectorShuffle.fromOp(S, i -> i ^ 8) : null;
+    private static final VectorShuffle<Float> XOR4 = L >= 8 ? VectorShuffle.fromOp(S, i -> i ^ 4) : null;
+    private static final VectorShuffle<Float> XOR2 = L >= 4 ? VectorShuffle.fromOp(S, i -> i ^ 2) : null;
+    private static final VectorShuffle<Float> XOR1 = L >= 2 ? VectorShuffle.fromOp(S, i -> i ^ 1) : null;
+
+    /**
+     * Σ of the lanes in a fixed tree order (lanes paired across halves, then quarters, ...): exactly rounded lane-wise
+     * adds only, so every JIT tier gives the same bits (never reduceLanes(ADD), whose order depends on the JIT), in
+     * log2(L) steps instead of L − 1 dependent adds.
+     */
     static float sumLanes(FloatVector v) {
+        if (L > 16) {
+            return sumLanesInOrder(v);
+        }
+        if (L >= 16) {
+            v = v.add(v.rearrange(XOR8));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(XOR4));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(XOR2));
+        }
+        if (L >= 2) {
+            v = v.add(v.rearrange(XOR1));
+        }
+        return v.lane(0);
+    }
+
+    /**
+     * {@link #sumLanes} of a vector stored at t[o..o + L), computed on the host in the same tree order (bit-identical;
+     * overwrites t[o..o + L/2)).
+     */
+    static float sumLanes(float[] t, int o) {
+        if (L > 16) {
+            float s = t[o];
+            for (int i = 1; i < L; i++) {
+                s += t[o + i];
+            }
+            return s;
+        }
+        for (int d = L / 2; d >= 1; d /= 2) {
+            for (int i = 0; i < d; i++) {
+                t[o + i] = t[o + i] + t[o + i + d];
+            }
+        }
+        return t[o];
+    }
+
+    /** Lane 0 + lane 1 + ... (for vectors wider than the butterfly covers). */
+    private static float sumLanesInOrder(FloatVector v) {
         float[] t = new float[L];
         v.intoArray(t, 0);
         float s = t[0];
