@@ -4,6 +4,12 @@ import blt4j.compute.Backend;
 import blt4j.generate.Generator;
 import blt4j.generate.Sampler;
 import blt4j.model.BatchedBlt;
+import blt4j.model.BltConfig;
+import blt4j.model.EntropyModelConfig;
+import blt4j.model.PatchingConfig;
+import blt4j.patch.EntropyPatcher;
+import blt4j.patch.ThresholdSearch;
+import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.PassCounts;
@@ -70,6 +76,28 @@ public final class GenerationBenchmark {
             "HASTINGS:\nGood time of day", "CLARENCE:\nO, I have pass'd a miserable night,"};
 
     private GenerationBenchmark() {}
+
+    /**
+     * A model of a preset shape with random weights (speed does not depend on them), optionally with another hash
+     * vocabulary (the hash tables are lookups: their size changes memory, not the work per byte), and global-threshold
+     * entropy patching at a θ giving 4.5-byte patches on the benchmark prompts.
+     */
+    public static Setup randomSetup(Backend be, String bltPreset, Integer hashVocab, String entropyPreset, long seed) {
+        BltConfig c = BltConfig.preset(bltPreset);
+        if (hashVocab != null) {
+            c.encoderHashByteGroupVocab = hashVocab;
+        }
+        ByteLatentTransformer blt = new ByteLatentTransformer(c, be).initialize(seed);
+        EntropyModel entropy = new EntropyModel(EntropyModelConfig.preset(entropyPreset), be).initialize(seed + 1);
+        List<float[]> rows = new ArrayList<>();
+        for (String p : PROMPTS) {
+            int[] ids = ByteTokenizer.encode(p.getBytes(StandardCharsets.UTF_8), true, false);
+            EntropyModel.Incremental inc = entropy.incremental(ids.length, ids.length);
+            rows.add(inc.entropies(inc.append(ids)));
+        }
+        float theta = ThresholdSearch.findThreshold(rows, 4.5, EntropyPatcher.global(0)).threshold();
+        return new Setup(blt, PatchingScheme.of(PatchingConfig.globalThreshold(theta), entropy));
+    }
 
     /**
      * Runs every mode for {@code bytes} greedy bytes per prompt (EOS masked) on a backend. The plain mode comes first;

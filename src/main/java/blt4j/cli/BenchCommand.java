@@ -65,6 +65,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-c", "--checkpoint"}, description = "BLT run or checkpoint folder (bench generation only).")
     Path checkpoint;
 
+    @Option(names = "--model", description = "bench generation on a preset shape with random weights instead of -c "
+            + "(blt-tiny, blt-1b, ...).")
+    String model;
+
+    @Option(names = "--hash-vocab", description = "bench generation --model: rows per hash table (blt-1b has 500002; "
+            + "fewer keep the work per byte and save memory).")
+    Integer hashVocab;
+
+    @Option(names = "--entropy-model", defaultValue = "entropy-tiny", description = "bench generation --model: the "
+            + "entropy model preset (default: ${DEFAULT-VALUE}; entropy-released is the 100M one).")
+    String entropyModel;
+
     @Option(names = "--bytes", description = "Greedy bytes per prompt (bench generation only; default: 500).")
     void setBytes(int v) {
         bytes = FlagException.atLeast("--bytes", v, 1);
@@ -125,10 +137,13 @@ final class BenchCommand implements Callable<Integer> {
 
     /** {@code blt bench generation -c RUN}: every generation mode on each backend, written to generation.csv and .md. */
     private int generation() throws java.io.IOException {
-        if (checkpoint == null) {
-            throw new IllegalArgumentException("bench generation needs -c/--checkpoint: a trained BLT run or checkpoint");
+        if ((checkpoint == null) == (model == null)) {
+            throw new IllegalArgumentException("bench generation needs -c/--checkpoint (a trained BLT run or checkpoint) or "
+                    + "--model PRESET (random weights), not both");
         }
-        ModelFiles.resolve(checkpoint);
+        if (checkpoint != null) {
+            ModelFiles.resolve(checkpoint);
+        }
         int r = reps != null ? reps : 2;
         int w = warmups != null ? warmups : 1;
         if (r < 1 || w < 0) {
@@ -148,16 +163,24 @@ final class BenchCommand implements Callable<Integer> {
                 continue;
             }
             try (backend) {
-                ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
-                PatchingScheme scheme = ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend);
-                System.out.println("blt bench generation: " + backend.describe());
-                rows.addAll(GenerationBenchmark.run(name, new GenerationBenchmark.Setup(blt, scheme), bytes, w, r, System.out));
+                GenerationBenchmark.Setup setup;
+                if (checkpoint != null) {
+                    ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
+                    setup = new GenerationBenchmark.Setup(blt, ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend));
+                } else {
+                    setup = GenerationBenchmark.randomSetup(backend, model, hashVocab, entropyModel, 42);
+                }
+                System.out.println("blt bench generation: " + backend.describe() + "; " + setup.blt().parameters().size()
+                        + " BLT parameters");
+                rows.addAll(GenerationBenchmark.run(name, setup, bytes, w, r, System.out));
             }
         }
         RunInfo info = RunInfo.collect("generation", deviceProfile);
         Path dir = info.folder(out).resolveSibling(info.folder(out).getFileName() + "-generation");
         java.nio.file.Files.createDirectories(dir);
-        String md = "# blt bench generation\n\n- checkpoint: " + checkpoint + "\n- machine: " + info.machine() + "; " + info.jdk()
+        String source = checkpoint != null ? "checkpoint: " + checkpoint : "random weights: " + model
+                + (hashVocab == null ? "" : " with " + hashVocab + " rows per hash table") + ", " + entropyModel;
+        String md = "# blt bench generation\n\n- " + source + "\n- machine: " + info.machine() + "; " + info.jdk()
                 + "; commit " + info.commit() + "\n- load average before: " + String.format(java.util.Locale.ROOT, "%.2f", load)
                 + "\n- " + bytes + " greedy bytes per prompt (EOS masked), " + w + " warm-up and " + r
                 + " measured rounds, modes interleaved; medians\n\n" + GenerationBenchmark.markdown(rows);

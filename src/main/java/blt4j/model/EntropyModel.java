@@ -318,6 +318,15 @@ public final class EntropyModel implements TrainableModel {
         public int maxBlock() {
             return block;
         }
+
+        /** Rows held by the KV caches (per layer, summed): bounded by the window, however many tokens were appended. */
+        public long cacheRows() {
+            long rows = 0;
+            for (KvCache c : caches) {
+                rows += c.capacity();
+            }
+            return rows;
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package blt4j.model;
 
 import blt4j.compute.Tensor;
+import blt4j.nn.KvCache;
 import java.util.Arrays;
 
 /**
@@ -247,6 +248,30 @@ public final class IncrementalBlt {
     /** A batched step encoded this generation's next token. */
     void appended() {
         length++;
+    }
+
+    /**
+     * Rows held by the local caches: the encoder's and decoder's KV caches (per layer, summed) and the encoder states.
+     * Bounded by the windows, however long the generation (the global cache grows by one row per patch instead).
+     */
+    public long localCacheRows() {
+        long rows = encoderStep.states.capacity();
+        for (KvCache c : encoderStep.caches) {
+            rows += c.capacity();
+        }
+        for (KvCache c : decoderStep.caches) {
+            rows += c.capacity();
+        }
+        return rows;
+    }
+
+    /** Rows held by the global model's KV caches (per layer, summed). */
+    public long globalCacheRows() {
+        long rows = 0;
+        for (KvCache c : globalStep.caches) {
+            rows += c.capacity();
+        }
+        return rows;
     }
 
     public int patches() {

@@ -42,14 +42,13 @@ public final class ParameterStore {
         return p;
     }
 
-    /** Creates the parameter and gradient buffers on the backend (zeros; call {@link #initialize} for weights). */
+    /** Creates the parameter buffer on the backend (zeros; call {@link #initialize} for weights); gradients come later. */
     public ParameterStore allocate(Backend backend) {
         if (params != null) {
             throw new IllegalStateException("store already allocated");
         }
         this.backend = backend;
         this.params = backend.zeros(total);
-        this.grads = backend.zeros(total);
         return this;
     }
 
@@ -129,8 +128,12 @@ public final class ParameterStore {
         return params;
     }
 
+    /** The gradient buffer, allocated on first use (inference never needs it: a model then holds its weights once). */
     public Tensor grads() {
         requireAllocated();
+        if (grads == null) {
+            grads = backend.zeros(total);
+        }
         return grads;
     }
 
