@@ -26,16 +26,24 @@ final class CpuGemm {
      * Rows [0, m) of X·Wᵀ: out[r·n + j] (+)= dot(W[j·k ..], X[r·k ..]) for j in [j0, j1). Every element is computed the
      * same way whatever m is (one vector accumulator over k, then a lane sum, then the scalar tail), so a row's
      * result does not depend on how many rows come with it: batched generation gives exactly the one-at-a-time bytes.
-     * Blocks of 4 rows × 4 outputs share their loads.
      */
     static void gemvDotRows(float[] w, int wo, float[] x, int xo, float[] out, int oo, int m, int n, int k, int j0, int j1,
                             boolean acc) {
-        for (int r = 0; r < m; r++) {
-            int xr = xo + r * k;
-            int or = oo + r * n;
-            for (int j = j0; j < j1; j++) {
-                float s = dot1(w, wo + j * k, x, xr, k);
-                out[or + j] = acc ? out[or + j] + s : s;
+        // W's rows j..j+3 are read once from memory for all m rows (they find them in L1), and four independent
+        // accumulators per row hide the FMA latency
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            int wj = wo + j * k;
+            for (int r = 0; r < m; r++) {
+                dot1x4(w, wj, x, xo + r * k, out, oo + r * n + j, k, acc);
+            }
+        }
+        for (; j < j1; j++) {
+            int wj = wo + j * k;
+            for (int r = 0; r < m; r++) {
+                float s = dot1(w, wj, x, xo + r * k, k);
+                int o = oo + r * n + j;
+                out[o] = acc ? out[o] + s : s;
             }
         }
     }
@@ -48,6 +56,30 @@ final class CpuGemm {
             s = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s);
         }
         return tail(sumLanes(s), a, ao, b, bo, i, k);
+    }
+
+    /** Row x against rows w0..w0+3 of W (k apart): four elements, each computed exactly as {@link #dot1}. */
+    private static void dot1x4(float[] w, int w0, float[] x, int xo, float[] out, int o, int k, boolean acc) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        int i = 0;
+        for (; i + L <= k; i += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            c0 = FloatVector.fromArray(S, w, w0 + i).fma(xv, c0);
+            c1 = FloatVector.fromArray(S, w, w0 + k + i).fma(xv, c1);
+            c2 = FloatVector.fromArray(S, w, w0 + 2 * k + i).fma(xv, c2);
+            c3 = FloatVector.fromArray(S, w, w0 + 3 * k + i).fma(xv, c3);
+        }
+        float s0 = tail(sumLanes(c0), w, w0, x, xo, i, k);
+        float s1 = tail(sumLanes(c1), w, w0 + k, x, xo, i, k);
+        float s2 = tail(sumLanes(c2), w, w0 + 2 * k, x, xo, i, k);
+        float s3 = tail(sumLanes(c3), w, w0 + 3 * k, x, xo, i, k);
+        out[o] = acc ? out[o] + s0 : s0;
+        out[o + 1] = acc ? out[o + 1] + s1 : s1;
+        out[o + 2] = acc ? out[o + 2] + s2 : s2;
+        out[o + 3] = acc ? out[o + 3] + s3 : s3;
     }
 
     private static float tail(float s, float[] a, int ao, float[] b, int bo, int from, int k) {
