@@ -209,15 +209,9 @@ public final class EntropyModel implements TrainableModel {
     public final class Incremental {
         private final KvCache[] caches;
         private final int block;
-        private final Tensor ids;             // [B] I32
         private final CachedPositions at;     // positions, window mask and RoPE rows of a block
-        private final Tensor embedded;        // [B, d]
-        private final TransformerStack.Acts layers;
-        private final Tensor rstd;            // [B]
-        private final Tensor normed;          // [B, d]
-        private final Tensor logits;          // [B, V]
-        private final Tensor entropy;         // [B]
-        private final float[] hostEntropy;
+        private final PassBuffers buffers;    // B rows
+        private final float[] hostEntropy = new float[1];
         private int position;
 
         /**
@@ -228,19 +222,11 @@ public final class EntropyModel implements TrainableModel {
             if (maxBlock < 1 || slack < 0) {
                 throw new IllegalArgumentException("incremental block must hold at least one token, got " + maxBlock);
             }
-            int d = config.dim;
             block = Math.max(1, Math.min(maxBlock, capacity));
             int window = config.window();
             caches = EntropyModel.this.layers.newCaches(CachedPositions.cacheCapacity(capacity, window, block, slack));
-            ids = i32(backend, block);
             at = new CachedPositions(backend, rope, block, window, config.maxSeqlen, slack);
-            embedded = f32(backend, block, d);
-            layers = EntropyModel.this.layers.newActs(block, false);
-            rstd = f32(backend, block, 1);
-            normed = f32(backend, block, d);
-            logits = f32(backend, block, config.vocabSize);
-            entropy = f32(backend, block, 1).reshape(block);
-            hostEntropy = new float[block];
+            buffers = new PassBuffers(block);
         }
 
         /** Appends a token; returns the logits [1, 260] of the next token (valid until the next call). */
@@ -261,17 +247,11 @@ public final class EntropyModel implements TrainableModel {
             }
             backend.setStage(kind);
             passes++;
-            Tensor id = first(ids, t);
-            backend.upload(tokens, from, id);
-            Tensor x = first(embedded, t);
-            backend.embedding(tokEmbeddings.value(), id, x, false);
+            Tensor x = buffers.embed(tokens, from, t);
             at.prepare(position, t, caches);
-            Tensor h = EntropyModel.this.layers.forwardCached(x, at.positions(), at.rope(), caches, at.mask(), layers);
+            Tensor h = EntropyModel.this.layers.forwardCached(x, at.positions(), at.rope(), caches, at.mask(), buffers.layers);
             position += t;
-            Tensor n = first(normed, t);
-            norm.forward(h, n, first(rstd, t));
-            Tensor out = first(logits, t);
-            output.forward(n, out);
+            Tensor out = buffers.head(h);
             backend.setStage(null);
             return out;
         }
@@ -289,17 +269,12 @@ public final class EntropyModel implements TrainableModel {
 
         /** Entropies (nats) of each row of logits returned by {@link #append}. */
         public float[] entropies(Tensor rowsOfLogits) {
-            int t = rowsOfLogits.rows();
-            Tensor h = first(entropy, t);
-            backend.entropy(rowsOfLogits, h);
-            float[] out = new float[t];
-            backend.download(h, out, 0);
-            return out;
+            return buffers.entropies(rowsOfLogits);
         }
 
         /** Entropy (nats) of the distribution returned by the last single-token {@link #append}. */
         public float entropy(Tensor logitsRow) {
-            Tensor h = first(entropy, 1);
+            Tensor h = first(buffers.entropy, 1);
             backend.entropy(logitsRow, h);
             backend.download(h, hostEntropy, 0);
             return hostEntropy[0];
@@ -335,25 +310,13 @@ public final class EntropyModel implements TrainableModel {
      * entropies it would get alone.
      */
     public final class BatchStep {
-        private final Tensor ids;             // [B] I32
         private final CachedPositions at;     // RoPE positions of the rows
-        private final Tensor embedded;        // [B, d]
-        private final TransformerStack.Acts layers;
-        private final Tensor rstd;            // [B]
-        private final Tensor normed;          // [B, d]
-        private final Tensor logits;          // [B, V]
-        private final Tensor entropy;         // [B]
+        private final PassBuffers buffers;    // B rows
         private final int[] ropePositions;
 
         private BatchStep(int rows) {
-            ids = i32(backend, rows);
             at = new CachedPositions(backend, rope, rows, config.window(), config.maxSeqlen, 0);
-            embedded = f32(backend, rows, config.dim);
-            layers = EntropyModel.this.layers.newActs(rows, false);
-            rstd = f32(backend, rows, 1);
-            normed = f32(backend, rows, config.dim);
-            logits = f32(backend, rows, config.vocabSize);
-            entropy = f32(backend, rows, 1).reshape(rows);
+            buffers = new PassBuffers(rows);
             ropePositions = new int[rows];
         }
 
@@ -364,10 +327,7 @@ public final class EntropyModel implements TrainableModel {
             }
             backend.setStage(kind);
             passes++;
-            Tensor id = first(ids, n);
-            backend.upload(tokens, 0, id);
-            Tensor x = first(embedded, n);
-            backend.embedding(tokEmbeddings.value(), id, x, false);
+            Tensor x = buffers.embed(tokens, 0, n);
             KvCache[][] caches = new KvCache[n][];
             Ranges[] masks = new Ranges[n];
             for (int i = 0; i < n; i++) {
@@ -378,17 +338,60 @@ public final class EntropyModel implements TrainableModel {
                 s.position++;
             }
             at.setRopePositions(ropePositions, n);
-            Tensor h = EntropyModel.this.layers.forwardCachedRows(x, at.positions(), at.rope(), caches, masks, layers);
-            Tensor nrm = first(normed, n);
-            norm.forward(h, nrm, first(rstd, n));
-            Tensor out = first(logits, n);
-            output.forward(nrm, out);
-            Tensor e = first(entropy, n);
-            backend.entropy(out, e);
-            float[] result = new float[n];
-            backend.download(e, result, 0);
+            Tensor h = EntropyModel.this.layers.forwardCachedRows(x, at.positions(), at.rope(), caches, masks, buffers.layers);
+            float[] result = buffers.entropies(buffers.head(h));
             backend.setStage(null);
             return result;
+        }
+    }
+
+    /** Buffers of one cached pass over up to B rows: ids, embeddings, layer activations, final norm and head. */
+    private final class PassBuffers {
+        final Tensor ids;                     // [B] I32
+        final Tensor embedded;                // [B, d]
+        final TransformerStack.Acts layers;   // B rows
+        final Tensor rstd;                    // [B]
+        final Tensor normed;                  // [B, d]
+        final Tensor logits;                  // [B, V]
+        final Tensor entropy;                 // [B]
+
+        PassBuffers(int rows) {
+            ids = i32(backend, rows);
+            embedded = f32(backend, rows, config.dim);
+            layers = EntropyModel.this.layers.newActs(rows, false);
+            rstd = f32(backend, rows, 1);
+            normed = f32(backend, rows, config.dim);
+            logits = f32(backend, rows, config.vocabSize);
+            entropy = f32(backend, rows, 1).reshape(rows);
+        }
+
+        /** Token embeddings [t, d] of tokens[from, from + t). */
+        Tensor embed(int[] tokens, int from, int t) {
+            Tensor id = first(ids, t);
+            backend.upload(tokens, from, id);
+            Tensor x = first(embedded, t);
+            backend.embedding(tokEmbeddings.value(), id, x, false);
+            return x;
+        }
+
+        /** Logits [t, V] from the layers' output [t, d]: final norm, then the output head. */
+        Tensor head(Tensor h) {
+            int t = h.rows();
+            Tensor n = first(normed, t);
+            norm.forward(h, n, first(rstd, t));
+            Tensor out = first(logits, t);
+            output.forward(n, out);
+            return out;
+        }
+
+        /** Entropies (nats) of rows of logits. */
+        float[] entropies(Tensor rowsOfLogits) {
+            int t = rowsOfLogits.rows();
+            Tensor h = first(entropy, t);
+            backend.entropy(rowsOfLogits, h);
+            float[] out = new float[t];
+            backend.download(h, out, 0);
+            return out;
         }
     }
 

@@ -340,7 +340,6 @@ final class LocalDecoder {
     Tensor stepRows(Step[] steps, Tensor encoderStates, int[] positions, BatchStep b) {
         int n = encoderStates.rows();
         int k = config.crossAttnK();
-        int d = config.dim();
         KvCache[][] caches = new KvCache[n][];
         Ranges[] masks = new Ranges[n];
         for (int i = 0; i < n; i++) {

@@ -231,23 +231,13 @@ final class LocalEncoder {
      * one block through the cached layers. States before {@code keepStatesFrom} (the open patch's start) may go.
      */
     void stepBytes(int[] tokens, int from, int n, int keepStatesFrom, Step s) {
-        Tensor ids = first(s.ids, n);
-        System.arraycopy(tokens, from, s.hostIds, 0, n);
-        backend.upload(s.hostIds, 0, ids);
-        Tensor x = first(s.x, n);
-        backend.embedding(tokEmbeddings.value(), ids, x, false);
-        int sizes = config.hashGroupSizes().length;
-        for (int t = 0; t < hashTables.length; t++) {
-            int f = t / sizes;
-            int gram = config.hashGroupSizes()[t % sizes];
-            for (int i = 0; i < n; i++) {
-                long h = HashNgram.rollingHash(tokens, from + i, gram, HashNgram.PRIMES[f]);
-                s.hostIds[i] = (int) Math.floorMod(h, (long) config.hashVocab());
-            }
-            Tensor hashIds = first(s.hashIds[t], n);
-            backend.upload(s.hostIds, 0, hashIds);
-            backend.embedding(hashTables[t].value(), hashIds, x, true);
+        int[][] sequences = new int[n][];
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            sequences[i] = tokens;
+            positions[i] = from + i;
         }
+        Tensor x = embedBytes(sequences, positions, n, s.ids, s.hashIds, s.hostIds, s.x);
         s.at.prepare(from, n, s.caches);
         Tensor h = layers.forwardCached(x, s.at.positions(), s.at.rope(), s.caches, s.at.mask(), s.layers);
         s.states.reserve(n, Math.min(keepStatesFrom, from));
@@ -288,25 +278,7 @@ final class LocalEncoder {
      * Returns the new states [n, d] (valid until the next batched step).
      */
     Tensor stepRows(Step[] steps, int[][] tokens, int[] positions, int[] keepStatesFrom, int n, BatchStep b) {
-        for (int i = 0; i < n; i++) {
-            b.hostIds[i] = tokens[i][positions[i]];
-        }
-        Tensor ids = first(b.ids, n);
-        backend.upload(b.hostIds, 0, ids);
-        Tensor x = first(b.x, n);
-        backend.embedding(tokEmbeddings.value(), ids, x, false);
-        int sizes = config.hashGroupSizes().length;
-        for (int t = 0; t < hashTables.length; t++) {
-            int f = t / sizes;
-            int gram = config.hashGroupSizes()[t % sizes];
-            for (int i = 0; i < n; i++) {
-                long h = HashNgram.rollingHash(tokens[i], positions[i], gram, HashNgram.PRIMES[f]);
-                b.hostIds[i] = (int) Math.floorMod(h, (long) config.hashVocab());
-            }
-            Tensor hashIds = first(b.hashIds[t], n);
-            backend.upload(b.hostIds, 0, hashIds);
-            backend.embedding(hashTables[t].value(), hashIds, x, true);
-        }
+        Tensor x = embedBytes(tokens, positions, n, b.ids, b.hashIds, b.hostIds, b.x);
         KvCache[][] caches = new KvCache[n][];
         Ranges[] masks = new Ranges[n];
         for (int i = 0; i < n; i++) {
@@ -322,6 +294,34 @@ final class LocalEncoder {
             backend.copy(h.rowSlice(i, i + 1), states.append(1));
         }
         return h;
+    }
+
+    /**
+     * Token + hash embeddings [n, d] of n bytes into {@code x}: byte i is position {@code positions[i]} of
+     * {@code sequences[i]} (its hashes read the ids before it).
+     */
+    private Tensor embedBytes(int[][] sequences, int[] positions, int n, Tensor idsBuffer, Tensor[] hashBuffers, int[] host,
+                              Tensor xBuffer) {
+        for (int i = 0; i < n; i++) {
+            host[i] = sequences[i][positions[i]];
+        }
+        Tensor ids = first(idsBuffer, n);
+        backend.upload(host, 0, ids);
+        Tensor x = first(xBuffer, n);
+        backend.embedding(tokEmbeddings.value(), ids, x, false);
+        int sizes = config.hashGroupSizes().length;
+        for (int t = 0; t < hashTables.length; t++) {
+            int f = t / sizes;
+            int gram = config.hashGroupSizes()[t % sizes];
+            for (int i = 0; i < n; i++) {
+                long h = HashNgram.rollingHash(sequences[i], positions[i], gram, HashNgram.PRIMES[f]);
+                host[i] = (int) Math.floorMod(h, (long) config.hashVocab());
+            }
+            Tensor hashIds = first(hashBuffers[t], n);
+            backend.upload(host, 0, hashIds);
+            backend.embedding(hashTables[t].value(), hashIds, x, true);
+        }
+        return x;
     }
 
     /**
