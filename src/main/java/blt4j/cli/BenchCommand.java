@@ -143,6 +143,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (checkpoint != null) {
             ModelFiles.resolve(checkpoint);
+            if (hashVocab != null) {
+                throw new IllegalArgumentException("--hash-vocab goes with --model (random weights), not with -c");
+            }
         }
         int r = reps != null ? reps : 2;
         int w = warmups != null ? warmups : 1;

@@ -33,6 +33,9 @@ final class PromptsFile {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("--prompts: " + file + " is not UTF-8 text");
         }
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1); // a byte-order mark is not part of the first prompt
+        }
         List<byte[]> prompts = new ArrayList<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
