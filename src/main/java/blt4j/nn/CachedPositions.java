@@ -23,6 +23,7 @@ public final class CachedPositions {
     private final RangeBuffer mask;      // [B] in cache rows
     private RopeTables ropeRows;         // created when a position passes the table
     private RopeTables rope;
+    private int n;                       // rows of the last block
 
     /** @param slack positions a rollback may remove after a block (speculation), which the caches keep in reserve */
     public CachedPositions(Backend backend, RopeTables table, int block, int window, int period, int slack) {
@@ -70,6 +71,7 @@ public final class CachedPositions {
             mask.lo[i] = (window > 0 ? Math.max(start, p - window + 1) : start) - cacheOffset;
             mask.hi[i] = p + 1 - cacheOffset;
         }
+        this.n = n;
         return mask.ranges(n);
     }
 
@@ -99,8 +101,6 @@ public final class CachedPositions {
         backend.upload(hostPositions, 0, Buffers.first(positions, n));
         this.n = n;
     }
-
-    private int n;
 
     private int rowStart(int p) {
         return period > 0 ? p - p % period : 0;
