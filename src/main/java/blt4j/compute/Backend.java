@@ -121,6 +121,23 @@ public abstract class Backend implements AutoCloseable {
     // ------------------------------------------------------------------ memory
 
     /** A new zero-filled tensor. */
+    /**
+     * Registers the storage of a model's parameters (weights that change only through the writing ops below): a
+     * backend may keep derived forms of them, such as packed matrices, until the next write.
+     */
+    public void registerWeights(Tensor params) {}
+
+    /** Called by every op before it writes its outputs; a backend drops what it derived from them. */
+    protected void wrote(Tensor t) {}
+
+    private void writes(Tensor... outs) {
+        for (Tensor t : outs) {
+            if (t != null) {
+                wrote(t);
+            }
+        }
+    }
+
     public final Tensor allocate(DType dtype, int... shape) {
         int size = Tensor.checkedSize(shape);
         allocations++;
@@ -153,6 +170,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** Copies {@code dst.size()} floats from {@code src[srcOffset...]} into the tensor. */
     public final void upload(float[] src, int srcOffset, Tensor dst) {
+        writes(dst);
         own(dst);
         dtype(dst, DType.F32, "upload");
         if (srcOffset < 0 || (long) srcOffset + dst.size() > src.length) {
@@ -162,12 +180,14 @@ public abstract class Backend implements AutoCloseable {
     }
 
     public final void upload(int[] src, Tensor dst) {
+        writes(dst);
         requireLength(src.length, dst.size(), "upload");
         upload(src, 0, dst);
     }
 
     /** Copies {@code dst.size()} ints from {@code src[srcOffset...]} into the tensor (a prefix of a host buffer). */
     public final void upload(int[] src, int srcOffset, Tensor dst) {
+        writes(dst);
         own(dst);
         dtype(dst, DType.I32, "upload");
         if (srcOffset < 0 || (long) srcOffset + dst.size() > src.length) {
@@ -204,6 +224,7 @@ public abstract class Backend implements AutoCloseable {
     }
 
     public final void copy(Tensor src, Tensor dst) {
+        writes(dst);
         own(src, dst);
         sameSize(src, dst, "copy");
         if (src.dtype() != dst.dtype()) {
@@ -218,6 +239,7 @@ public abstract class Backend implements AutoCloseable {
     }
 
     public final void fill(Tensor t, float value) {
+        writes(t);
         own(t);
         dtype(t, DType.F32, "fill");
         long t0 = opStart();
@@ -226,6 +248,7 @@ public abstract class Backend implements AutoCloseable {
     }
 
     public final void zero(Tensor t) {
+        writes(t);
         fill(t, 0f);
     }
 
@@ -233,6 +256,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** out = a + b. */
     public final void add(Tensor a, Tensor b, Tensor out) {
+        writes(out);
         f32("add", a, b, out);
         sameSize(a, b, "add");
         sameSize(a, out, "add");
@@ -243,6 +267,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** y += alpha · x (residual connections, gradient accumulation). */
     public final void axpy(float alpha, Tensor x, Tensor y) {
+        writes(y);
         f32("axpy", x, y);
         sameSize(x, y, "axpy");
         long t0 = opStart();
@@ -252,6 +277,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** out = s · x (may be in place). */
     public final void scale(Tensor x, float s, Tensor out) {
+        writes(out);
         f32("scale", x, out);
         sameSize(x, out, "scale");
         long t0 = opStart();
@@ -266,6 +292,7 @@ public abstract class Backend implements AutoCloseable {
      * B [K,N] (or [N,K] transposed), C [M,N]. 3-D: the same per leading batch index.
      */
     public final void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate) {
+        writes(c);
         f32("matmul", a, b, c);
         if (a.rank() != b.rank() || a.rank() != c.rank() || a.rank() < 2 || a.rank() > 3) {
             throw new IllegalArgumentException("matmul: operands must all be 2-D or all 3-D, got "
@@ -294,6 +321,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** out = x / sqrt(mean(x²) + eps) · w per row; rstd [rows] keeps 1/sqrt(...) for the backward. */
     public final void rmsNorm(Tensor x, Tensor w, Tensor out, Tensor rstd, float eps) {
+        writes(out, rstd);
         f32("rmsNorm", x, w, out, rstd);
         int d = x.cols();
         requireLength(w.size(), d, "rmsNorm weight");
@@ -306,6 +334,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** dx += ∂L/∂x, dw += ∂L/∂w. */
     public final void rmsNormBackward(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw) {
+        writes(dx, dw);
         f32("rmsNormBackward", dout, x, w, rstd, dx, dw);
         sameSize(dout, x, "rmsNormBackward");
         sameSize(dx, x, "rmsNormBackward");
@@ -318,6 +347,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** The SwiGLU gate: out = silu(gate) ⊙ up. */
     public final void swiglu(Tensor gate, Tensor up, Tensor out) {
+        writes(out);
         f32("swiglu", gate, up, out);
         sameSize(gate, up, "swiglu");
         sameSize(gate, out, "swiglu");
@@ -328,6 +358,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** dgate += dout ⊙ up ⊙ silu'(gate), dup += dout ⊙ silu(gate). */
     public final void swigluBackward(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup) {
+        writes(dgate, dup);
         f32("swigluBackward", dout, gate, up, dgate, dup);
         sameSize(dout, gate, "swigluBackward");
         sameSize(gate, up, "swigluBackward");
@@ -345,6 +376,7 @@ public abstract class Backend implements AutoCloseable {
      * positions [T] (int), cos/sin tables [maxPos, headDim/2] from {@link RopeTables}. May run in place.
      */
     public final void rope(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int nHeads, int headDim) {
+        writes(out);
         checkRope("rope", x, positions, cos, sin, out, nHeads, headDim);
         long t0 = opStart();
         ropeKernel(x, positions, cos, sin, out, x.rows(), nHeads, headDim, false);
@@ -353,6 +385,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** dx += Rᵀ·dout (the inverse rotation). */
     public final void ropeBackward(Tensor dout, Tensor positions, Tensor cos, Tensor sin, Tensor dx, int nHeads, int headDim) {
+        writes(dx);
         checkRope("ropeBackward", dout, positions, cos, sin, dx, nHeads, headDim);
         long t0 = opStart();
         ropeKernel(dout, positions, cos, sin, dx, dout.rows(), nHeads, headDim, true);
@@ -382,6 +415,7 @@ public abstract class Backend implements AutoCloseable {
      * each row's log-sum-exp for the backward (−∞ for an empty range, whose output is 0, never NaN).
      */
     public final void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Ranges mask, int nHeads) {
+        writes(out, lse);
         int headDim = checkAttention("attention", q, k, v, out, lse, mask, nHeads);
         countFlops(4L * headDim * nHeads * mask.total());
         long t0 = opStart();
@@ -392,6 +426,7 @@ public abstract class Backend implements AutoCloseable {
     /** dq, dk, dv += gradients of {@link #attention} given its output and lse. */
     public final void attentionBackward(Tensor dout, Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse,
                                         Ranges mask, Tensor dq, Tensor dk, Tensor dv, int nHeads) {
+        writes(dq, dk, dv);
         int headDim = checkAttention("attentionBackward", q, k, v, out, lse, mask, nHeads);
         f32("attentionBackward", dout, dq, dk, dv);
         sameSize(dout, out, "attentionBackward");
@@ -431,6 +466,7 @@ public abstract class Backend implements AutoCloseable {
      * is negative) get loss 0. weights may be null (all 1). The mean over counted rows is the caller's sum / count.
      */
     public final void crossEntropy(Tensor logits, Tensor targets, Tensor weights, Tensor losses) {
+        writes(losses);
         checkCe("crossEntropy", logits, targets, weights);
         f32("crossEntropy", losses);
         requireLength(losses.size(), logits.rows(), "crossEntropy losses");
@@ -441,6 +477,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** dlogits += scale · weight · (softmax(logits) − onehot(target)); scale is usually 1/count. */
     public final void crossEntropyBackward(Tensor logits, Tensor targets, Tensor weights, float scale, Tensor dlogits) {
+        writes(dlogits);
         checkCe("crossEntropyBackward", logits, targets, weights);
         f32("crossEntropyBackward", dlogits);
         sameSize(dlogits, logits, "crossEntropyBackward");
@@ -463,6 +500,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** Entropy in nats of softmax(row) for every row: −Σ p·ln p. */
     public final void entropy(Tensor logits, Tensor out) {
+        writes(out);
         f32("entropy", logits, out);
         requireLength(out.size(), logits.rows(), "entropy output");
         long t0 = opStart();
@@ -474,6 +512,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** out[i] = table[ids[i]] (or += when accumulating, e.g. summing hash n-gram embeddings). */
     public final void embedding(Tensor table, Tensor ids, Tensor out, boolean accumulate) {
+        writes(out);
         f32("embedding", table, out);
         ints("embedding", ids);
         requireLength(out.cols(), table.cols(), "embedding width");
@@ -486,6 +525,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** dtable[ids[i]] += dout[i] (scatter-add; repeated ids accumulate). */
     public final void embeddingBackward(Tensor dout, Tensor ids, Tensor dtable) {
+        writes(dtable);
         f32("embeddingBackward", dout, dtable);
         ints("embeddingBackward", ids);
         requireLength(dout.cols(), dtable.cols(), "embeddingBackward width");
@@ -501,6 +541,7 @@ public abstract class Backend implements AutoCloseable {
      * row (−1 for an empty segment, whose output is 0).
      */
     public final void segmentMax(Tensor x, Ranges segments, Tensor out, Tensor argmax) {
+        writes(out, argmax);
         f32("segmentMax", x, out);
         ints("segmentMax", segments.lo(), segments.hi(), argmax);
         requireLength(out.cols(), x.cols(), "segmentMax width");
@@ -517,6 +558,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** dx[argmax[j,c], c] += dout[j, c]. */
     public final void segmentMaxBackward(Tensor dout, Tensor argmax, Tensor dx) {
+        writes(dx);
         f32("segmentMaxBackward", dout, dx);
         ints("segmentMaxBackward", argmax);
         sameSize(dout, argmax, "segmentMaxBackward");
@@ -534,6 +576,7 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                             float eps, float weightDecay, int step) {
+        writes(param, m, v);
         f32("adamw", param, grad, m, v);
         sameSize(param, grad, "adamw");
         sameSize(param, m, "adamw");
@@ -557,6 +600,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** Scales x so its L2 norm is at most maxNorm; returns the norm before clipping. */
     public final double clipGradNorm(Tensor grads, double maxNorm) {
+        writes(grads);
         double norm = Math.sqrt(sumOfSquares(grads));
         if (maxNorm > 0 && norm > maxNorm) {
             scale(grads, (float) (maxNorm / (norm + 1e-6)), grads);

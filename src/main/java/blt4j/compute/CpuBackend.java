@@ -248,12 +248,31 @@ public final class CpuBackend extends HostBackend {
 
     // ------------------------------------------------------------------ matmul
 
+    private final CpuPackedWeights packedWeights = new CpuPackedWeights();
+
+    @Override
+    public void registerWeights(Tensor params) {
+        packedWeights.register(f(params));
+    }
+
+    @Override
+    protected void wrote(Tensor t) {
+        packedWeights.invalidate(t.storage());
+    }
+
     @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
         float[] av = f(a), bv = f(b), cv = f(c);
         int ao = a.offset(), bo = b.offset(), co = c.offset();
         long work = 2L * m * n * Math.max(k, 1);
+        if (!transA && transB && k > 0 && packedWeights.holdsWeights(bv)) {
+            for (int bi = 0; bi < batch; bi++) {
+                timesPackedWeights(av, ao + bi * m * k, packedWeights.get(bv, bo + bi * k * n, n, k), cv, co + bi * m * n,
+                        accumulate, m);
+            }
+            return;
+        }
         if (batch >= threads && batch > 1 && parts(batch, work) > 1) {
             parallelFor(batch, work, (from, to) -> {
                 for (int bi = from; bi < to; bi++) {
@@ -265,6 +284,15 @@ public final class CpuBackend extends HostBackend {
         for (int bi = 0; bi < batch; bi++) {
             gemm(av, ao + bi * m * k, transA, bv, bo + bi * k * n, transB, cv, co + bi * m * n, accumulate, m, n, k);
         }
+    }
+
+    /** X·Wᵀ on a weight matrix packed once: threads take column strips (each packs its own rows of X). */
+    private void timesPackedWeights(float[] a, int ao, CpuPackedWeights.Packed w, float[] c, int co, boolean acc, int m) {
+        int n = w.n();
+        int nr = CpuGemm.NR;
+        int strips = (n + nr - 1) / nr;
+        parallelFor(strips, 2L * m * w.k() * nr, (s0, s1) ->
+                CpuGemm.gemmPrepacked(a, ao, w, c, co, acc, m, s0 * nr, Math.min(n, s1 * nr)));
     }
 
     /**

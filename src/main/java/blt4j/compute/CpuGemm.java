@@ -121,6 +121,90 @@ final class CpuGemm {
         }
     }
 
+    // ------------------------------------------------------------------ X·Wᵀ on weights packed once
+
+    /**
+     * Columns [j0, j1) of X·Wᵀ for rows [0, m) of X, W already packed ({@link CpuPackedWeights}). Every element is
+     * computed exactly as {@link #gemmBlock} computes it (per KC block a sequential FMA sum from zero, then stored or
+     * added), whatever m is: one row streams the packed panels (axpy form, no lane sums), more rows run the micro-kernel.
+     * j0 and j1 are multiples of NR, or j1 = n.
+     */
+    static void gemmPrepacked(float[] a, int ao, CpuPackedWeights.Packed w, float[] c, int co, boolean acc, int m, int j0,
+                              int j1) {
+        int n = w.n();
+        int k = w.k();
+        CpuScratch sc = CpuScratch.get();
+        for (int jc = (j0 / NC) * NC; jc < j1; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            int s0 = Math.max(0, j0 - jc) / NR;
+            int s1 = (Math.min(nc, j1 - jc) + NR - 1) / NR;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                int base = w.panelOffset(jc, pc);
+                boolean overwrite = !acc && pc == 0;
+                if (m == 1) {
+                    rowPanel(a, ao + pc, w.data(), base, kc, c, co + jc, nc, s0, s1, overwrite);
+                    continue;
+                }
+                int aNeed = kc * roundUp(Math.min(MC, m), MR);
+                if (sc.ap.length < aNeed) {
+                    sc.ap = new float[aNeed];
+                }
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(a, ao, false, m, k, ic, mc, pc, kc, sc.ap);
+                    macro(sc.ap, w.data(), base, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, s0, s1);
+                }
+            }
+        }
+    }
+
+    /** One row x against strips [s0, s1) of a packed panel: the micro-kernel's arithmetic for its row 0. */
+    private static void rowPanel(float[] x, int xo, float[] bp, int base, int kc, float[] c, int cbase, int nc, int s0, int s1,
+                                 boolean overwrite) {
+        int st = s0;
+        for (; st + 2 <= s1 && (st + 2) * NR <= nc; st += 2) {
+            int b0 = base + st * kc * NR;
+            int b1 = b0 + kc * NR;
+            FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+            for (int p = 0; p < kc; p++) {
+                FloatVector xv = FloatVector.broadcast(S, x[xo + p]);
+                c0 = xv.fma(FloatVector.fromArray(S, bp, b0 + p * NR), c0);
+                c1 = xv.fma(FloatVector.fromArray(S, bp, b0 + p * NR + L), c1);
+                c2 = xv.fma(FloatVector.fromArray(S, bp, b1 + p * NR), c2);
+                c3 = xv.fma(FloatVector.fromArray(S, bp, b1 + p * NR + L), c3);
+            }
+            int o = cbase + st * NR;
+            if (!overwrite) {
+                c0 = c0.add(FloatVector.fromArray(S, c, o));
+                c1 = c1.add(FloatVector.fromArray(S, c, o + L));
+                c2 = c2.add(FloatVector.fromArray(S, c, o + NR));
+                c3 = c3.add(FloatVector.fromArray(S, c, o + NR + L));
+            }
+            c0.intoArray(c, o);
+            c1.intoArray(c, o + L);
+            c2.intoArray(c, o + NR);
+            c3.intoArray(c, o + NR + L);
+        }
+        float[] lanes = new float[NR];
+        for (; st < s1; st++) {
+            int b0 = base + st * kc * NR;
+            FloatVector c0 = FloatVector.zero(S), c1 = c0;
+            for (int p = 0; p < kc; p++) {
+                FloatVector xv = FloatVector.broadcast(S, x[xo + p]);
+                c0 = xv.fma(FloatVector.fromArray(S, bp, b0 + p * NR), c0);
+                c1 = xv.fma(FloatVector.fromArray(S, bp, b0 + p * NR + L), c1);
+            }
+            c0.intoArray(lanes, 0);
+            c1.intoArray(lanes, L);
+            int o = cbase + st * NR;
+            int cols = Math.min(NR, nc - st * NR);
+            for (int jj = 0; jj < cols; jj++) {
+                c[o + jj] = overwrite ? lanes[jj] : c[o + jj] + lanes[jj];
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ matrix-matrix (packed, register-blocked)
 
     static final int MR = 4;
@@ -188,9 +272,15 @@ final class CpuGemm {
     /** Column strips [js0, js1) of the packed B panel against all rows of the packed A block. */
     static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
                               boolean overwrite, float[] tile, int js0, int js1) {
+        macro(ap, bp, 0, c, cbase, ldc, mc, nc, kc, overwrite, tile, js0, js1);
+    }
+
+    /** As above, the packed panel starting at bp[bpBase]. */
+    static void macro(float[] ap, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc, int nc, int kc,
+                      boolean overwrite, float[] tile, int js0, int js1) {
         for (int jr = js0 * NR; jr < Math.min(nc, js1 * NR); jr += NR) {
             int cols = Math.min(NR, nc - jr);
-            int boff = (jr / NR) * kc * NR;
+            int boff = bpBase + (jr / NR) * kc * NR;
             for (int ir = 0; ir < mc; ir += MR) {
                 int rows = Math.min(MR, mc - ir);
                 int aoff = (ir / MR) * kc * MR;

@@ -49,6 +49,7 @@ public final class ParameterStore {
         }
         this.backend = backend;
         this.params = backend.zeros(total);
+        backend.registerWeights(params);
         return this;
     }
 

@@ -1,0 +1,73 @@
+package blt4j.compute;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Weight matrices packed once into the GEMM's B-panel layout, for products X·Wᵀ with W inside a storage the model
+ * registered as its parameters. A product then needs no packing per call, so one row (a decoding step) streams the
+ * packed weights with vector FMAs and no lane sums, and every row of a product gets the same bits whatever the number
+ * of rows. Any write into a registered storage drops its packs (the next product packs again).
+ */
+final class CpuPackedWeights {
+    /** W [n, k] packed: for each NC column block and KC depth block, in loop order, a panel of roundUp(nc, NR) × kc. */
+    record Packed(float[] data, int n, int k) {
+        /** Where the panel of columns from jc and depth from pc starts. */
+        int panelOffset(int jc, int pc) {
+            int offset = 0;
+            for (int j = 0; j < jc; j += CpuGemm.NC) {
+                offset += roundUp(Math.min(CpuGemm.NC, n - j)) * k;
+            }
+            return offset + roundUp(Math.min(CpuGemm.NC, n - jc)) * pc;
+        }
+    }
+
+    private record Key(int offset, int n, int k) {}
+
+    private final Set<float[]> registered = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Map<float[], Map<Key, Packed>> packs = new IdentityHashMap<>();
+
+    void register(float[] storage) {
+        registered.add(storage);
+    }
+
+    boolean holdsWeights(Object storage) {
+        return !registered.isEmpty() && storage instanceof float[] f && registered.contains(f);
+    }
+
+    void invalidate(Object storage) {
+        if (!packs.isEmpty() && storage instanceof float[] f) {
+            packs.remove(f);
+        }
+    }
+
+    /** W [n, k] at w[wo..], packed (once, until the storage is written). */
+    Packed get(float[] w, int wo, int n, int k) {
+        return packs.computeIfAbsent(w, x -> new HashMap<>()).computeIfAbsent(new Key(wo, n, k), key -> pack(w, wo, n, k));
+    }
+
+    private static Packed pack(float[] w, int wo, int n, int k) {
+        long size = 0;
+        for (int jc = 0; jc < n; jc += CpuGemm.NC) {
+            size += (long) roundUp(Math.min(CpuGemm.NC, n - jc)) * k;
+        }
+        Packed p = new Packed(new float[Math.toIntExact(size)], n, k);
+        float[] panel = new float[roundUp(Math.min(CpuGemm.NC, n)) * Math.min(CpuGemm.KC, k)];
+        for (int jc = 0; jc < n; jc += CpuGemm.NC) {
+            int nc = Math.min(CpuGemm.NC, n - jc);
+            for (int pc = 0; pc < k; pc += CpuGemm.KC) {
+                int kc = Math.min(CpuGemm.KC, k - pc);
+                CpuGemm.packB(w, wo, true, n, k, pc, kc, jc, nc, panel);
+                System.arraycopy(panel, 0, p.data(), p.panelOffset(jc, pc), roundUp(nc) * kc);
+            }
+        }
+        return p;
+    }
+
+    private static int roundUp(int cols) {
+        return (cols + CpuGemm.NR - 1) / CpuGemm.NR * CpuGemm.NR;
+    }
+}
