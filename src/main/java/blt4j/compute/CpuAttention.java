@@ -75,6 +75,18 @@ final class CpuAttention {
             put(a2.mul(f), out, orow + c + 2 * L, acc);
             put(a3.mul(f), out, orow + c + 3 * L, acc);
         }
+        // two chains at once where a head holds two vectors (each element still sums its keys in order)
+        for (; c + 2 * L <= headDim; c += 2 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) {
+                FloatVector pj = FloatVector.broadcast(S, p[po + j]);
+                int at = vrow + j * width + c;
+                a0 = FloatVector.fromArray(S, v, at).fma(pj, a0);
+                a1 = FloatVector.fromArray(S, v, at + L).fma(pj, a1);
+            }
+            put(a0.mul(f), out, orow + c, acc);
+            put(a1.mul(f), out, orow + c + L, acc);
+        }
         for (; c + L <= headDim; c += L) {
             FloatVector a0 = FloatVector.zero(S);
             for (int j = 0; j < n; j++) {
