@@ -2,9 +2,9 @@ package blt4j.compute;
 
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * Weight matrices packed once into the GEMM's B-panel layout, for products X·Wᵀ with W inside a storage the model
@@ -27,8 +27,9 @@ final class CpuPackedWeights {
 
     private record Key(int offset, int n, int k) {}
 
-    private final Set<float[]> registered = Collections.newSetFromMap(new IdentityHashMap<>());
-    private final Map<float[], Map<Key, Packed>> packs = new IdentityHashMap<>();
+    // weak keys (arrays compare by identity), so a model dropped by its user takes its packs with it
+    private final Set<float[]> registered = Collections.newSetFromMap(new WeakHashMap<>());
+    private final Map<float[], Map<Key, Packed>> packs = new WeakHashMap<>();
 
     void register(float[] storage) {
         registered.add(storage);
