@@ -134,7 +134,8 @@ public final class GenerationBenchmark {
             double rate = o.bytes / med;
             if (m == 0) {
                 plainRate = rate;
-                plainOutputs = alonePlain(gen, bytes);
+                int prompts = Arrays.stream(last).mapToInt(x -> x.outputs.length).max().orElse(1);
+                plainOutputs = alonePlain(gen, bytes, prompts);
             }
             boolean same = true;
             for (int i = 0; i < o.outputs.length; i++) {
@@ -192,9 +193,9 @@ public final class GenerationBenchmark {
                 verifications == 0 ? Double.NaN : (double) accepted / verifications);
     }
 
-    /** Each prompt's plain greedy output, one at a time. */
-    private static byte[][] alonePlain(Generator gen, int bytes) {
-        byte[][] out = new byte[PROMPTS.length][];
+    /** The plain greedy output of each of the first {@code count} prompts, one at a time. */
+    private static byte[][] alonePlain(Generator gen, int bytes, int count) {
+        byte[][] out = new byte[count][];
         for (int i = 0; i < out.length; i++) {
             out[i] = gen.generate(PROMPTS[i].getBytes(StandardCharsets.UTF_8), bytes, Sampler.greedy(), b -> { }).bytes();
         }

@@ -291,7 +291,6 @@ public final class ModelBenchmark {
                 startFlags[p + 1] = patches.next(tokens[p], h[p]);
             }
             Tensor prefillLogits = model.prefill(tokens, promptLen, startFlags);
-            int patchStart = model.openPatchStart();
             be.synchronize();
             long t1 = System.nanoTime();
             int patchesAfterPrefill = model.patches();
@@ -313,8 +312,7 @@ public final class ModelBenchmark {
                 model.appendToken(tokens);
                 length++;
                 if (boundary) {
-                    model.completePatch(patchStart);
-                    patchStart = length;
+                    model.completePatch();
                 }
             }
             be.synchronize();

@@ -296,8 +296,8 @@ public final class CpuBackend extends HostBackend {
     }
 
     /**
-     * Products X·Wᵀ with at most this many rows (a layer's input in generation: one byte, a batch of prompts, a short
-     * draft) run row by row as dot products, so every row gets the bits it would get alone.
+     * Products X·Wᵀ with at most this many rows, on a W that is not registered weights (those take the packed path
+     * above, row-invariant too), run row by row as dot products, so every row gets the bits it would get alone.
      */
     static final int ROW_INVARIANT_ROWS = 64;
 

@@ -143,7 +143,7 @@ final class CpuGemm {
                 int base = w.panelOffset(jc, pc);
                 boolean overwrite = !acc && pc == 0;
                 if (m == 1) {
-                    rowPanel(a, ao + pc, w.data(), base, kc, c, co + jc, nc, s0, s1, overwrite);
+                    rowPanel(a, ao + pc, w.data(), base, kc, c, co + jc, nc, s0, s1, overwrite, sc.tile);
                     continue;
                 }
                 int aNeed = kc * roundUp(Math.min(MC, m), MR);
@@ -161,7 +161,7 @@ final class CpuGemm {
 
     /** One row x against strips [s0, s1) of a packed panel: the micro-kernel's arithmetic for its row 0. */
     private static void rowPanel(float[] x, int xo, float[] bp, int base, int kc, float[] c, int cbase, int nc, int s0, int s1,
-                                 boolean overwrite) {
+                                 boolean overwrite, float[] lanes) {
         int st = s0;
         for (; st + 2 <= s1 && (st + 2) * NR <= nc; st += 2) {
             int b0 = base + st * kc * NR;
@@ -186,7 +186,7 @@ final class CpuGemm {
             c2.intoArray(c, o + NR);
             c3.intoArray(c, o + NR + L);
         }
-        float[] lanes = new float[NR];
+        // an odd or partial last strip goes through lanes (the scratch tile: MR·NR ≥ NR floats)
         for (; st < s1; st++) {
             int b0 = base + st * kc * NR;
             FloatVector c0 = FloatVector.zero(S), c1 = c0;

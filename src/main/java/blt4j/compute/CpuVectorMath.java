@@ -57,26 +57,6 @@ final class CpuVectorMath {
         return v.lane(0);
     }
 
-    /**
-     * {@link #sumLanes} of a vector stored at t[o..o + L), computed on the host in the same tree order (bit-identical;
-     * overwrites t[o..o + L/2)).
-     */
-    static float sumLanes(float[] t, int o) {
-        if (L > 16) {
-            float s = t[o];
-            for (int i = 1; i < L; i++) {
-                s += t[o + i];
-            }
-            return s;
-        }
-        for (int d = L / 2; d >= 1; d /= 2) {
-            for (int i = 0; i < d; i++) {
-                t[o + i] = t[o + i] + t[o + i + d];
-            }
-        }
-        return t[o];
-    }
-
     /** Lane 0 + lane 1 + ... (for vectors wider than the butterfly covers). */
     private static float sumLanesInOrder(FloatVector v) {
         float[] t = new float[L];

@@ -96,7 +96,6 @@ public final class Generator {
         Session s = new Session(prompt, maxBytes, 0, 0, stop, sink);
         float[] logits = new float[ByteTokenizer.VOCAB];
         Tensor logitsRow = s.prefillLogits;
-        int patchStart = s.model.openPatchStart();
         int length = s.promptTokens;
         int produced = 0;
         while (produced < maxBytes) {
@@ -112,12 +111,10 @@ public final class Generator {
                 break;
             }
             // the new byte through the caches; when the next position opens a patch, the one ending here is complete
-            int p = length - 1;
             float hp = s.scorer == null ? Float.NaN : s.scorer.entropy(s.scorer.append(id));
             s.model.appendToken(s.tokens);
             if (s.patches.next(id, hp)) {
-                s.model.completePatch(patchStart);
-                patchStart = p + 1;
+                s.model.completePatch();
             }
             logitsRow = s.model.decode();
         }

@@ -197,11 +197,8 @@ public final class IncrementalBlt {
         openStart = verifyOpenAfter[kept];
     }
 
-    /** Closes the patch of encoder positions [start, length) with one global step. */
-    public void completePatch(int start) {
-        if (start != openStart) {
-            throw new IllegalArgumentException("the open patch starts at " + openStart + ", not " + start);
-        }
+    /** Closes the open patch, encoder positions [{@link #openPatchStart()}, length), with one global step. */
+    public void completePatch() {
         blt.stage(StageTimer.ENCODER);
         Tensor vec = closeOpenPatch();
         blt.stage(StageTimer.GLOBAL);

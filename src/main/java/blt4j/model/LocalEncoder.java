@@ -85,6 +85,8 @@ final class LocalEncoder {
         final Tensor ids;                     // [B] I32
         final Tensor[] hashIds;               // per table [B] I32
         final int[] hostIds;                  // [B]
+        final int[][] rowSequences;           // [B] the sequence each row's byte belongs to (embedBytes)
+        final int[] rowPositions;             // [B] its position there
         final CachedPositions at;             // positions, window mask and RoPE rows of a block
         final Tensor x;                       // [B, d]
         final TransformerStack.Acts layers;   // B rows
@@ -108,6 +110,8 @@ final class LocalEncoder {
                 hashIds[t] = i32(backend, block);
             }
             hostIds = new int[block];
+            rowSequences = new int[block][];
+            rowPositions = new int[block];
             at = new CachedPositions(backend, rope, block, window, 0, slack);
             x = f32(backend, block, d);
             layers = LocalEncoder.this.layers.newActs(block, false);
@@ -231,13 +235,11 @@ final class LocalEncoder {
      * one block through the cached layers. States before {@code keepStatesFrom} (the open patch's start) may go.
      */
     void stepBytes(int[] tokens, int from, int n, int keepStatesFrom, Step s) {
-        int[][] sequences = new int[n][];
-        int[] positions = new int[n];
         for (int i = 0; i < n; i++) {
-            sequences[i] = tokens;
-            positions[i] = from + i;
+            s.rowSequences[i] = tokens;
+            s.rowPositions[i] = from + i;
         }
-        Tensor x = embedBytes(sequences, positions, n, s.ids, s.hashIds, s.hostIds, s.x);
+        Tensor x = embedBytes(s.rowSequences, s.rowPositions, n, s.ids, s.hashIds, s.hostIds, s.x);
         s.at.prepare(from, n, s.caches);
         Tensor h = layers.forwardCached(x, s.at.positions(), s.at.rope(), s.caches, s.at.mask(), s.layers);
         s.states.reserve(n, Math.min(keepStatesFrom, from));

@@ -52,7 +52,7 @@ class BatchedBltTest {
                     alone[i].appendToken(tokens[i]);
                     complete[i] = (length + 1 + i) % 3 == 0; // the next position opens a patch
                     if (complete[i]) {
-                        alone[i].completePatch(alone[i].openPatchStart());
+                        alone[i].completePatch();
                     }
                     next[i] = alone[i].decode().toHost();
                 }

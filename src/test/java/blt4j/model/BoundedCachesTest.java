@@ -50,7 +50,7 @@ class BoundedCachesTest {
                 scorer.entropy(scorer.append(tokens[p]));
                 inc.appendToken(tokens);
                 if ((p + 1) % 3 == 0) {
-                    inc.completePatch(inc.openPatchStart());
+                    inc.completePatch();
                 }
                 inc.decode();
                 if (p == 500) {

@@ -72,7 +72,7 @@ class StateIsolationTest {
             int[] prompt = {1, 72, 105, 33};
             for (int p = 0; p < prompt.length; p++) {
                 inc.appendToken(prompt);
-                inc.completePatch(p);
+                inc.completePatch();
                 inc.decode();
             }
             m.forward(m.newState(1, 5, 6, true), new int[] {1, 70, 71, 72, 73}, new int[][] {{1, 2, 3}});
