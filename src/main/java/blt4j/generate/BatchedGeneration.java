@@ -37,8 +37,6 @@ final class BatchedGeneration {
         Generator.Session[] sessions = new Generator.Session[count];
         Sampler[] samplers = new Sampler[count];
         float[][] logits = new float[count][vocab];
-        int[] lengths = new int[count];
-        int[] produced = new int[count];
         double[] seconds = new double[count];
         int[] active = new int[count];
         int live = 0;
@@ -47,7 +45,6 @@ final class BatchedGeneration {
             samplers[i] = sampler.fresh();
             Tensor row = sessions[i].prefillLogits;
             row.backend().download(row, logits[i], 0);
-            lengths[i] = sessions[i].promptTokens;
             if (maxBytes > 0) {
                 active[live++] = i;
             }
@@ -66,16 +63,7 @@ final class BatchedGeneration {
             int going = 0;
             for (int a = 0; a < live; a++) {
                 int i = active[a];
-                Generator.Session s = sessions[i];
-                g.maskSpecials(logits[i], 0);
-                int id = samplers[i].pick(logits[i]);
-                boolean done = id < ByteTokenizer.OFFSET;
-                if (!done) {
-                    s.tokens[lengths[i]++] = id;
-                    produced[i]++;
-                    done = s.out.accept(id - ByteTokenizer.OFFSET) || produced[i] == maxBytes;
-                }
-                if (done) {
+                if (sessions[i].takeNext(samplers[i], logits[i], maxBytes) < 0) {
                     seconds[i] = (System.nanoTime() - start) / 1e9;
                 } else {
                     active[going++] = i;
@@ -90,7 +78,7 @@ final class BatchedGeneration {
                 models[a] = sessions[i].model;
                 scorers[a] = sessions[i].scorer;
                 tokens[a] = sessions[i].tokens;
-                ids[a] = sessions[i].tokens[lengths[i] - 1];
+                ids[a] = sessions[i].tokens[sessions[i].length - 1];
             }
             float[] h = entropy ? scoring.appendEntropies(scorers, ids, live) : null;
             batch.appendTokens(models, tokens, live);

@@ -30,12 +30,10 @@ final class SpeculativeGeneration {
         int drafted = 0;
         int accepted = 0;
         int verifications = 0;
-        int length = s.promptTokens;
-        int produced = 0;
         int forced = -1; // a byte already drawn from the residual of a rejected draft
         boolean done = false;
         s.prefillLogits.backend().download(s.prefillLogits, logits, 0);
-        while (!done && produced < maxBytes) {
+        while (!done && s.produced < maxBytes) {
             int own = forced;
             if (own < 0) {
                 g.maskSpecials(logits, 0);
@@ -45,9 +43,9 @@ final class SpeculativeGeneration {
             if (own < ByteTokenizer.OFFSET) {
                 break;
             }
-            s.tokens[length] = own;
+            s.tokens[s.length] = own;
             // draft with the local models only
-            int budget = Math.min(k, maxBytes - produced - 1);
+            int budget = Math.min(k, maxBytes - s.produced - 1);
             int n = 1;
             s.model.appendToken(s.tokens);
             while (n - 1 < budget) {
@@ -61,24 +59,24 @@ final class SpeculativeGeneration {
                     break;
                 }
                 draftDist[n - 1] = q;
-                s.tokens[length + n] = next;
+                s.tokens[s.length + n] = next;
                 n++;
                 s.model.appendToken(s.tokens);
             }
             // verify: entropies, the true patch decisions, one pass of the global model and the decoder
-            float[] h = s.scorer == null ? null : s.scorer.appendAll(s.tokens, length, n);
+            float[] h = s.scorer == null ? null : s.scorer.appendAll(s.tokens, s.length, n);
             for (int i = 0; i < n; i++) {
                 before[i] = s.patches.copy();
-                s.startFlags[i] = s.patches.next(s.tokens[length + i], h == null ? Float.NaN : h[i]);
+                s.startFlags[i] = s.patches.next(s.tokens[s.length + i], h == null ? Float.NaN : h[i]);
             }
-            Tensor v = s.model.verify(length, n, s.startFlags);
+            Tensor v = s.model.verify(s.length, n, s.startFlags);
             verifications++;
             v.backend().download(v, all, s.model.reusedRows() * vocab);
             int kept = 1;
             while (kept < n) {
                 g.maskSpecials(all, (kept - 1) * vocab);
                 double[] p = sampler.distribution(Arrays.copyOfRange(all, (kept - 1) * vocab, kept * vocab));
-                int d = s.tokens[length + kept];
+                int d = s.tokens[s.length + kept];
                 double[] q = draftDist[kept - 1];
                 if (sampler.uniform() >= Math.min(1.0, p[d] / q[d])) {
                     forced = sampler.sample(residual(p, q));
@@ -90,16 +88,16 @@ final class SpeculativeGeneration {
             accepted += kept - 1;
             s.model.rollback(kept);
             if (s.scorer != null) {
-                s.scorer.truncate(length + kept);
+                s.scorer.truncate(s.length + kept);
             }
             if (kept < n) {
                 s.patches = before[kept];
             }
             for (int i = 0; i < kept && !done; i++) {
-                produced++;
-                done = s.out.accept(s.tokens[length + i] - ByteTokenizer.OFFSET) || produced == maxBytes;
+                s.produced++;
+                done = s.out.accept(s.tokens[s.length + i] - ByteTokenizer.OFFSET) || s.produced == maxBytes;
             }
-            length += kept;
+            s.length += kept;
             System.arraycopy(all, (kept - 1) * vocab, logits, 0, vocab);
         }
         return new Counts(drafted, accepted, verifications);
