@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ForwardCommand.class,
             BenchCommand.class,
+            InspectCommand.class,
+            ConvertCommand.class,
+            InitCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

@@ -241,7 +241,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public float[] readFloats(String name) throws SafetensorsException {
         TensorInfo t = info(name);
         float[] dst = new float[arrayLength(t)];
-        readFloats(t, dst, 0);
+        readFloats(t, dst, 0, true);
         return dst;
     }
 
@@ -262,7 +262,28 @@ public final class SafetensorsFile implements AutoCloseable {
             throw new IllegalArgumentException(path + ": tensor '" + name + "' has " + t.numel()
                     + " elements, which do not fit in an array of length " + dst.length + " at offset " + dstOffset);
         }
-        readFloats(t, dst, dstOffset);
+        readFloats(t, dst, dstOffset, true);
+    }
+
+    /**
+     * Reads {@code count} elements of a float tensor, from element {@code fromElement} on, as fp32 (one table of a
+     * fused embedding, for example). A part of a tensor cannot be checked against the whole tensor's checksum, so
+     * such a read is unverified.
+     */
+    public void readFloats(String name, long fromElement, int count, float[] dst, int dstOffset) throws SafetensorsException {
+        TensorInfo t = info(name);
+        if (fromElement < 0 || count < 0 || fromElement > t.numel() - count) {
+            throw new SafetensorsException(path, "tensor '" + name + "' has " + t.numel() + " elements; elements ["
+                    + fromElement + ", " + (fromElement + count) + ") are outside it");
+        }
+        if (dstOffset < 0 || dstOffset > dst.length - count) {
+            throw new IllegalArgumentException(count + " elements do not fit in an array of length " + dst.length
+                    + " at offset " + dstOffset);
+        }
+        long es = t.dtype().size();
+        TensorInfo part = new TensorInfo(t.name(), t.dtype(), new long[] {count}, t.begin() + fromElement * es,
+                t.begin() + (fromElement + count) * es);
+        readFloats(part, dst, dstOffset, count == t.numel());
     }
 
     /** Reads an I32 or I64 tensor; I64 values outside the int range are an error. */
@@ -275,10 +296,10 @@ public final class SafetensorsFile implements AutoCloseable {
         int[] dst = new int[arrayLength(t)];
         ByteBuffer[] w = windows();
         if (t.dtype() == StDtype.I32) {
-            forEachChunk(w, t, (chunk, count, index) -> chunk.asIntBuffer().get(dst, (int) index, count));
+            forEachChunk(w, t, true, (chunk, count, index) -> chunk.asIntBuffer().get(dst, (int) index, count));
         } else {
             long[] tmp = new long[(int) Math.min(CONVERT_CHUNK, dst.length)];
-            forEachChunk(w, t, (chunk, count, index) -> {
+            forEachChunk(w, t, true, (chunk, count, index) -> {
                 LongBuffer lb = chunk.asLongBuffer();
                 for (int done = 0; done < count; ) {
                     int k = Math.min(tmp.length, count - done);
@@ -311,14 +332,14 @@ public final class SafetensorsFile implements AutoCloseable {
 
     // ---------------------------------------------------------------- reading
 
-    private void readFloats(TensorInfo t, float[] dst, int dstOffset) throws SafetensorsException {
+    private void readFloats(TensorInfo t, float[] dst, int dstOffset, boolean verify) throws SafetensorsException {
         ByteBuffer[] w = windows();
         switch (t.dtype()) {
-            case F32 -> forEachChunk(w, t, (chunk, count, index) ->
+            case F32 -> forEachChunk(w, t, verify, (chunk, count, index) ->
                     chunk.asFloatBuffer().get(dst, dstOffset + (int) index, count));
             case F64 -> {
                 double[] tmp = new double[(int) Math.min(CONVERT_CHUNK, t.numel())];
-                forEachChunk(w, t, (chunk, count, index) -> {
+                forEachChunk(w, t, verify, (chunk, count, index) -> {
                     DoubleBuffer db = chunk.asDoubleBuffer();
                     int base = dstOffset + (int) index;
                     for (int done = 0; done < count; ) {
@@ -334,7 +355,7 @@ public final class SafetensorsFile implements AutoCloseable {
             case BF16, F16 -> {
                 boolean bf16 = t.dtype() == StDtype.BF16;
                 short[] tmp = new short[(int) Math.min(CONVERT_CHUNK, t.numel())];
-                forEachChunk(w, t, (chunk, count, index) -> {
+                forEachChunk(w, t, verify, (chunk, count, index) -> {
                     ShortBuffer sb = chunk.asShortBuffer();
                     int base = dstOffset + (int) index;
                     for (int done = 0; done < count; ) {
@@ -387,8 +408,8 @@ public final class SafetensorsFile implements AutoCloseable {
      * element is ever split. When the file records a checksum for the tensor, each step's bytes are added to
      * a CRC32C just before {@code reader} converts them, and a mismatch at the end fails the read.
      */
-    private void forEachChunk(ByteBuffer[] w, TensorInfo t, ChunkReader reader) throws SafetensorsException {
-        Integer expected = checksums.get(t.name());
+    private void forEachChunk(ByteBuffer[] w, TensorInfo t, boolean verify, ChunkReader reader) throws SafetensorsException {
+        Integer expected = verify ? checksums.get(t.name()) : null;
         CRC32C crc = expected != null ? new CRC32C() : null;
         int es = t.dtype().size();
         long pos = t.begin();

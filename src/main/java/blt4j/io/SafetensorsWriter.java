@@ -36,11 +36,14 @@ import java.util.zip.CRC32C;
 public final class SafetensorsWriter {
     private static final int CHUNK_BYTES = 1 << 20;
 
-    private record Entry(String name, StDtype dtype, int[] shape, float[] floats, int[] ints) {
-        long numel() {
-            return floats != null ? floats.length : ints.length;
-        }
+    /** Produces a tensor's elements on demand, so a model larger than memory can be written (converted, initialised). */
+    @FunctionalInterface
+    public interface FloatChunks {
+        /** Puts elements {@code [from, from + count)} into {@code dst[0..count)}. */
+        void read(long from, float[] dst, int count) throws IOException;
     }
+
+    private record Entry(String name, StDtype dtype, long[] shape, float[] floats, int[] ints, FloatChunks chunks, long numel) {}
 
     private final List<Entry> entries = new ArrayList<>();
     private final Set<String> names = new HashSet<>();
@@ -61,14 +64,42 @@ public final class SafetensorsWriter {
                     + " (supported: F32, BF16, F16)");
         }
         checkNew(name, data.length, shape);
-        entries.add(new Entry(name, dtype, shape.clone(), data, null));
+        entries.add(new Entry(name, dtype, longs(shape), data, null, null, data.length));
         return this;
+    }
+
+    /**
+     * Adds a float tensor of any size whose elements {@code chunks} produces while the file is written, stored as
+     * F32, BF16 or F16.
+     */
+    public SafetensorsWriter addFloats(String name, StDtype dtype, FloatChunks chunks, long... shape) {
+        if (dtype != StDtype.F32 && dtype != StDtype.BF16 && dtype != StDtype.F16) {
+            throw new IllegalArgumentException("tensor '" + name + "': cannot store floats as " + dtype);
+        }
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new IllegalArgumentException("tensor '" + name + "': negative dimension in shape " + Arrays.toString(shape));
+            }
+            n = Math.multiplyExact(n, d);
+        }
+        checkName(name);
+        entries.add(new Entry(name, dtype, shape.clone(), null, null, Objects.requireNonNull(chunks), n));
+        return this;
+    }
+
+    private static long[] longs(int[] shape) {
+        long[] out = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            out[i] = shape[i];
+        }
+        return out;
     }
 
     /** Adds an I32 tensor; {@code shape} must multiply to {@code data.length} (empty shape = scalar). */
     public SafetensorsWriter addInts(String name, int[] data, int... shape) {
         checkNew(name, data.length, shape);
-        entries.add(new Entry(name, StDtype.I32, shape.clone(), null, data));
+        entries.add(new Entry(name, StDtype.I32, longs(shape), null, data, null, data.length));
         return this;
     }
 
@@ -102,15 +133,22 @@ public final class SafetensorsWriter {
             buf.putLong(placeholder.length);
             writeFully(ch, buf.flip());
             writeFully(ch, ByteBuffer.wrap(placeholder));
+            float[] scratch = null;
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 CRC32C crc = new CRC32C();
-                int n = (int) e.numel();
+                long n = e.numel();
                 int per = CHUNK_BYTES / e.dtype.size();
-                for (int off = 0; off < n; off += per) {
-                    int k = Math.min(per, n - off);
+                for (long off = 0; off < n; off += per) {
+                    int k = (int) Math.min(per, n - off);
                     buf.clear();
-                    fill(buf, e, off, k);
+                    if (e.chunks != null) {
+                        scratch = scratch != null ? scratch : new float[CHUNK_BYTES / 2];
+                        e.chunks.read(off, scratch, k);
+                        fill(buf, e.dtype, scratch, null, 0, k);
+                    } else {
+                        fill(buf, e.dtype, e.floats, e.ints, (int) off, k);
+                    }
                     buf.limit(k * e.dtype.size());
                     crc.update(buf.duplicate());
                     writeFully(ch, buf);
@@ -128,22 +166,22 @@ public final class SafetensorsWriter {
         }
     }
 
-    /** Puts elements {@code [off, off + k)} of {@code e} into {@code buf} (position 0) in e's dtype. */
-    private static void fill(ByteBuffer buf, Entry e, int off, int k) {
-        switch (e.dtype) {
-            case F32 -> buf.asFloatBuffer().put(e.floats, off, k);
-            case I32 -> buf.asIntBuffer().put(e.ints, off, k);
+    /** Puts elements {@code [off, off + k)} of {@code floats} or {@code ints} into {@code buf} (position 0) as {@code dtype}. */
+    private static void fill(ByteBuffer buf, StDtype dtype, float[] floats, int[] ints, int off, int k) {
+        switch (dtype) {
+            case F32 -> buf.asFloatBuffer().put(floats, off, k);
+            case I32 -> buf.asIntBuffer().put(ints, off, k);
             case BF16 -> {
                 for (int i = 0; i < k; i++) {
-                    buf.putShort(2 * i, floatToBf16(e.floats[off + i]));
+                    buf.putShort(2 * i, floatToBf16(floats[off + i]));
                 }
             }
             case F16 -> {
                 for (int i = 0; i < k; i++) {
-                    buf.putShort(2 * i, floatToHalf(e.floats[off + i]));
+                    buf.putShort(2 * i, floatToHalf(floats[off + i]));
                 }
             }
-            default -> throw new IllegalStateException("unexpected dtype " + e.dtype);
+            default -> throw new IllegalStateException("unexpected dtype " + dtype);
         }
     }
 
@@ -202,7 +240,7 @@ public final class SafetensorsWriter {
                 w.name(e.name).beginObject();
                 w.name("dtype").value(e.dtype.headerName());
                 w.name("shape").beginArray();
-                for (int d : e.shape) {
+                for (long d : e.shape) {
                     w.value(d);
                 }
                 w.endArray();
@@ -221,7 +259,7 @@ public final class SafetensorsWriter {
         return out;
     }
 
-    private void checkNew(String name, int length, int[] shape) {
+    private void checkName(String name) {
         Objects.requireNonNull(name, "name");
         if (name.equals("__metadata__")) {
             throw new IllegalArgumentException("'__metadata__' is reserved and cannot name a tensor");
@@ -229,6 +267,11 @@ public final class SafetensorsWriter {
         if (names.contains(name)) {
             throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
         }
+        names.add(name);
+    }
+
+    private void checkNew(String name, int length, int[] shape) {
+        Objects.requireNonNull(name, "name");
         long n = 1;
         for (int d : shape) {
             if (d < 0) {
@@ -244,7 +287,7 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape)
                     + " needs " + n + " elements but the array has " + length);
         }
-        names.add(name);
+        checkName(name);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {

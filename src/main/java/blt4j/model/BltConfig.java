@@ -227,6 +227,11 @@ public final class BltConfig {
         return enc + hash + glob + dec;
     }
 
+    /** Parameters of the hash tables alone. */
+    public long hashParameterCount() {
+        return (long) hashTables() * encoderHashByteGroupVocab * dimLocalEncoder;
+    }
+
     private static long block(long d, long hidden) {
         return 4 * d * d + 3 * d * hidden + 2 * d;
     }
@@ -250,6 +255,13 @@ public final class BltConfig {
     public void validate() {
         validateFields("config");
         checkMemory("config", false, 0, 0);
+    }
+
+    /** {@link #validate} for a model whose hash tables stay in their file: only the other weights must fit. */
+    public void validateWithTablesInFile() {
+        validateFields("config");
+        ModelMemory.require("config", "BLT (hash tables left in their file)", parameterCount() - hashParameterCount(),
+                false, 0);
     }
 
     /**
@@ -404,6 +416,14 @@ public final class BltConfig {
         if (a.patchSize != null) {
             patchSize = a.patchSize;
         }
+    }
+
+    /** A copy whose patching fields come from a reference {@code patcher_args} object (released train_args / params). */
+    public BltConfig withPatcherArgs(JsonObject patcherArgs, String source) {
+        BltConfig c = GSON.fromJson(toJson(), BltConfig.class);
+        c.applyPatcherArgs(patcherArgs, source);
+        c.validateFields(source);
+        return c;
     }
 
     /** The reference's {@code PatcherArgs} fields blt4j reads. */

@@ -9,10 +9,14 @@ import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
 import blt4j.compute.Tensor;
+import blt4j.compute.ReferenceBackend;
+import blt4j.nn.HashRows;
 import blt4j.nn.NextByteLoss;
+import blt4j.nn.Parameter;
 import blt4j.nn.ParameterStore;
 import blt4j.nn.RangeBuffer;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The Byte Latent Transformer (BLT-REFERENCE §2). A batch is rows of n bytes, each with its own patch lengths
@@ -55,15 +59,53 @@ public final class ByteLatentTransformer implements TrainableModel {
     private State defaultState;
     private State evaluationState;
 
+    /** A trainable model: every weight, hash tables included, in the parameter buffer. */
     public ByteLatentTransformer(BltConfig config, Backend backend) {
-        config.validate();
+        this(config, backend, null, true);
+    }
+
+    private ByteLatentTransformer(BltConfig config, Backend backend, HashRows[] fileTables, boolean allocate) {
+        if (!allocate) {
+            config.validateFields("config");
+        } else if (fileTables != null) {
+            config.validateWithTablesInFile();
+        } else {
+            config.validate();
+        }
         this.config = config;
         this.backend = backend;
-        encoder = new LocalEncoder(config.encoder(), store, backend);
+        encoder = new LocalEncoder(config.encoder(), store, backend, fileTables);
         global = new GlobalTransformer(config.global(), store, backend);
         decoder = new LocalDecoder(config.decoder(), store, backend);
-        store.allocate(backend);
+        if (allocate) {
+            store.allocate(backend);
+        }
         lossHead = new NextByteLoss(backend, config.vocabSize);
+    }
+
+    /**
+     * A model for inference whose hash tables are read where they lie ({@code tables[i]} is table i, n-gram sizes
+     * varying fastest); its parameter buffer holds every other weight. It cannot be trained.
+     */
+    public static ByteLatentTransformer withHashTables(BltConfig config, Backend backend, HashRows[] tables) {
+        return new ByteLatentTransformer(config, backend, tables, true);
+    }
+
+    /** Every parameter a config declares (names, shapes, initialisation, hash tables included), nothing allocated. */
+    public static List<Parameter> declaredParameters(BltConfig config) {
+        try (Backend scratch = new ReferenceBackend()) {
+            return new ByteLatentTransformer(config, scratch, null, false).store.all();
+        }
+    }
+
+    /** The parameter name of hash table i. */
+    public static String hashTableName(int i) {
+        return LocalEncoder.tableName(i);
+    }
+
+    /** True when the hash tables are read from their file (an inference-only model). */
+    public boolean hashTablesInFile() {
+        return encoder.tablesInFile();
     }
 
     /**
@@ -239,7 +281,8 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /** Logits [rows·n, 260] for rows of n token ids with their patch lengths, in the model's own training state. */
     public Tensor forward(int[] tokens, int rows, int n, int[][] patchLengths) {
-        defaultState = stateFor(defaultState, rows, n, countPatches(patchLengths), true);
+        // an inference-only model (hash tables in their file) keeps no gradient buffers
+        defaultState = stateFor(defaultState, rows, n, countPatches(patchLengths), !hashTablesInFile());
         return forward(defaultState, tokens, patchLengths);
     }
 

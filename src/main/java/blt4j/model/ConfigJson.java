@@ -267,7 +267,7 @@ public final class ConfigJson {
     }
 
     /** A section of {@code root} that must be a JSON object when present (null when absent). */
-    static JsonObject section(JsonObject root, String key, String source) {
+    public static JsonObject section(JsonObject root, String key, String source) {
         if (!root.has(key)) {
             return null;
         }

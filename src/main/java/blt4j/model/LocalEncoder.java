@@ -10,6 +10,7 @@ import blt4j.compute.DType;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
+import blt4j.nn.HashRows;
 import blt4j.nn.CachedPositions;
 import blt4j.nn.CrossAttention;
 import blt4j.nn.KvCache;
@@ -30,7 +31,9 @@ final class LocalEncoder {
     private final BltConfig.Encoder config;
     private final Backend backend;
     private final Parameter tokEmbeddings;
-    private final Parameter[] hashTables;
+    private final Parameter[] hashTables;     // the tables as parameters (training), or null
+    private final HashRows[] fileTables;      // the tables read where they lie (inference), or null
+    private final int tableCount;
     private final TransformerStack layers;
     private final Linear patchProjection;
     private final CrossAttention cross;
@@ -41,6 +44,7 @@ final class LocalEncoder {
         final Tensor ids;                     // [T] I32 byte ids
         final Tensor[] hashIds;               // per hash table [T] I32
         final int[] hostHash;                 // [T] host scratch for hash ids
+        final Tensor hashRows;                // [T, d] rows gathered from file tables (null for parameter tables)
         final Tensor embeds;                  // [T, d] token + hash embeddings
         final TransformerStack.Acts layers;
         final Tensor pooled;                  // [P, d] max over each patch's bytes
@@ -58,11 +62,12 @@ final class LocalEncoder {
             int d = config.dim();
             int k = config.crossAttnK();
             ids = i32(backend, bytes);
-            hashIds = new Tensor[hashTables.length];
+            hashIds = new Tensor[tableCount];
             for (int t = 0; t < hashIds.length; t++) {
                 hashIds[t] = i32(backend, bytes);
             }
             hostHash = new int[bytes];
+            hashRows = fileTables != null ? f32(backend, bytes, d) : null;
             embeds = f32(backend, bytes, d);
             layers = LocalEncoder.this.layers.newActs(bytes, training);
             pooled = f32(backend, patchCapacity, d);
@@ -84,6 +89,7 @@ final class LocalEncoder {
         final int block;
         final Tensor ids;                     // [B] I32
         final Tensor[] hashIds;               // per table [B] I32
+        final Tensor hashRows;                // [B, d] rows gathered from file tables (null for parameter tables)
         final int[] hostIds;                  // [B]
         final int[][] rowSequences;           // [B] the sequence each row's byte belongs to (embedBytes)
         final int[] rowPositions;             // [B] its position there
@@ -105,10 +111,11 @@ final class LocalEncoder {
             int window = config.window();
             caches = LocalEncoder.this.layers.newCaches(CachedPositions.cacheCapacity(capacity, window, block, slack));
             ids = i32(backend, block);
-            hashIds = new Tensor[hashTables.length];
+            hashIds = new Tensor[tableCount];
             for (int t = 0; t < hashIds.length; t++) {
                 hashIds[t] = i32(backend, block);
             }
+            hashRows = fileTables != null ? f32(backend, block, d) : null;
             hostIds = new int[block];
             rowSequences = new int[block][];
             rowPositions = new int[block];
@@ -137,7 +144,8 @@ final class LocalEncoder {
         }
     }
 
-    LocalEncoder(BltConfig.Encoder c, ParameterStore store, Backend backend) {
+    /** @param fileTables the hash tables when they stay in their file (inference), or null to make them parameters */
+    LocalEncoder(BltConfig.Encoder c, ParameterStore store, Backend backend, HashRows[] fileTables) {
         this.config = c;
         this.backend = backend;
         int d = c.dim();
@@ -147,16 +155,63 @@ final class LocalEncoder {
         patchProjection = new Linear(store, backend, "local_encoder.patch_embedding_projection", d, d * c.crossAttnK(), std);
         double crossStd = std / Math.sqrt(2.0);
         cross = new CrossAttention(store, backend, "local_encoder.cross_attn_layers.0", d, c.crossAttnNheads(), c.normEps(), crossStd);
-        hashTables = new Parameter[c.hashTables()];
-        for (int i = 0; i < hashTables.length; i++) {
-            hashTables[i] = store.add("encoder_hash_tok_embedding." + i + ".weight", Parameter.Init.normal(std),
-                    c.hashVocab(), d);
+        tableCount = c.hashTables();
+        if (fileTables != null) {
+            if (fileTables.length != tableCount) {
+                throw new IllegalArgumentException("the config has " + tableCount + " hash tables, " + fileTables.length + " given");
+            }
+            for (HashRows t : fileTables) {
+                if (t.rows() != c.hashVocab() || t.dim() != d) {
+                    throw new IllegalArgumentException("a hash table of " + t.rows() + " × " + t.dim() + " for a config of "
+                            + c.hashVocab() + " × " + d);
+                }
+            }
+            this.fileTables = fileTables.clone();
+            this.hashTables = null;
+        } else {
+            this.fileTables = null;
+            hashTables = new Parameter[tableCount];
+            for (int i = 0; i < tableCount; i++) {
+                hashTables[i] = store.add(tableName(i), Parameter.Init.normal(std), c.hashVocab(), d);
+            }
         }
         rope = RopeTables.build(backend, c.ropeTheta(), d / c.nHeads(), c.maxSeqLength());
     }
 
+    /** The parameter name of hash table i. */
+    static String tableName(int i) {
+        return "encoder_hash_tok_embedding." + i + ".weight";
+    }
+
+    /** True when the hash tables are read from their file (such a model cannot be trained). */
+    boolean tablesInFile() {
+        return fileTables != null;
+    }
+
     Acts newActs(int bytes, int patchCapacity, boolean training) {
+        if (training && fileTables != null) {
+            throw new IllegalStateException("this model reads its hash tables from their file, for inference only; "
+                    + "load it as a trainable model to train it");
+        }
         return new Acts(bytes, patchCapacity, training);
+    }
+
+    /**
+     * x[0..n) += rows {@code ids[0..n)} of hash table t: a gather on the backend for parameter tables, a gather from
+     * the file, one upload and an add for file tables (the same additions in the same order, so the same bits).
+     */
+    private void addHashRows(int t, int[] ids, int n, Tensor idsBuffer, Tensor rowsBuffer, Tensor x) {
+        if (fileTables != null) {
+            float[] rows = new float[n * config.dim()];
+            fileTables[t].gatherUnchecked(ids, n, rows);
+            Tensor r = first(rowsBuffer, n);
+            backend.upload(rows, 0, r);
+            backend.axpy(1f, r, x);
+        } else {
+            Tensor h = first(idsBuffer, n);
+            backend.upload(ids, 0, h);
+            backend.embedding(hashTables[t].value(), h, x, true);
+        }
     }
 
     Step newStep(int capacity, int block, int slack) {
@@ -174,7 +229,7 @@ final class LocalEncoder {
         int sizes = config.hashGroupSizes().length;
         int[] row = new int[n];
         int[] out = new int[n];
-        for (int t = 0; t < hashTables.length; t++) {
+        for (int t = 0; t < tableCount; t++) {
             int f = t / sizes;
             int gram = config.hashGroupSizes()[t % sizes];
             for (int b = 0; b < rows; b++) {
@@ -182,9 +237,7 @@ final class LocalEncoder {
                 HashNgram.hashIds(row, gram, f, config.hashVocab(), out);
                 System.arraycopy(out, 0, a.hostHash, b * n, n);
             }
-            Tensor h = first(a.hashIds[t], total);
-            backend.upload(a.hostHash, 0, h);
-            backend.embedding(hashTables[t].value(), h, embeds, true);
+            addHashRows(t, a.hostHash, total, a.hashIds[t], a.hashRows, embeds);
         }
         return embeds;
     }
@@ -223,7 +276,7 @@ final class LocalEncoder {
         Tensor dEmbeds = zeroed(backend, a.dEmbeds, a.bytes);
         layers.backward(dHidden, dEmbeds, a.layers);
         backend.embeddingBackward(dEmbeds, first(a.ids, a.bytes), tokEmbeddings.grad());
-        for (int t = 0; t < hashTables.length; t++) {
+        for (int t = 0; t < tableCount; t++) {
             backend.embeddingBackward(dEmbeds, first(a.hashIds[t], a.bytes), hashTables[t].grad());
         }
     }
@@ -239,7 +292,7 @@ final class LocalEncoder {
             s.rowSequences[i] = tokens;
             s.rowPositions[i] = from + i;
         }
-        Tensor x = embedBytes(s.rowSequences, s.rowPositions, n, s.ids, s.hashIds, s.hostIds, s.x);
+        Tensor x = embedBytes(s.rowSequences, s.rowPositions, n, s.ids, s.hashIds, s.hostIds, s.hashRows, s.x);
         s.at.prepare(from, n, s.caches);
         Tensor h = layers.forwardCached(x, s.at.positions(), s.at.rope(), s.caches, s.at.mask(), s.layers);
         s.states.reserve(n, Math.min(keepStatesFrom, from));
@@ -250,6 +303,7 @@ final class LocalEncoder {
     final class BatchStep {
         final Tensor ids;                     // [B] I32
         final Tensor[] hashIds;               // per table [B] I32
+        final Tensor hashRows;                // [B, d] rows gathered from file tables (null for parameter tables)
         final int[] hostIds;                  // [B]
         final int[] ropePositions;            // [B]
         final CachedPositions at;             // RoPE positions of the rows
@@ -258,10 +312,11 @@ final class LocalEncoder {
 
         BatchStep(int rows) {
             ids = i32(backend, rows);
-            hashIds = new Tensor[hashTables.length];
+            hashIds = new Tensor[tableCount];
             for (int t = 0; t < hashIds.length; t++) {
                 hashIds[t] = i32(backend, rows);
             }
+            hashRows = fileTables != null ? f32(backend, rows, config.dim()) : null;
             hostIds = new int[rows];
             ropePositions = new int[rows];
             at = new CachedPositions(backend, rope, rows, config.window(), 0, 0);
@@ -280,7 +335,7 @@ final class LocalEncoder {
      * Returns the new states [n, d] (valid until the next batched step).
      */
     Tensor stepRows(Step[] steps, int[][] tokens, int[] positions, int[] keepStatesFrom, int n, BatchStep b) {
-        Tensor x = embedBytes(tokens, positions, n, b.ids, b.hashIds, b.hostIds, b.x);
+        Tensor x = embedBytes(tokens, positions, n, b.ids, b.hashIds, b.hostIds, b.hashRows, b.x);
         KvCache[][] caches = new KvCache[n][];
         Ranges[] masks = new Ranges[n];
         for (int i = 0; i < n; i++) {
@@ -303,7 +358,7 @@ final class LocalEncoder {
      * {@code sequences[i]} (its hashes read the ids before it).
      */
     private Tensor embedBytes(int[][] sequences, int[] positions, int n, Tensor idsBuffer, Tensor[] hashBuffers, int[] host,
-                              Tensor xBuffer) {
+                              Tensor rowsBuffer, Tensor xBuffer) {
         for (int i = 0; i < n; i++) {
             host[i] = sequences[i][positions[i]];
         }
@@ -312,16 +367,14 @@ final class LocalEncoder {
         Tensor x = first(xBuffer, n);
         backend.embedding(tokEmbeddings.value(), ids, x, false);
         int sizes = config.hashGroupSizes().length;
-        for (int t = 0; t < hashTables.length; t++) {
+        for (int t = 0; t < tableCount; t++) {
             int f = t / sizes;
             int gram = config.hashGroupSizes()[t % sizes];
             for (int i = 0; i < n; i++) {
                 long h = HashNgram.rollingHash(sequences[i], positions[i], gram, HashNgram.PRIMES[f]);
                 host[i] = (int) Math.floorMod(h, (long) config.hashVocab());
             }
-            Tensor hashIds = first(hashBuffers[t], n);
-            backend.upload(host, 0, hashIds);
-            backend.embedding(hashTables[t].value(), hashIds, x, true);
+            addHashRows(t, host, n, hashBuffers[t], rowsBuffer, x);
         }
         return x;
     }

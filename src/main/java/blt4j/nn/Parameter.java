@@ -6,11 +6,11 @@ import blt4j.compute.Tensor;
 public final class Parameter {
     private final String name;
     private final int[] shape;
-    private final int offset;
+    private final long offset;
     private final Init init;
     ParameterStore store;
 
-    Parameter(String name, int[] shape, int offset, Init init) {
+    Parameter(String name, int[] shape, long offset, Init init) {
         this.name = name;
         this.shape = shape.clone();
         this.offset = offset;
@@ -25,9 +25,9 @@ public final class Parameter {
         return shape.clone();
     }
 
-    /** Element offset inside the parameter buffer. */
+    /** Element offset inside the parameter buffer (which an allocated store keeps below 2^31). */
     public int offset() {
-        return offset;
+        return Math.toIntExact(offset);
     }
 
     public int size() {
@@ -43,11 +43,11 @@ public final class Parameter {
     }
 
     public Tensor value() {
-        return store.params().view(offset, shape);
+        return store.params().view(offset(), shape);
     }
 
     public Tensor grad() {
-        return store.grads().view(offset, shape);
+        return store.grads().view(offset(), shape);
     }
 
     /** How a parameter starts: truncated normal (cut at ±3σ) with the given σ, or a constant. */

@@ -19,7 +19,7 @@ import java.util.Collection;
  */
 public final class ParameterStore {
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
-    private int total;
+    private long total;
     private Backend backend;
     private Tensor params;
     private Tensor grads;
@@ -33,11 +33,7 @@ public final class ParameterStore {
         }
         Parameter p = new Parameter(name, shape, total, init);
         p.store = this;
-        long next = (long) total + p.size();
-        if (next > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("model has more than 2^31-1 parameters; one buffer cannot hold it");
-        }
-        total = (int) next;
+        total += p.size();
         byName.put(name, p);
         return p;
     }
@@ -47,15 +43,19 @@ public final class ParameterStore {
         if (params != null) {
             throw new IllegalStateException("store already allocated");
         }
+        if (total > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the model's buffer would hold " + total + " parameters, more than one "
+                    + "buffer's 2^31-1: keep the hash tables in their file (inference) or use a smaller config");
+        }
         this.backend = backend;
-        this.params = backend.zeros(total);
+        this.params = backend.zeros((int) total);
         backend.registerWeights(params);
         return this;
     }
 
     /** Deterministic initialisation from a seed, computed on the host and uploaded once. */
     public void initialize(long seed) {
-        float[] host = new float[total];
+        float[] host = new float[size()];
         Random rnd = new Random(seed);
         for (Parameter p : byName.values()) {
             Parameter.Init init = p.init();
@@ -76,7 +76,7 @@ public final class ParameterStore {
     }
 
     /** Where named weights come from when loading (a safetensors file, a checkpoint, a converted model). */
-    public interface WeightSource {
+    public interface WeightSource extends AutoCloseable {
         boolean contains(String name);
 
         int[] shape(String name) throws IOException;
@@ -85,6 +85,10 @@ public final class ParameterStore {
 
         /** Names present in the source, for error messages about unexpected tensors. */
         Collection<String> names();
+
+        /** Releases the files the source opened (nothing by default). */
+        @Override
+        default void close() {}
     }
 
     /**
@@ -92,7 +96,12 @@ public final class ParameterStore {
      * tensor; extra tensors in the source are errors too unless {@code allowExtra}.
      */
     public void load(WeightSource source, boolean allowExtra) throws IOException {
-        float[] host = new float[total];
+        load(source, allowExtra, java.util.Set.of());
+    }
+
+    /** {@link #load(WeightSource, boolean)} where the tensors {@code heldElsewhere} belong to the model but not to this store. */
+    public void load(WeightSource source, boolean allowExtra, java.util.Set<String> heldElsewhere) throws IOException {
+        float[] host = new float[size()];
         for (Parameter p : byName.values()) {
             if (!source.contains(p.name())) {
                 throw new IOException("weights lack tensor " + p.name() + " " + Arrays.toString(p.shape()));
@@ -107,7 +116,7 @@ public final class ParameterStore {
         }
         if (!allowExtra) {
             for (String name : source.names()) {
-                if (!byName.containsKey(name)) {
+                if (!byName.containsKey(name) && !heldElsewhere.contains(name)) {
                     throw new IOException("weights hold tensor " + name + " that this model does not have");
                 }
             }
@@ -133,7 +142,7 @@ public final class ParameterStore {
     public Tensor grads() {
         requireAllocated();
         if (grads == null) {
-            grads = backend.zeros(total);
+            grads = backend.zeros(size());
         }
         return grads;
     }
@@ -142,7 +151,13 @@ public final class ParameterStore {
         backend.zero(grads());
     }
 
+    /** Number of parameters (of an allocated store, which never exceeds one buffer). */
     public int size() {
+        return Math.toIntExact(total);
+    }
+
+    /** Number of parameters declared, allocated or not. */
+    public long declaredSize() {
         return total;
     }
 

@@ -1,8 +1,6 @@
 package blt4j.train;
 
 import blt4j.compute.Backend;
-import blt4j.io.SafetensorsFile;
-import blt4j.io.SafetensorsWeights;
 import blt4j.model.BltConfig;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
@@ -16,6 +14,14 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import blt4j.io.FileWeights;
+import blt4j.io.MappedRows;
+import blt4j.nn.HashRows;
+import blt4j.nn.Parameter;
+import java.util.List;
 import blt4j.nn.ParameterStore;
 
 /**
@@ -30,53 +36,93 @@ public final class ModelFiles {
     public static final String ENTROPY_SUBDIR = "entropy";
 
     public static EntropyModel loadEntropyModel(Path path, Backend backend) throws IOException {
-        Path dir = resolve(path);
-        Path reference = dir.resolve("entropy_model.safetensors");
-        if (Files.isRegularFile(reference)) {
-            EntropyModelConfig cfg = EntropyModelConfig.read(dir.resolve(Checkpoint.CONFIG_FILE));
-            EntropyModel m = new EntropyModel(cfg, backend);
-            loadInto(reference, m.parameters());
-            return m;
+        ModelFolder f = ModelFolder.open(path);
+        EntropyModelConfig cfg = f.entropyConfig();
+        if (cfg == null) {
+            throw new IOException(f.dir() + " holds a '" + f.kind() + "' checkpoint, not a byte LM (entropy model)");
         }
-        JsonObject config = readConfig(dir);
-        String kind = kind(config, dir);
-        if ("blt".equals(kind) && Files.isDirectory(path.resolve(ENTROPY_SUBDIR))) {
-            return loadEntropyModel(path.resolve(ENTROPY_SUBDIR), backend);
-        }
-        if (!"entropy".equals(kind) && !"byte-transformer".equals(kind)) {
-            throw new IOException(dir + " holds a '" + kind + "' checkpoint, not a byte LM (entropy model)");
-        }
-        EntropyModel m = new EntropyModel(EntropyModelConfig.fromJson(config, configSource(dir)), backend, kind);
-        loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
+        EntropyModel m = new EntropyModel(cfg, backend, f.bltConfig() == null ? f.kind() : "entropy");
+        loadInto(f.entropyWeightsFile(), () -> f.entropyWeights(names(m.parameters())), m.parameters());
         return m;
     }
 
+    /**
+     * A BLT for inference: its hash tables are read where they lie in the weight file (memory-mapped, in the file's
+     * dtype), every other weight is loaded into the parameter buffer. Use {@link #loadTrainableBlt} to train it.
+     */
     public static ByteLatentTransformer loadBlt(Path path, Backend backend) throws IOException {
-        Path dir = resolve(path);
-        Path reference = dir.resolve("weights.safetensors");
-        if (Files.isRegularFile(reference)) {
-            ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.read(dir.resolve(Checkpoint.CONFIG_FILE)), backend);
-            loadInto(reference, m.parameters());
+        ModelFolder f = bltFolder(path);
+        BltConfig c = f.bltConfig();
+        List<String> names = new ArrayList<>();
+        Set<String> tables = new LinkedHashSet<>();
+        for (Parameter p : ByteLatentTransformer.declaredParameters(c)) {
+            names.add(p.name());
+        }
+        for (int i = 0; i < c.hashTables(); i++) {
+            tables.add(ByteLatentTransformer.hashTableName(i));
+        }
+        Path file = f.bltWeightsFile();
+        requireFile(file);
+        ParameterStore.WeightSource source = f.bltWeights(names);
+        try {
+            HashRows[] rows = new HashRows[c.hashTables()];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = hashRows(source, ByteLatentTransformer.hashTableName(i), c.encoderHashByteGroupVocab, c.dimLocalEncoder);
+            }
+            ByteLatentTransformer m = ByteLatentTransformer.withHashTables(c, backend, rows);
+            m.parameters().load(source, false, tables);
             return m;
+        } catch (IOException e) {
+            source.close();
+            throw new IOException("cannot load " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
         }
-        JsonObject config = readConfig(dir);
-        String kind = kind(config, dir);
-        if (!"blt".equals(kind)) {
-            throw new IOException(dir + " holds a '" + kind + "' checkpoint, not a BLT");
-        }
-        ByteLatentTransformer m = new ByteLatentTransformer(BltConfig.fromJson(config, configSource(dir)), backend);
-        loadInto(dir.resolve(Checkpoint.MODEL_FILE), m.parameters());
+        // on success the source stays open: the hash tables read from its mapping
+    }
+
+    /** A BLT with every weight, hash tables included, in its parameter buffer (for training or fine-tuning). */
+    public static ByteLatentTransformer loadTrainableBlt(Path path, Backend backend) throws IOException {
+        ModelFolder f = bltFolder(path);
+        ByteLatentTransformer m = new ByteLatentTransformer(f.bltConfig(), backend);
+        loadInto(f.bltWeightsFile(), () -> f.bltWeights(names(m.parameters())), m.parameters());
         return m;
+    }
+
+    private static ModelFolder bltFolder(Path path) throws IOException {
+        ModelFolder f = ModelFolder.open(path);
+        if (f.bltConfig() == null) {
+            throw new IOException(f.dir() + " holds a '" + f.kind() + "' checkpoint, not a BLT");
+        }
+        return f;
+    }
+
+    /** A hash table from a weight source: rows read from the mapping, or (a .pth) the table read into memory. */
+    private static HashRows hashRows(ParameterStore.WeightSource source, String name, int rows, int dim) throws IOException {
+        if (!source.contains(name)) {
+            throw new IOException("weights lack tensor " + name + " [" + rows + ", " + dim + "]");
+        }
+        int[] shape = source.shape(name);
+        if (shape.length != 2 || shape[0] != rows || shape[1] != dim) {
+            throw new IOException("tensor " + name + " has shape " + java.util.Arrays.toString(shape)
+                    + ", the model expects [" + rows + ", " + dim + "]");
+        }
+        if (source instanceof FileWeights fw) {
+            return new MappedRows(fw.files(), fw.location(name), rows, dim);
+        }
+        return HashRows.of(source.read(name), rows, dim);
+    }
+
+    private static void requireFile(Path file) throws IOException {
+        if (file == null || !Files.isRegularFile(file)) {
+            throw new IOException("weights not found: " + file);
+        }
     }
 
     /** The BLT config of a checkpoint, or null when the checkpoint holds another kind of model. */
     public static BltConfig bltConfigOrNull(Path path) throws IOException {
-        Path dir = resolve(path);
-        if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
-            return BltConfig.read(dir.resolve(Checkpoint.CONFIG_FILE));
-        }
-        JsonObject config = readConfig(dir);
-        return "blt".equals(kind(config, dir)) ? BltConfig.fromJson(config, configSource(dir)) : null;
+        return ModelFolder.open(path).bltConfig();
     }
 
     /**
@@ -103,17 +149,15 @@ public final class ModelFiles {
             return latest;
         }
         Path config = path.resolve(Checkpoint.CONFIG_FILE);
+        if (!Files.exists(config) && Files.exists(path.resolve(ModelFolder.PARAMS_FILE))) {
+            config = path.resolve(ModelFolder.PARAMS_FILE); // a consolidated facebook/blt folder
+        }
         if (!Files.exists(config)) {
-            throw new IOException(path + " is not a checkpoint: no " + Checkpoint.CONFIG_FILE + " and no " + Checkpoint.LATEST);
+            throw new IOException(path + " is not a checkpoint: no " + Checkpoint.CONFIG_FILE + ", "
+                    + ModelFolder.PARAMS_FILE + " or " + Checkpoint.LATEST);
         }
         ConfigJson.readText(config, "checkpoint config"); // refuses a folder, FIFO, device or binary file up front
         return path;
-    }
-
-    /** A checkpoint's config.json, parsed strictly (malformed JSON and duplicate keys are a ConfigException). */
-    private static JsonObject readConfig(Path dir) throws IOException {
-        Path file = dir.resolve(Checkpoint.CONFIG_FILE);
-        return ConfigJson.parseObject(ConfigJson.readText(file, "checkpoint config"), file.toString());
     }
 
     private static String configSource(Path dir) {
@@ -130,24 +174,25 @@ public final class ModelFiles {
         return k.getAsString();
     }
 
-    /** The kind of model a checkpoint or reference-layout folder holds ("blt" for a reference BLT folder). */
+    /** The kind of model a checkpoint or released-layout folder holds ("blt", "entropy", "byte-transformer"). */
     public static String kindOf(Path checkpoint) throws IOException {
-        Path dir = resolve(checkpoint);
-        if (Files.isRegularFile(dir.resolve("weights.safetensors"))) {
-            return "blt";
-        }
-        if (Files.isRegularFile(dir.resolve("entropy_model.safetensors"))) {
-            return "entropy";
-        }
-        return kind(readConfig(dir), dir);
+        return ModelFolder.open(checkpoint).kind();
     }
 
-    private static void loadInto(Path file, ParameterStore store) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException("weights not found: " + file);
-        }
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            store.load(new SafetensorsWeights(f), false);
+    private interface SourceOpener {
+        ParameterStore.WeightSource open() throws IOException;
+    }
+
+    private static List<String> names(ParameterStore store) {
+        List<String> names = new ArrayList<>();
+        store.all().forEach(p -> names.add(p.name()));
+        return names;
+    }
+
+    private static void loadInto(Path file, SourceOpener opener, ParameterStore store) throws IOException {
+        requireFile(file);
+        try (ParameterStore.WeightSource source = opener.open()) {
+            store.load(source, false);
         } catch (IOException e) {
             throw new IOException("cannot load " + file + ": " + e.getMessage(), e);
         }

@@ -1,0 +1,170 @@
+package blt4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import blt4j.SharedData;
+import blt4j.TestBackends;
+import blt4j.compute.Backend;
+import blt4j.io.SafetensorsFile;
+import blt4j.io.StDtype;
+import blt4j.model.ByteLatentTransformer;
+import blt4j.model.EntropyModel;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The blt-micro fixture written in every layout blt4j reads (the released reference layout and the Hugging Face
+ * port; F32, BF16 and F16; one file or shards) and loaded back: logits and entropies reproduce the reference code's.
+ */
+class ModelLayoutsTest {
+    /** bf16 keeps 8 significant bits (weights move by up to 2^-9 of their size): measured worst error 0.021 on logits, 0.046 on entropies; f16: 0.012 on entropies. */
+    static final double BF16_ATOL = 0.08;
+    static final double F16_ATOL = 0.03;
+
+    @TempDir
+    Path tmp;
+
+    private static float[] fixture(String key) throws IOException {
+        try (SafetensorsFile t = SafetensorsFile.open(SharedData.bltMicro().resolve("cases/long/tensors.safetensors"))) {
+            return t.readFloats(key);
+        }
+    }
+
+    private static JsonObject expected() throws IOException {
+        return new Gson().fromJson(Files.readString(SharedData.bltMicro().resolve("cases/long/expected.json")), JsonObject.class);
+    }
+
+    private static int[] ints(JsonObject o, String key) {
+        return new Gson().fromJson(o.get(key), int[].class);
+    }
+
+    @ParameterizedTest(name = "{0} {1} shard {2} on {3}")
+    @CsvSource({
+        "REFERENCE, F32, 0, reference", "REFERENCE, F32, 0, cpu", "REFERENCE, F32, 0, opencl",
+        "HF, F32, 0, reference", "HF, F32, 0, cpu", "HF, F32, 0, opencl",
+        "HF, F32, 200000, cpu", "REFERENCE, F32, 150000, reference",
+        "REFERENCE, BF16, 0, cpu", "HF, BF16, 300000, reference", "HF, BF16, 0, opencl",
+        "HF, F16, 0, cpu"})
+    void convertedFixtureReproducesTheReference(String target, String dtype, long shard, String backendName) throws Exception {
+        Path out = tmp.resolve("model");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), out,
+                new ModelExport.Options(ModelExport.Target.valueOf(target), StDtype.valueOf(dtype), shard));
+        ModelFolder folder = ModelFolder.open(out);
+        assertEquals(target.equals("HF") ? ModelFolder.Layout.HF : ModelFolder.Layout.RELEASED, folder.layout());
+        if (shard > 0) {
+            assertTrue(Files.exists(out.resolve("model.safetensors.index.json")) || Files.exists(
+                    out.resolve("entropy_model/model.safetensors.index.json")), "sharded output has an index");
+        }
+        JsonObject exp = expected();
+        int[] x = ints(exp, "x");
+        int[] lengths = ints(exp, "patch_lengths");
+        double atol = dtype.equals("F32") ? 1e-4 : dtype.equals("BF16") ? BF16_ATOL : F16_ATOL;
+        double rel = dtype.equals("F32") ? 1e-3 : 0;
+        try (Backend backend = TestBackends.create(backendName)) {
+            ByteLatentTransformer blt = ModelFiles.loadBlt(out, backend);
+            assertTrue(blt.hashTablesInFile());
+            blt.forward(x, 1, x.length, new int[][] {lengths});
+            float[] logits = blt.activations().logits().toHost();
+            double worst = assertClose("logits", fixture("logits"), logits, atol, rel);
+            EntropyModel em = ModelFiles.loadEntropyModel(out, backend);
+            em.forward(x, 1, x.length);
+            double worstH = assertClose("entropies", fixture("entropies"), em.entropies(), atol, rel);
+            System.out.printf("layout %s %s shard %d on %s: worst |Δ| logits %.3g, entropies %.3g%n", target, dtype,
+                    shard, backendName, worst, worstH);
+        }
+    }
+
+    @Test
+    void trainableLoadOfTheFusedTablesEqualsTheFixtureWeights() throws Exception {
+        Path out = tmp.resolve("hf");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), out,
+                new ModelExport.Options(ModelExport.Target.HF, StDtype.F32, 0));
+        try (Backend b = TestBackends.create("reference")) {
+            float[] fromHf = ModelFiles.loadTrainableBlt(out, b).parameters().params().toHost();
+            float[] fromFixture = ModelFiles.loadTrainableBlt(SharedData.bltMicro(), b).parameters().params().toHost();
+            assertTrue(java.util.Arrays.equals(fromFixture, fromHf), "HF round trip keeps every weight bit");
+        }
+    }
+
+    @Test
+    void anInferenceModelRefusesToTrain() throws Exception {
+        try (Backend b = TestBackends.create("reference")) {
+            ByteLatentTransformer blt = ModelFiles.loadBlt(SharedData.bltMicro(), b);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> blt.newState(1, 8, 4, true));
+            assertTrue(e.getMessage().contains("inference only"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aMissingShardIsNamedBeforeAnythingLoads() throws Exception {
+        Path out = tmp.resolve("sharded");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), out,
+                new ModelExport.Options(ModelExport.Target.HF, StDtype.F32, 200_000));
+        Path shard;
+        try (Stream<Path> s = Files.list(out)) {
+            shard = s.filter(p -> p.getFileName().toString().matches("model-0000[2-9]-of-.*")).findFirst().orElseThrow();
+        }
+        Files.delete(shard);
+        try (Backend b = TestBackends.create("reference")) {
+            IOException e = assertThrows(IOException.class, () -> ModelFiles.loadBlt(out, b));
+            assertTrue(e.getMessage().contains(shard.getFileName().toString()) && e.getMessage().contains("is missing"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void aTensorOfTheWrongShapeIsNamed() throws Exception {
+        Path out = tmp.resolve("ref");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), out,
+                new ModelExport.Options(ModelExport.Target.REFERENCE, StDtype.F32, 0));
+        // a config that asks for a wider hash vocabulary than the file's tables hold
+        Path config = out.resolve("config.json");
+        String text = Files.readString(config).replace("\"encoder_hash_byte_group_vocab\": 1009", "\"encoder_hash_byte_group_vocab\": 1013");
+        assertFalse(text.equals(Files.readString(config)), "the test edited the config");
+        Files.writeString(config, text);
+        try (Backend b = TestBackends.create("reference")) {
+            IOException e = assertThrows(IOException.class, () -> ModelFiles.loadBlt(out, b));
+            assertTrue(e.getMessage().contains("encoder_hash_tok_embedding.0.weight") && e.getMessage().contains("[1009, 32]")
+                    && e.getMessage().contains("[1013, 32]"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anOutputFolderThatExistsIsRefusedAndNothingIsLeftBehind() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("taken"));
+        Files.writeString(out.resolve("keep.txt"), "mine");
+        IOException e = assertThrows(IOException.class, () -> ModelExport.convert(ModelFolder.open(SharedData.bltMicro()),
+                out, new ModelExport.Options(ModelExport.Target.HF, StDtype.F32, 0)));
+        assertTrue(e.getMessage().contains("already exists"), e.getMessage());
+        assertEquals("mine", Files.readString(out.resolve("keep.txt")));
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(1, s.count(), "no temporary folder left");
+        }
+    }
+
+    /** |a − e| ≤ atol + rel·|e| for every element; returns the worst |a − e|. */
+    static double assertClose(String what, float[] expected, float[] actual, double atol, double rel) {
+        assertEquals(expected.length, actual.length, what + " length");
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs(actual[i] - expected[i]);
+            worst = Math.max(worst, d);
+            if (!(d <= atol + rel * Math.abs(expected[i]))) {
+                throw new AssertionError(what + "[" + i + "] = " + actual[i] + ", expected " + expected[i] + " (atol " + atol
+                        + ", rel " + rel + ")");
+            }
+        }
+        return worst;
+    }
+}
