@@ -94,3 +94,27 @@ __kernel void matmul_tiled(__global const float* a, int ao, __global const float
         c[ci] = acc ? c[ci] + sum : sum;
     }
 }
+
+// X·Wᵀ with W held as bfloat16 bits (the matrix weights of inference models): each weight widens exactly to fp32
+// (a 16-bit shift), the sums are fp32. One work-item per output, four partial sums as in the nt kernel.
+__kernel void matmul_bf16_nt(__global const float* a, int ao, __global const ushort* w, int wo, __global float* c, int co,
+                             int m, int n, int k, int acc) {
+    int j = get_global_id(0);
+    int i = get_global_id(1);
+    int bi = get_global_id(2);
+    if (i >= m || j >= n) return;
+    __global const float* ap = a + ao + bi * m * k + i * k;
+    __global const ushort* wr = w + wo + bi * k * n + j * k;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    int p = 0;
+    for (; p + 4 <= k; p += 4) {
+        s0 += ap[p] * as_float((uint) wr[p] << 16);
+        s1 += ap[p + 1] * as_float((uint) wr[p + 1] << 16);
+        s2 += ap[p + 2] * as_float((uint) wr[p + 2] << 16);
+        s3 += ap[p + 3] * as_float((uint) wr[p + 3] << 16);
+    }
+    for (; p < k; p++) s0 += ap[p] * as_float((uint) wr[p] << 16);
+    float sum = (s0 + s1) + (s2 + s3);
+    int ci = co + bi * m * n + i * n + j;
+    c[ci] = acc ? c[ci] + sum : sum;
+}

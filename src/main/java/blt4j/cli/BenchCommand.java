@@ -156,6 +156,7 @@ final class BenchCommand implements Callable<Integer> {
         List<GenerationBenchmark.Row> rows = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        List<String> loadLines = new ArrayList<>();
         for (String name : backendNames()) {
             Backend backend;
             try {
@@ -167,14 +168,22 @@ final class BenchCommand implements Callable<Integer> {
             }
             try (backend) {
                 GenerationBenchmark.Setup setup;
+                long loadStart = System.nanoTime();
                 if (checkpoint != null) {
                     ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
                     setup = new GenerationBenchmark.Setup(blt, ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend));
                 } else {
                     setup = GenerationBenchmark.randomSetup(backend, model, hashVocab, entropyModel, 42);
                 }
+                double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+                Runtime rt = Runtime.getRuntime();
+                String loaded = String.format(java.util.Locale.ROOT, "%s: model %s in %.1f s, heap in use %.2f GiB",
+                        name, checkpoint != null ? "loaded" : "built", loadSeconds,
+                        (rt.totalMemory() - rt.freeMemory()) / (double) (1L << 30));
+                loadLines.add(loaded);
                 System.out.println("blt bench generation: " + backend.describe() + "; " + setup.blt().parameters().size()
-                        + " BLT parameters");
+                        + " BLT parameters in the buffer" + (setup.blt().hashTablesInFile() ? " (hash tables read from the file)" : "")
+                        + "; " + loaded);
                 rows.addAll(GenerationBenchmark.run(name, setup, bytes, w, r, System.out));
             }
         }
@@ -185,6 +194,7 @@ final class BenchCommand implements Callable<Integer> {
                 + (hashVocab == null ? "" : " with " + hashVocab + " rows per hash table") + ", " + entropyModel;
         String md = "# blt bench generation\n\n- " + source + "\n- machine: " + info.machine() + "; " + info.jdk()
                 + "; commit " + info.commit() + "\n- load average before: " + String.format(java.util.Locale.ROOT, "%.2f", load)
+                + "\n- " + String.join("\n- ", loadLines)
                 + "\n- " + bytes + " greedy bytes per prompt (EOS masked), " + w + " warm-up and " + r
                 + " measured rounds, modes interleaved; medians\n\n" + GenerationBenchmark.markdown(rows);
         AtomicFiles.writeString(dir.resolve("generation.md"), md);

@@ -20,7 +20,7 @@ import java.util.TreeMap;
  *       an I32 tensor a kernel wrote (segmentMax's argmax) has no host copy and is refused as an index source.</li>
  * </ul>
  *
- * <p><b>A new backend</b> implements the 27 {@code protected abstract} methods below plus {@link #name()} and
+ * <p><b>A new backend</b> implements the 29 {@code protected abstract} methods below plus {@link #name()} and
  * {@link #describe()}; a host backend extending {@link HostBackend} gets the 7 memory methods and writes 20 kernels.
  *
  * <p><b>Adding an op</b> touches, in order:
@@ -197,12 +197,33 @@ public abstract class Backend implements AutoCloseable {
         intCopies.hostWrote(dst, src, srcOffset);
     }
 
+    /** The tensor's values on the host (a BF16 tensor widened to fp32, exactly). */
     public final float[] toHost(Tensor t) {
         own(t);
-        dtype(t, DType.F32, "toHost");
         float[] out = new float[t.size()];
+        if (t.dtype() == DType.BF16) {
+            short[] raw = new short[t.size()];
+            readBf16(t, raw);
+            for (int i = 0; i < raw.length; i++) {
+                out[i] = KernelMath.bf16(raw[i]);
+            }
+            return out;
+        }
+        dtype(t, DType.F32, "toHost");
         readFloats(t, out, 0);
         return out;
+    }
+
+    /** Copies {@code dst.size()} bfloat16 values (raw bits) from {@code src[srcOffset...]} into a BF16 tensor. */
+    public final void uploadBf16(short[] src, int srcOffset, Tensor dst) {
+        writes(dst);
+        own(dst);
+        dtype(dst, DType.BF16, "uploadBf16");
+        if (srcOffset < 0 || (long) srcOffset + dst.size() > src.length) {
+            throw new IllegalArgumentException("uploadBf16: source has " + src.length + " values, need " + dst.size()
+                    + " from " + srcOffset);
+        }
+        writeBf16(dst, src, srcOffset);
     }
 
     /** Copies the tensor into {@code dst[dstOffset...]}. */
@@ -293,7 +314,17 @@ public abstract class Backend implements AutoCloseable {
      */
     public final void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate) {
         writes(c);
-        f32("matmul", a, b, c);
+        f32("matmul", a, c);
+        own(b);
+        if (b.dtype() == DType.BF16) {
+            // bf16 weights serve inference products X·Wᵀ only (fp32 accumulation)
+            if (transA || !transB) {
+                throw new IllegalArgumentException("matmul: a BF16 operand must be the weight of X·Wᵀ, got " + b
+                        + (transA ? " with A transposed" : " not transposed"));
+            }
+        } else {
+            dtype(b, DType.F32, "matmul");
+        }
         if (a.rank() != b.rank() || a.rank() != c.rank() || a.rank() < 2 || a.rank() > 3) {
             throw new IllegalArgumentException("matmul: operands must all be 2-D or all 3-D, got "
                     + Arrays.toString(a.shape()) + " " + Arrays.toString(b.shape()) + " " + Arrays.toString(c.shape()));
@@ -615,6 +646,8 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void writeInts(Tensor dst, int[] src, int srcOffset);
     protected abstract void readFloats(Tensor src, float[] dst, int dstOffset);
     protected abstract void readInts(Tensor src, int[] dst);
+    protected abstract void writeBf16(Tensor dst, short[] src, int srcOffset);
+    protected abstract void readBf16(Tensor src, short[] dst);
     protected abstract void copyKernel(Tensor src, Tensor dst);
     protected abstract void fillKernel(Tensor t, float value);
     protected abstract void addKernel(Tensor a, Tensor b, Tensor out);

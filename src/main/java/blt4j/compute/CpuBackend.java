@@ -263,6 +263,13 @@ public final class CpuBackend extends HostBackend {
     @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
+        if (b.dtype() == DType.BF16) {
+            for (int bi = 0; bi < batch; bi++) {
+                timesBf16Weights(f(a), a.offset() + bi * m * k, h(b), b.offset() + bi * k * n, f(c), c.offset() + bi * m * n,
+                        accumulate, m, n, k);
+            }
+            return;
+        }
         float[] av = f(a), bv = f(b), cv = f(c);
         int ao = a.offset(), bo = b.offset(), co = c.offset();
         long work = 2L * m * n * Math.max(k, 1);
@@ -284,6 +291,32 @@ public final class CpuBackend extends HostBackend {
         for (int bi = 0; bi < batch; bi++) {
             gemm(av, ao + bi * m * k, transA, bv, bo + bi * k * n, transB, cv, co + bi * m * n, accumulate, m, n, k);
         }
+    }
+
+    /**
+     * X·Wᵀ with W in bfloat16: threads take blocks of four weight rows, widen them to fp32 (exactly) in a scratch of
+     * their own, and compute every row of X against them with the row-invariant dot recipe, so the result equals the
+     * fp32 product with the widened weights bit for bit, whatever the number of rows.
+     */
+    private void timesBf16Weights(float[] a, int ao, short[] w, int wo, float[] c, int co, boolean acc, int m, int n, int k) {
+        if (k == 0) {
+            if (!acc) {
+                for (int r = 0; r < m; r++) {
+                    java.util.Arrays.fill(c, co + r * n, co + r * n + n, 0f);
+                }
+            }
+            return;
+        }
+        int groups = (n + 3) / 4;
+        parallelFor(groups, 8L * m * k, (g0, g1) -> {
+            float[] rows = new float[4 * k];
+            for (int g = g0; g < g1; g++) {
+                int j0 = 4 * g;
+                int j1 = Math.min(n, j0 + 4);
+                CpuVectorMath.widenBf16(w, wo + j0 * k, rows, 0, (j1 - j0) * k);
+                CpuGemm.gemvDotRows(rows, -j0 * k, a, ao, c, co, m, n, k, j0, j1, acc);
+            }
+        });
     }
 
     /** X·Wᵀ on a weight matrix packed once: threads take column strips (each packs its own rows of X). */

@@ -3,6 +3,8 @@ package blt4j.compute;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +20,20 @@ final class CpuVectorMath {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final VectorSpecies<Integer> IS = S.withLanes(int.class);
     static final int L = S.length();
+    /** Shorts as many as S has floats (half its bits), for widening bfloat16 weights. */
+    static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+
+    /** dst[do .. do+n) = the fp32 values of the bfloat16 bits src[so .. so+n) (exact: a 16-bit left shift). */
+    static void widenBf16(short[] src, int so, float[] dst, int doff, int n) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            IntVector wide = (IntVector) ShortVector.fromArray(SS, src, so + i).convertShape(VectorOperators.S2I, IS, 0);
+            wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, doff + i);
+        }
+        for (; i < n; i++) {
+            dst[doff + i] = Float.intBitsToFloat(src[so + i] << 16);
+        }
+    }
 
     // ------------------------------------------------------------------ deterministic primitives
     //

@@ -29,7 +29,11 @@ public abstract class HostBackend extends Backend {
     @Override
     protected Object allocateStorage(DType dtype, int size) {
         try {
-            return dtype == DType.F32 ? new float[size] : new int[size];
+            return switch (dtype) {
+                case F32 -> new float[size];
+                case I32 -> new int[size];
+                case BF16 -> new short[size];
+            };
         } catch (OutOfMemoryError e) {
             throw new IllegalStateException("out of memory allocating " + size + " x " + dtype + " ("
                     + (long) size * dtype.bytes() / (1 << 20) + " MiB); raise -Xmx or use a smaller model", e);
@@ -54,6 +58,21 @@ public abstract class HostBackend extends Backend {
     @Override
     protected void readInts(Tensor src, int[] dst) {
         System.arraycopy(i(src), src.offset(), dst, 0, src.size());
+    }
+
+    /** The bfloat16 bits behind a host BF16 tensor. */
+    protected static short[] h(Tensor t) {
+        return (short[]) t.storage();
+    }
+
+    @Override
+    protected void writeBf16(Tensor dst, short[] src, int srcOffset) {
+        System.arraycopy(src, srcOffset, h(dst), dst.offset(), dst.size());
+    }
+
+    @Override
+    protected void readBf16(Tensor src, short[] dst) {
+        System.arraycopy(h(src), src.offset(), dst, 0, src.size());
     }
 
     @Override

@@ -8,6 +8,20 @@ package blt4j.compute;
 public final class KernelMath {
     private KernelMath() {}
 
+    /** bfloat16 bits to fp32 (exact: bf16 is the upper half of an fp32). */
+    public static float bf16(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** fp32 to bfloat16 bits, rounding to nearest-even; NaN stays a (quiet) NaN. */
+    public static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if ((bits & 0x7FFFFFFF) > 0x7F800000) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
     public static float exp(float x) {
         return (float) Math.exp(x);
     }

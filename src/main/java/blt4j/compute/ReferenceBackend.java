@@ -55,6 +55,15 @@ public final class ReferenceBackend extends HostBackend {
     @Override
     protected void matmulKernel(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c, boolean accumulate,
                                 int batch, int m, int n, int k) {
+        if (b.dtype() == DType.BF16) {
+            int[] dims = {a.offset(), b.offset(), c.offset(), m, n, k, flag(accumulate)};
+            float[] av = f(a), cv = f(c);
+            short[] wv = h(b);
+            for (int idx = 0; idx < batch * m * n; idx++) {
+                ReferenceKernels.matmulBf16Item(av, wv, cv, dims, idx);
+            }
+            return;
+        }
         int[] dims = {a.offset(), b.offset(), c.offset(), m, n, k, flag(transA), flag(transB), flag(accumulate)};
         float[] av = f(a), bv = f(b), cv = f(c);
         for (int idx = 0; idx < batch * m * n; idx++) {

@@ -96,6 +96,25 @@ public final class ReferenceKernels {
         c[at] = dims[8] != 0 ? c[at] + sum : sum;
     }
 
+    /**
+     * C[b, i, j] (+)= Σ_p A[b, i, p]·W[b, j, p] with W in bfloat16 bits (an inference weight, widened exactly to fp32),
+     * for idx = (b·M + i)·N + j. dims = {ao, wo, co, m, n, k, accumulate}.
+     */
+    public static void matmulBf16Item(float[] a, short[] w, float[] c, int[] dims, int idx) {
+        int m = dims[3], n = dims[4], k = dims[5];
+        int bi = idx / (m * n);
+        int i = idx / n % m;
+        int j = idx % n;
+        int ab = dims[0] + bi * m * k + i * k;
+        int wb = dims[1] + bi * k * n + j * k;
+        float sum = 0f;
+        for (int p = 0; p < k; p++) {
+            sum += a[ab + p] * KernelMath.bf16(w[wb + p]);
+        }
+        int at = dims[2] + idx;
+        c[at] = dims[6] != 0 ? c[at] + sum : sum;
+    }
+
     // ------------------------------------------------------------------ RMSNorm
 
     /** One row. dims = {xo, wo, oo, ro, d}. */

@@ -95,6 +95,11 @@ public final class FileWeights implements ParameterStore.WeightSource {
     }
 
     @Override
+    public boolean isBf16(String name) throws IOException {
+        return files.info(plan.get(name).tensor()).dtype() == StDtype.BF16;
+    }
+
+    @Override
     public float[] read(String name) throws IOException {
         Location l = plan.get(name);
         if (l.rows() < 0) {

@@ -28,6 +28,11 @@ public final class TorchWeights implements ParameterStore.WeightSource {
     }
 
     @Override
+    public boolean isBf16(String name) throws IOException {
+        return checkpoint.info(name).dtype() == StDtype.BF16;
+    }
+
+    @Override
     public float[] read(String name) throws IOException {
         return checkpoint.readFloats(name);
     }

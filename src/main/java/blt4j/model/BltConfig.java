@@ -258,10 +258,10 @@ public final class BltConfig {
     }
 
     /** {@link #validate} for a model whose hash tables stay in their file: only the other weights must fit. */
-    public void validateWithTablesInFile() {
+    public void validateWithTablesInFile(boolean bf16Matrices) {
         validateFields("config");
-        ModelMemory.require("config", "BLT (hash tables left in their file)", parameterCount() - hashParameterCount(),
-                false, 0);
+        ModelMemory.requireInference("config", "BLT (hash tables left in their file)",
+                parameterCount() - hashParameterCount(), bf16Matrices);
     }
 
     /**

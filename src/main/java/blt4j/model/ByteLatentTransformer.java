@@ -7,6 +7,7 @@ import static blt4j.nn.Buffers.zeroed;
 
 import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
+import blt4j.compute.DType;
 import blt4j.compute.Ranges;
 import blt4j.compute.Tensor;
 import blt4j.compute.ReferenceBackend;
@@ -61,14 +62,14 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /** A trainable model: every weight, hash tables included, in the parameter buffer. */
     public ByteLatentTransformer(BltConfig config, Backend backend) {
-        this(config, backend, null, true);
+        this(config, backend, null, DType.F32, true);
     }
 
-    private ByteLatentTransformer(BltConfig config, Backend backend, HashRows[] fileTables, boolean allocate) {
+    private ByteLatentTransformer(BltConfig config, Backend backend, HashRows[] fileTables, DType matrices, boolean allocate) {
         if (!allocate) {
             config.validateFields("config");
         } else if (fileTables != null) {
-            config.validateWithTablesInFile();
+            config.validateWithTablesInFile(matrices == DType.BF16);
         } else {
             config.validate();
         }
@@ -78,7 +79,7 @@ public final class ByteLatentTransformer implements TrainableModel {
         global = new GlobalTransformer(config.global(), store, backend);
         decoder = new LocalDecoder(config.decoder(), store, backend);
         if (allocate) {
-            store.allocate(backend);
+            store.allocate(backend, matrices);
         }
         lossHead = new NextByteLoss(backend, config.vocabSize);
     }
@@ -88,13 +89,18 @@ public final class ByteLatentTransformer implements TrainableModel {
      * varying fastest); its parameter buffer holds every other weight. It cannot be trained.
      */
     public static ByteLatentTransformer withHashTables(BltConfig config, Backend backend, HashRows[] tables) {
-        return new ByteLatentTransformer(config, backend, tables, true);
+        return withHashTables(config, backend, tables, DType.F32);
+    }
+
+    /** {@link #withHashTables(BltConfig, Backend, HashRows[])} with the Linear weights held as {@code matrices} (F32 or BF16). */
+    public static ByteLatentTransformer withHashTables(BltConfig config, Backend backend, HashRows[] tables, DType matrices) {
+        return new ByteLatentTransformer(config, backend, tables, matrices, true);
     }
 
     /** Every parameter a config declares (names, shapes, initialisation, hash tables included), nothing allocated. */
     public static List<Parameter> declaredParameters(BltConfig config) {
         try (Backend scratch = new ReferenceBackend()) {
-            return new ByteLatentTransformer(config, scratch, null, false).store.all();
+            return new ByteLatentTransformer(config, scratch, null, DType.F32, false).store.all();
         }
     }
 

@@ -7,6 +7,7 @@ import static blt4j.nn.Buffers.zeroed;
 
 import blt4j.compute.AttentionMask;
 import blt4j.compute.Backend;
+import blt4j.compute.DType;
 import blt4j.compute.Ranges;
 import blt4j.compute.RopeTables;
 import blt4j.compute.Tensor;
@@ -50,7 +51,27 @@ public final class EntropyModel implements TrainableModel {
 
     /** @param kind "entropy", or "byte-transformer" when the same byte LM serves as the baseline model */
     public EntropyModel(EntropyModelConfig config, Backend backend, String kind) {
-        config.validate();
+        this(config, backend, kind, DType.F32);
+    }
+
+    /** @param matrices how the Linear weights are held: F32, or BF16 for an inference-only model */
+    public EntropyModel(EntropyModelConfig config, Backend backend, String kind, DType matrices) {
+        this(config, backend, kind, matrices, true);
+    }
+
+    /** Every parameter a config declares (names, shapes, initialisation), nothing allocated. */
+    public static java.util.List<Parameter> declaredParameters(EntropyModelConfig config) {
+        try (Backend scratch = new blt4j.compute.ReferenceBackend()) {
+            return new EntropyModel(config, scratch, "entropy", DType.F32, false).store.all();
+        }
+    }
+
+    private EntropyModel(EntropyModelConfig config, Backend backend, String kind, DType matrices, boolean allocate) {
+        if (allocate) {
+            config.validate();
+        } else {
+            config.validateFields("config");
+        }
         this.kind = kind;
         this.config = config;
         this.backend = backend;
@@ -60,7 +81,9 @@ public final class EntropyModel implements TrainableModel {
         this.layers = new TransformerStack(store, backend, "", config.nLayers, d, config.nHeads, config.hiddenDim(), config.normEps);
         this.norm = new RmsNorm(store, backend, "norm", d, config.normEps);
         this.output = new Linear(store, backend, "output", d, config.vocabSize, std);
-        store.allocate(backend);
+        if (allocate) {
+            store.allocate(backend, matrices);
+        }
         this.lossHead = new NextByteLoss(backend, config.vocabSize);
         this.rope = RopeTables.build(backend, config.ropeTheta, config.headDim(), config.maxSeqlen);
     }

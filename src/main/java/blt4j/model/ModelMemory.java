@@ -35,6 +35,21 @@ public final class ModelMemory {
         }
     }
 
+    /**
+     * Refuses an inference model whose weights cannot fit in the heap: 4 bytes a parameter, or about 2 with bfloat16
+     * matrix weights (the embeddings and norms, a small part, stay fp32; this bound counts every weight at 2).
+     */
+    public static void requireInference(String source, String what, long parameters, boolean bf16Matrices) {
+        long need = parameters * (bf16Matrices ? 2 : WEIGHT_BYTES);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (need > heap) {
+            throw new ConfigException(source, null, String.format("the %s has %,d parameters and needs at least %,d bytes "
+                    + "(%.2f GiB of %s weights), more than the Java heap allows (%,d bytes, %.2f GiB; raise -Xmx)",
+                    what, parameters, need, need / (double) (1L << 30), bf16Matrices ? "bf16" : "f32", heap,
+                    heap / (double) (1L << 30)));
+        }
+    }
+
     /** {@code rows × bytesPerRow × floatsPerByte × 4} in 64-bit, saturating at Long.MAX_VALUE. */
     static long activations(long rows, long bytesPerRow, long floatsPerByte) {
         try {

@@ -11,7 +11,7 @@ public final class Linear {
     private final Backend backend;
 
     public Linear(ParameterStore store, Backend backend, String name, int in, int out, double initStd) {
-        this.weight = store.add(name + ".weight", Parameter.Init.normal(initStd), out, in);
+        this.weight = store.addMatrix(name + ".weight", Parameter.Init.normal(initStd), out, in);
         this.in = in;
         this.out = out;
         this.backend = backend;

@@ -6,12 +6,15 @@ import blt4j.compute.Tensor;
 public final class Parameter {
     private final String name;
     private final int[] shape;
-    private final long offset;
+    private long offset;
+    private final boolean matrix;
+    private boolean lowPrecision;
     private final Init init;
     ParameterStore store;
 
-    Parameter(String name, int[] shape, long offset, Init init) {
+    Parameter(String name, int[] shape, long offset, Init init, boolean matrix) {
         this.name = name;
+        this.matrix = matrix;
         this.shape = shape.clone();
         this.offset = offset;
         this.init = init;
@@ -42,8 +45,24 @@ public final class Parameter {
         return init;
     }
 
+    /** True for a Linear weight (the right operand of X·Wᵀ), which an inference store may keep in bfloat16. */
+    public boolean matrix() {
+        return matrix;
+    }
+
+    /** True when this weight lives in the store's bfloat16 buffer. */
+    public boolean lowPrecision() {
+        return lowPrecision;
+    }
+
+    /** Placed by the store's allocation: an element offset into the fp32 buffer, or into the bf16 one. */
+    void place(long offset, boolean lowPrecision) {
+        this.offset = offset;
+        this.lowPrecision = lowPrecision;
+    }
+
     public Tensor value() {
-        return store.params().view(offset(), shape);
+        return (lowPrecision ? store.lowPrecisionParams() : store.params()).view(offset(), shape);
     }
 
     public Tensor grad() {

@@ -1,6 +1,8 @@
 package blt4j.nn;
 
 import blt4j.compute.Backend;
+import blt4j.compute.DType;
+import blt4j.compute.KernelMath;
 import blt4j.compute.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,16 +24,26 @@ public final class ParameterStore {
     private long total;
     private Backend backend;
     private Tensor params;
+    private Tensor params16;
     private Tensor grads;
 
     public Parameter add(String name, Parameter.Init init, int... shape) {
+        return add(name, init, false, shape);
+    }
+
+    /** A Linear weight [out, in]: an inference store may keep these in bfloat16 (see {@link #allocate(Backend, DType)}). */
+    public Parameter addMatrix(String name, Parameter.Init init, int... shape) {
+        return add(name, init, true, shape);
+    }
+
+    private Parameter add(String name, Parameter.Init init, boolean matrix, int... shape) {
         if (params != null) {
             throw new IllegalStateException("parameter " + name + " declared after the store was allocated");
         }
         if (byName.containsKey(name)) {
             throw new IllegalArgumentException("duplicate parameter name " + name);
         }
-        Parameter p = new Parameter(name, shape, total, init);
+        Parameter p = new Parameter(name, shape, total, init, matrix);
         p.store = this;
         total += p.size();
         byName.put(name, p);
@@ -40,30 +52,76 @@ public final class ParameterStore {
 
     /** Creates the parameter buffer on the backend (zeros; call {@link #initialize} for weights); gradients come later. */
     public ParameterStore allocate(Backend backend) {
+        return allocate(backend, DType.F32);
+    }
+
+    /**
+     * Creates the buffers: every parameter in one fp32 buffer, or (for {@code matrices} = BF16, an inference model) the
+     * Linear weights in one bfloat16 buffer and the rest in the fp32 one. A store with bf16 weights cannot be trained.
+     */
+    public ParameterStore allocate(Backend backend, DType matrices) {
         if (params != null) {
             throw new IllegalStateException("store already allocated");
         }
-        if (total > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("the model's buffer would hold " + total + " parameters, more than one "
-                    + "buffer's 2^31-1: keep the hash tables in their file (inference) or use a smaller config");
+        if (matrices != DType.F32 && matrices != DType.BF16) {
+            throw new IllegalArgumentException("matrix weights are F32 or BF16, not " + matrices);
+        }
+        long f32 = 0;
+        long bf16 = 0;
+        for (Parameter p : byName.values()) {
+            boolean low = matrices == DType.BF16 && p.matrix();
+            p.place(low ? bf16 : f32, low);
+            if (low) {
+                bf16 += p.size();
+            } else {
+                f32 += p.size();
+            }
+        }
+        if (Math.max(f32, bf16) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the model's buffer would hold " + Math.max(f32, bf16) + " parameters, more "
+                    + "than one buffer's 2^31-1: keep the hash tables in their file (inference) or use a smaller config");
         }
         this.backend = backend;
-        this.params = backend.zeros((int) total);
+        this.params = backend.zeros((int) f32);
+        this.params16 = bf16 > 0 ? backend.allocate(DType.BF16, (int) bf16) : null;
         backend.registerWeights(params);
         return this;
     }
 
+    /** The bfloat16 buffer of the matrix weights (null unless allocated with BF16 matrices). */
+    Tensor lowPrecisionParams() {
+        return params16;
+    }
+
+    /** True when the matrix weights are held in bfloat16 (an inference-only store). */
+    public boolean lowPrecision() {
+        return params16 != null;
+    }
+
     /** Deterministic initialisation from a seed, computed on the host and uploaded once. */
     public void initialize(long seed) {
-        float[] host = new float[size()];
         Random rnd = new Random(seed);
         for (Parameter p : byName.values()) {
             Parameter.Init init = p.init();
-            for (int i = 0; i < p.size(); i++) {
-                host[p.offset() + i] = init.std() == 0 ? init.constant() : (float) (truncatedNormal(rnd) * init.std());
+            float[] v = new float[p.size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = init.std() == 0 ? init.constant() : (float) (truncatedNormal(rnd) * init.std());
             }
+            put(p, v);
         }
-        backend.upload(host, 0, params);
+    }
+
+    /** Uploads one parameter's values (rounded to nearest-even for a bf16 weight: exact when they came from bf16). */
+    private void put(Parameter p, float[] values) {
+        if (p.lowPrecision()) {
+            short[] bits = new short[values.length];
+            for (int i = 0; i < bits.length; i++) {
+                bits[i] = KernelMath.toBf16(values[i]);
+            }
+            backend.uploadBf16(bits, 0, p.value());
+        } else {
+            backend.upload(values, 0, p.value());
+        }
     }
 
     private static double truncatedNormal(Random rnd) {
@@ -86,6 +144,11 @@ public final class ParameterStore {
         /** Names present in the source, for error messages about unexpected tensors. */
         Collection<String> names();
 
+        /** True when the tensor is stored as bfloat16 (so a bf16 weight buffer holds it exactly). */
+        default boolean isBf16(String name) throws IOException {
+            return false;
+        }
+
         /** Releases the files the source opened (nothing by default). */
         @Override
         default void close() {}
@@ -101,7 +164,6 @@ public final class ParameterStore {
 
     /** {@link #load(WeightSource, boolean)} where the tensors {@code heldElsewhere} belong to the model but not to this store. */
     public void load(WeightSource source, boolean allowExtra, java.util.Set<String> heldElsewhere) throws IOException {
-        float[] host = new float[size()];
         for (Parameter p : byName.values()) {
             if (!source.contains(p.name())) {
                 throw new IOException("weights lack tensor " + p.name() + " " + Arrays.toString(p.shape()));
@@ -111,8 +173,6 @@ public final class ParameterStore {
                 throw new IOException("tensor " + p.name() + " has shape " + Arrays.toString(shape)
                         + ", the model expects " + Arrays.toString(p.shape()));
             }
-            float[] data = source.read(p.name());
-            System.arraycopy(data, 0, host, p.offset(), p.size());
         }
         if (!allowExtra) {
             for (String name : source.names()) {
@@ -121,7 +181,11 @@ public final class ParameterStore {
                 }
             }
         }
-        backend.upload(host, 0, params());
+        // every name and shape is checked before the first upload; each tensor then goes up alone, so loading never
+        // holds a second copy of the whole model
+        for (Parameter p : byName.values()) {
+            put(p, source.read(p.name()));
+        }
     }
 
     /** Host copy of one parameter (for writing checkpoints and tests). */
@@ -141,6 +205,10 @@ public final class ParameterStore {
     /** The gradient buffer, allocated on first use (inference never needs it: a model then holds its weights once). */
     public Tensor grads() {
         requireAllocated();
+        if (params16 != null) {
+            throw new IllegalStateException("this model holds its matrix weights in bfloat16, for inference only; load it "
+                    + "as a trainable (fp32) model to train it");
+        }
         if (grads == null) {
             grads = backend.zeros(size());
         }

@@ -21,6 +21,7 @@ import blt4j.io.FileWeights;
 import blt4j.io.MappedRows;
 import blt4j.nn.HashRows;
 import blt4j.nn.Parameter;
+import blt4j.compute.DType;
 import java.util.List;
 import blt4j.nn.ParameterStore;
 
@@ -41,9 +42,17 @@ public final class ModelFiles {
         if (cfg == null) {
             throw new IOException(f.dir() + " holds a '" + f.kind() + "' checkpoint, not a byte LM (entropy model)");
         }
-        EntropyModel m = new EntropyModel(cfg, backend, f.bltConfig() == null ? f.kind() : "entropy");
-        loadInto(f.entropyWeightsFile(), () -> f.entropyWeights(names(m.parameters())), m.parameters());
-        return m;
+        List<Parameter> declared = EntropyModel.declaredParameters(cfg);
+        Path file = f.entropyWeightsFile();
+        requireFile(file);
+        try (ParameterStore.WeightSource source = f.entropyWeights(names(declared))) {
+            EntropyModel m = new EntropyModel(cfg, backend, f.bltConfig() == null ? f.kind() : "entropy",
+                    matrixDtype(source, declared));
+            m.parameters().load(source, false);
+            return m;
+        } catch (IOException e) {
+            throw new IOException("cannot load " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -53,11 +62,9 @@ public final class ModelFiles {
     public static ByteLatentTransformer loadBlt(Path path, Backend backend) throws IOException {
         ModelFolder f = bltFolder(path);
         BltConfig c = f.bltConfig();
-        List<String> names = new ArrayList<>();
+        List<Parameter> declared = ByteLatentTransformer.declaredParameters(c);
+        List<String> names = names(declared);
         Set<String> tables = new LinkedHashSet<>();
-        for (Parameter p : ByteLatentTransformer.declaredParameters(c)) {
-            names.add(p.name());
-        }
         for (int i = 0; i < c.hashTables(); i++) {
             tables.add(ByteLatentTransformer.hashTableName(i));
         }
@@ -69,7 +76,7 @@ public final class ModelFiles {
             for (int i = 0; i < rows.length; i++) {
                 rows[i] = hashRows(source, ByteLatentTransformer.hashTableName(i), c.encoderHashByteGroupVocab, c.dimLocalEncoder);
             }
-            ByteLatentTransformer m = ByteLatentTransformer.withHashTables(c, backend, rows);
+            ByteLatentTransformer m = ByteLatentTransformer.withHashTables(c, backend, rows, matrixDtype(source, declared));
             m.parameters().load(source, false, tables);
             return m;
         } catch (IOException e) {
@@ -184,9 +191,30 @@ public final class ModelFiles {
     }
 
     private static List<String> names(ParameterStore store) {
+        return names(store.all());
+    }
+
+    private static List<String> names(List<Parameter> params) {
         List<String> names = new ArrayList<>();
-        store.all().forEach(p -> names.add(p.name()));
+        params.forEach(p -> names.add(p.name()));
         return names;
+    }
+
+    /**
+     * The matrix weights stay in the file's precision: BF16 when every Linear weight of the file is bfloat16 (the
+     * released checkpoints), else F32 (F16 files are widened to fp32).
+     */
+    private static DType matrixDtype(ParameterStore.WeightSource source, List<Parameter> declared) throws IOException {
+        boolean any = false;
+        for (Parameter p : declared) {
+            if (p.matrix()) {
+                if (!source.contains(p.name()) || !source.isBf16(p.name())) {
+                    return DType.F32;
+                }
+                any = true;
+            }
+        }
+        return any ? DType.BF16 : DType.F32;
     }
 
     private static void loadInto(Path file, SourceOpener opener, ParameterStore store) throws IOException {

@@ -26,7 +26,8 @@ class ReferenceKernelsShapeTest {
                     && m.getExceptionTypes().length == 0 && p[p.length - 1] == int.class;
             boolean holder = false;
             for (Class<?> t : p) {
-                ok &= t.isPrimitive() || t == float[].class || t == int[].class || t == double[].class;
+                ok &= t.isPrimitive() || t == float[].class || t == int[].class || t == double[].class
+                        || t == short[].class; // bfloat16 weights: a flat array of 16-bit values
                 holder |= t == int[].class;
             }
             if (!ok || !holder) {

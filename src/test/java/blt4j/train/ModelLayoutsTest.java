@@ -74,6 +74,7 @@ class ModelLayoutsTest {
         try (Backend backend = TestBackends.create(backendName)) {
             ByteLatentTransformer blt = ModelFiles.loadBlt(out, backend);
             assertTrue(blt.hashTablesInFile());
+            assertEquals(dtype.equals("BF16"), blt.parameters().lowPrecision(), "bf16 files keep bf16 matrix weights");
             blt.forward(x, 1, x.length, new int[][] {lengths});
             float[] logits = blt.activations().logits().toHost();
             double worst = assertClose("logits", fixture("logits"), logits, atol, rel);
@@ -82,6 +83,38 @@ class ModelLayoutsTest {
             double worstH = assertClose("entropies", fixture("entropies"), em.entropies(), atol, rel);
             System.out.printf("layout %s %s shard %d on %s: worst |Δ| logits %.3g, entropies %.3g%n", target, dtype,
                     shard, backendName, worst, worstH);
+        }
+    }
+
+    /**
+     * A bf16 checkpoint run with bf16 weights equals the same checkpoint widened to fp32 (convert widens exactly), up
+     * to summation order: the bf16 kernels compute what the fp32 ones do on the same values.
+     */
+    @ParameterizedTest(name = "on {0}")
+    @CsvSource({"reference", "cpu", "opencl"})
+    void bf16WeightsComputeWhatTheirFp32WideningDoes(String backendName) throws Exception {
+        Path bf16 = tmp.resolve("bf16");
+        Path widened = tmp.resolve("widened");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), bf16,
+                new ModelExport.Options(ModelExport.Target.REFERENCE, StDtype.BF16, 0));
+        ModelExport.convert(ModelFolder.open(bf16), widened, new ModelExport.Options(ModelExport.Target.HF, StDtype.F32, 0));
+        JsonObject exp = expected();
+        int[] x = ints(exp, "x");
+        int[] lengths = ints(exp, "patch_lengths");
+        try (Backend backend = TestBackends.create(backendName)) {
+            ByteLatentTransformer low = ModelFiles.loadBlt(bf16, backend);
+            ByteLatentTransformer wide = ModelFiles.loadBlt(widened, backend);
+            assertTrue(low.parameters().lowPrecision() && !wide.parameters().lowPrecision());
+            low.forward(x, 1, x.length, new int[][] {lengths});
+            wide.forward(x, 1, x.length, new int[][] {lengths});
+            assertClose("logits", wide.activations().logits().toHost(), low.activations().logits().toHost(), 1e-4, 1e-4);
+            EntropyModel e16 = ModelFiles.loadEntropyModel(bf16, backend);
+            EntropyModel e32 = ModelFiles.loadEntropyModel(widened, backend);
+            e16.forward(x, 1, x.length);
+            e32.forward(x, 1, x.length);
+            assertClose("entropies", e32.entropies(), e16.entropies(), 1e-4, 1e-4);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> low.parameters().grads());
+            assertTrue(e.getMessage().contains("inference only"), e.getMessage());
         }
     }
 

@@ -247,7 +247,8 @@ public final class OpenClBackend extends Backend {
         if (closed) {
             throw new IllegalStateException("opencl backend is closed");
         }
-        long bytes = Math.max(1L, size) * dtype.bytes();
+        // whole 4-byte words: the zero fill's pattern is one int, and a BF16 buffer may hold an odd count
+        long bytes = (Math.max(1L, size) * dtype.bytes() + 3) & ~3L;
         long limit = dc.info.maxAllocBytes();
         if (bytes > limit) {
             throw new IllegalArgumentException(String.format(
@@ -274,7 +275,7 @@ public final class OpenClBackend extends Backend {
     }
 
     private static long byteOffset(Tensor t) {
-        return (long) t.offset() * 4;
+        return (long) t.offset() * t.dtype().bytes();
     }
 
     @Override
@@ -297,6 +298,27 @@ public final class OpenClBackend extends Backend {
         clEnqueueWriteBuffer(queue, mem(dst), CL_TRUE, byteOffset(dst), n, Pointer.to(src).withByteOffset((long) srcOffset * 4), 0, null, null);
         uploadCalls++;
         uploadBytes += n;
+    }
+
+    @Override
+    protected void writeBf16(Tensor dst, short[] src, int srcOffset) {
+        if (dst.size() == 0) {
+            return;
+        }
+        long n = (long) dst.size() * 2;
+        clEnqueueWriteBuffer(queue, mem(dst), CL_TRUE, byteOffset(dst), n, Pointer.to(src).withByteOffset((long) srcOffset * 2), 0, null, null);
+        uploadCalls++;
+        uploadBytes += n;
+    }
+
+    @Override
+    protected void readBf16(Tensor src, short[] dst) {
+        if (src.size() > 0) {
+            long n = (long) src.size() * 2;
+            clEnqueueReadBuffer(queue, mem(src), CL_TRUE, byteOffset(src), n, Pointer.to(dst), 0, null, null);
+            downloadCalls++;
+            downloadBytes += n;
+        }
     }
 
     @Override
@@ -439,6 +461,10 @@ public final class OpenClBackend extends Backend {
             if (!accumulate) {
                 fillKernel(c, 0f);
             }
+            return;
+        }
+        if (b.dtype() == DType.BF16) {
+            launch("matmul_bf16_nt", new long[] {n, m, batch}, null, new Object[] {a, b, c, m, n, k, accumulate});
             return;
         }
         int sam = transA ? 1 : k;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Load time, memory and speed of a full-size model folder (a released checkpoint, or one made by `blt init`):
+# for each cpu thread count, evicts the folder's weight files from the page cache (cold), runs `blt bench generation`
+# under /usr/bin/time (peak RSS), then runs it again with the page cache warm. Also measures triad bandwidth.
+# Usage: scripts/released-model.sh MODEL_DIR OUT_DIR [BYTES=32] [HEAP=16g] [THREADS="1 2"] [BACKENDS=cpu]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+model=${1:?usage: released-model.sh MODEL_DIR OUT_DIR [BYTES] [HEAP] [THREADS] [BACKENDS]}
+out=${2:?usage: released-model.sh MODEL_DIR OUT_DIR [BYTES] [HEAP] [THREADS] [BACKENDS]}
+bytes=${3:-32}
+heap=${4:-16g}
+threads=${5:-1 2}
+backends=${6:-cpu}
+mkdir -p "$out"
+"$root/blt" --help >/dev/null # build first
+evict() { # drop the weight files' clean pages from the page cache (posix_fadvise DONTNEED; no root needed)
+  find "$model" -name '*.safetensors' -o -name '*.pth' | python3 -c '
+import os, sys
+for p in sys.stdin.read().split():
+    fd = os.open(p, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED); os.close(fd)'
+}
+{
+  echo "model: $model"; "$root/blt" inspect "$model"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  grep -E 'MemTotal|MemAvailable' /proc/meminfo
+} >"$out/machine.txt"
+for t in $threads; do
+  for cache in cold warm; do
+    [ "$cache" = cold ] && evict
+    echo "== threads $t, page cache $cache, load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/log.txt"
+    BLT_JAVA_OPTS="-Xmx$heap" /usr/bin/time -v "$root/blt" bench generation -c "$model" --backends "$backends" \
+      --threads "$t" --bytes "$bytes" --reps 1 --warmups 0 --out "$out/bench-t$t-$cache" \
+      >"$out/bench-t$t-$cache.txt" 2>"$out/time-t$t-$cache.txt"
+    grep -E 'model loaded|Maximum resident' "$out/bench-t$t-$cache.txt" "$out/time-t$t-$cache.txt" | tee -a "$out/log.txt"
+  done
+done
+echo "done: $out"
