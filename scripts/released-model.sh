@@ -2,7 +2,7 @@
 # Load time, memory and speed of a full-size model folder (a released checkpoint, or one made by `blt init`):
 # for each cpu thread count, evicts the folder's weight files from the page cache (cold), runs `blt bench generation`
 # under /usr/bin/time (peak RSS), then runs it again with the page cache warm. Also measures triad bandwidth.
-# Usage: scripts/released-model.sh MODEL_DIR OUT_DIR [BYTES=32] [HEAP=16g] [THREADS="1 2"] [BACKENDS=cpu]
+# Usage: [BENCH_FLAGS=...] scripts/released-model.sh MODEL_DIR OUT_DIR [BYTES=32] [HEAP=16g] [THREADS="1 2"] [BACKENDS=cpu]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:?usage: released-model.sh MODEL_DIR OUT_DIR [BYTES] [HEAP] [THREADS] [BACKENDS]}
@@ -11,6 +11,7 @@ bytes=${3:-32}
 heap=${4:-16g}
 threads=${5:-1 2}
 backends=${6:-cpu}
+extra=${BENCH_FLAGS:-} # e.g. BENCH_FLAGS="--target-patch-size 4.5" for random weights
 mkdir -p "$out"
 "$root/blt" --help >/dev/null # build first
 evict() { # drop the weight files' clean pages from the page cache (posix_fadvise DONTNEED; no root needed)
@@ -29,9 +30,24 @@ for t in $threads; do
   for cache in cold warm; do
     [ "$cache" = cold ] && evict
     echo "== threads $t, page cache $cache, load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/log.txt"
-    BLT_JAVA_OPTS="-Xmx$heap" /usr/bin/time -v "$root/blt" bench generation -c "$model" --backends "$backends" \
+    BLT_JAVA_OPTS="-Xmx$heap" /usr/bin/time -v "$root/blt" bench generation -c "$model" --backends "$backends" $extra \
       --threads "$t" --bytes "$bytes" --reps 1 --warmups 0 --out "$out/bench-t$t-$cache" \
-      >"$out/bench-t$t-$cache.txt" 2>"$out/time-t$t-$cache.txt"
+      >"$out/bench-t$t-$cache.txt" 2>"$out/time-t$t-$cache.txt" &
+    run=$!
+    # peak resident memory split into anonymous (heap, JVM) and file-backed (mapped weights, page cache) pages
+    printf 'rss_kib\trss_anon_kib\trss_file_kib\n' >"$out/rss-t$t-$cache.tsv"
+    while kill -0 "$run" 2>/dev/null; do
+      pid=$(pgrep -f "blt4j-.*-all.jar bench generation" | head -1 || true)
+      if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+        awk '/^VmRSS/ {r=$2} /^RssAnon/ {a=$2} /^RssFile/ {f=$2} END {if (r) printf "%d\t%d\t%d\n", r, a, f}' \
+          "/proc/$pid/status" >>"$out/rss-t$t-$cache.tsv" 2>/dev/null || true
+      fi
+      sleep 1
+    done
+    wait "$run"
+    awk 'NR > 1 { if ($1 > r) r = $1; if ($2 > a) a = $2; if ($3 > f) f = $3 }
+         END { printf "peak RSS %.2f GiB (anonymous %.2f GiB, file-backed %.2f GiB)\n", r / 1048576, a / 1048576, f / 1048576 }' \
+      "$out/rss-t$t-$cache.tsv" | tee -a "$out/log.txt"
     grep -E 'model loaded|Maximum resident' "$out/bench-t$t-$cache.txt" "$out/time-t$t-$cache.txt" | tee -a "$out/log.txt"
   done
 done

@@ -89,13 +89,21 @@ public final class GenerationBenchmark {
         }
         ByteLatentTransformer blt = new ByteLatentTransformer(c, be).initialize(seed);
         EntropyModel entropy = new EntropyModel(EntropyModelConfig.preset(entropyPreset), be).initialize(seed + 1);
+        return targetPatchSize(blt, entropy, 4.5);
+    }
+
+    /**
+     * Global-threshold patching whose θ gives {@code bytes} bytes per patch on the benchmark prompts: random weights
+     * score every byte alike, so their own threshold would make every byte a patch (or none).
+     */
+    public static Setup targetPatchSize(ByteLatentTransformer blt, EntropyModel entropy, double bytes) {
         List<float[]> rows = new ArrayList<>();
         for (String p : PROMPTS) {
             int[] ids = ByteTokenizer.encode(p.getBytes(StandardCharsets.UTF_8), true, false);
             EntropyModel.Incremental inc = entropy.incremental(ids.length, ids.length);
             rows.add(inc.entropies(inc.append(ids)));
         }
-        float theta = ThresholdSearch.findThreshold(rows, 4.5, EntropyPatcher.global(0)).threshold();
+        float theta = ThresholdSearch.findThreshold(rows, bytes, EntropyPatcher.global(0)).threshold();
         return new Setup(blt, PatchingScheme.of(PatchingConfig.globalThreshold(theta), entropy));
     }
 

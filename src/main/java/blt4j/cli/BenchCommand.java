@@ -77,6 +77,11 @@ final class BenchCommand implements Callable<Integer> {
             + "entropy model preset (default: ${DEFAULT-VALUE}; entropy-released is the 100M one).")
     String entropyModel;
 
+    @Option(names = "--target-patch-size", description = "bench generation -c: replace the checkpoint's patching by a "
+            + "global threshold giving this many bytes per patch on the benchmark prompts (for random-weight checkpoints "
+            + "from blt init, whose entropies are all alike).")
+    Double targetPatchSize;
+
     @Option(names = "--bytes", description = "Greedy bytes per prompt (bench generation only; default: 500).")
     void setBytes(int v) {
         bytes = FlagException.atLeast("--bytes", v, 1);
@@ -147,6 +152,10 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--hash-vocab goes with --model (random weights), not with -c");
             }
         }
+        if (targetPatchSize != null && (checkpoint == null || !(targetPatchSize >= 1 && targetPatchSize <= 1e6))) {
+            throw new IllegalArgumentException("--target-patch-size goes with -c and must be at least 1 byte, got "
+                    + targetPatchSize);
+        }
         int r = reps != null ? reps : 2;
         int w = warmups != null ? warmups : 1;
         if (r < 1 || w < 0) {
@@ -171,7 +180,9 @@ final class BenchCommand implements Callable<Integer> {
                 long loadStart = System.nanoTime();
                 if (checkpoint != null) {
                     ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
-                    setup = new GenerationBenchmark.Setup(blt, ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend));
+                    setup = targetPatchSize != null
+                            ? GenerationBenchmark.targetPatchSize(blt, ModelFiles.loadEntropyModel(checkpoint, backend), targetPatchSize)
+                            : new GenerationBenchmark.Setup(blt, ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend));
                 } else {
                     setup = GenerationBenchmark.randomSetup(backend, model, hashVocab, entropyModel, 42);
                 }
@@ -190,7 +201,9 @@ final class BenchCommand implements Callable<Integer> {
         RunInfo info = RunInfo.collect("generation", deviceProfile);
         Path dir = info.folder(out).resolveSibling(info.folder(out).getFileName() + "-generation");
         java.nio.file.Files.createDirectories(dir);
-        String source = checkpoint != null ? "checkpoint: " + checkpoint : "random weights: " + model
+        String source = checkpoint != null ? "checkpoint: " + checkpoint + (targetPatchSize == null ? ""
+                : ", patching replaced by a global threshold giving " + targetPatchSize + " bytes per patch on the prompts")
+                : "random weights: " + model
                 + (hashVocab == null ? "" : " with " + hashVocab + " rows per hash table") + ", " + entropyModel;
         String md = "# blt bench generation\n\n- " + source + "\n- machine: " + info.machine() + "; " + info.jdk()
                 + "; commit " + info.commit() + "\n- load average before: " + String.format(java.util.Locale.ROOT, "%.2f", load)

@@ -3,6 +3,9 @@ package blt4j.compute;
 import static blt4j.compute.CpuVectorMath.*;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the packed, register-blocked
@@ -80,6 +83,73 @@ final class CpuGemm {
         out[o + 1] = acc ? out[o + 1] + s1 : s1;
         out[o + 2] = acc ? out[o + 2] + s2 : s2;
         out[o + 3] = acc ? out[o + 3] + s3 : s3;
+    }
+
+    // ------------------------------------------------------------------ bfloat16 weights, widened in registers
+
+    /**
+     * {@link #gemvDotRows} with W in bfloat16 bits: each weight vector is widened in registers (a 16-bit shift, exact)
+     * and the sums follow the same recipe, so the result equals gemvDotRows on the widened weights bit for bit. Used
+     * for few rows, where widening again per row costs less than a pass through a scratch copy.
+     */
+    static void gemvDotRowsBf16(short[] w, int wo, float[] x, int xo, float[] out, int oo, int m, int n, int k, int j0,
+                                int j1, boolean acc) {
+        int j = j0;
+        for (; j + 4 <= j1; j += 4) {
+            int wj = wo + j * k;
+            for (int r = 0; r < m; r++) {
+                dot1x4Bf16(w, wj, x, xo + r * k, out, oo + r * n + j, k, acc);
+            }
+        }
+        for (; j < j1; j++) {
+            int wj = wo + j * k;
+            for (int r = 0; r < m; r++) {
+                FloatVector s = FloatVector.zero(S);
+                int i = 0;
+                for (; i + L <= k; i += L) {
+                    s = wide(w, wj + i).fma(FloatVector.fromArray(S, x, xo + r * k + i), s);
+                }
+                float v = tailBf16(sumLanes(s), w, wj, x, xo + r * k, i, k);
+                int o = oo + r * n + j;
+                out[o] = acc ? out[o] + v : v;
+            }
+        }
+    }
+
+    private static void dot1x4Bf16(short[] w, int w0, float[] x, int xo, float[] out, int o, int k, boolean acc) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        int i = 0;
+        for (; i + L <= k; i += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            c0 = wide(w, w0 + i).fma(xv, c0);
+            c1 = wide(w, w0 + k + i).fma(xv, c1);
+            c2 = wide(w, w0 + 2 * k + i).fma(xv, c2);
+            c3 = wide(w, w0 + 3 * k + i).fma(xv, c3);
+        }
+        float s0 = tailBf16(sumLanes(c0), w, w0, x, xo, i, k);
+        float s1 = tailBf16(sumLanes(c1), w, w0 + k, x, xo, i, k);
+        float s2 = tailBf16(sumLanes(c2), w, w0 + 2 * k, x, xo, i, k);
+        float s3 = tailBf16(sumLanes(c3), w, w0 + 3 * k, x, xo, i, k);
+        out[o] = acc ? out[o] + s0 : s0;
+        out[o + 1] = acc ? out[o + 1] + s1 : s1;
+        out[o + 2] = acc ? out[o + 2] + s2 : s2;
+        out[o + 3] = acc ? out[o + 3] + s3 : s3;
+    }
+
+    /** L bfloat16 values as fp32 lanes. */
+    private static FloatVector wide(short[] w, int off) {
+        return ((IntVector) ShortVector.fromArray(SS, w, off).convertShape(VectorOperators.S2I, IS, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static float tailBf16(float s, short[] w, int wo, float[] x, int xo, int from, int k) {
+        for (int i = from; i < k; i++) {
+            s += Float.intBitsToFloat(w[wo + i] << 16) * x[xo + i];
+        }
+        return s;
     }
 
     private static float tail(float s, float[] a, int ao, float[] b, int bo, int from, int k) {

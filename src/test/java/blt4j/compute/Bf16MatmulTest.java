@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * X·Wᵀ with W in bfloat16 on every backend against a float64 sum of the exactly widened weights, at awkward shapes
  * (1, primes, more rows than the row-invariant limit, batched 3-D, views at odd offsets, accumulate on and off); on
- * cpu the product equals the fp32 product of the widened weights bit for bit, and a row's result does not depend on
- * how many rows come with it.
+ * cpu the product equals the fp32 product of the widened weights bit for bit, and up to 64 rows a row's result does
+ * not depend on how many rows come with it.
  */
 class Bf16MatmulTest {
     private static final int[][] SHAPES = {{1, 1, 1}, {1, 7, 13}, {3, 17, 31}, {5, 64, 100}, {2, 5, 257}, {70, 37, 129}, {1, 261, 33}};
@@ -100,12 +100,18 @@ class Bf16MatmulTest {
                 be.matmul(a, false, w32, true, c32, false);
                 assertArrayEquals(c32.toHost(), all);
             }
+            // up to 64 rows (batched and speculative generation) a row's bits do not depend on the rows beside it;
+            // more rows (a prompt) take the blocked GEMM, equal within rounding
             for (int r = 0; r < m; r++) {
                 Tensor one = be.zeros(1, n);
                 be.matmul(a.rowSlice(r, r + 1), false, w16, true, one, false);
                 float[] row = one.toHost();
                 for (int j = 0; j < n; j++) {
-                    assertEquals(Float.floatToIntBits(all[r * n + j]), Float.floatToIntBits(row[j]), "row " + r + " col " + j);
+                    if (m <= 64) {
+                        assertEquals(Float.floatToIntBits(all[r * n + j]), Float.floatToIntBits(row[j]), "row " + r + " col " + j);
+                    } else {
+                        assertEquals(all[r * n + j], row[j], 1e-4 * (1 + Math.abs(row[j])), "row " + r + " col " + j);
+                    }
                 }
             }
             assertArrayEquals(wide, w16.toHost(), "toHost widens exactly");

@@ -118,6 +118,34 @@ class ModelLayoutsTest {
         }
     }
 
+    /** With bf16 weights, batched and speculative greedy generation still give exactly the plain one-at-a-time bytes. */
+    @ParameterizedTest(name = "on {0}")
+    @CsvSource({"cpu", "opencl"})
+    void bf16GenerationModesAgreeByteForByte(String backendName) throws Exception {
+        Path bf16 = tmp.resolve("bf16gen");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), bf16,
+                new ModelExport.Options(ModelExport.Target.HF, StDtype.BF16, 0));
+        try (Backend backend = TestBackends.create(backendName)) {
+            ByteLatentTransformer blt = ModelFiles.loadBlt(bf16, backend);
+            assertTrue(blt.parameters().lowPrecision());
+            blt4j.generate.Generator gen = new blt4j.generate.Generator(blt,
+                    blt4j.patch.PatchingScheme.of(blt4j.model.PatchingConfig.globalThreshold(2.2),
+                            ModelFiles.loadEntropyModel(bf16, backend))).ignoringSpecialIds();
+            blt4j.generate.Sampler greedy = new blt4j.generate.Sampler(0, 1, 0);
+            java.util.List<byte[]> prompts = java.util.List.of("First Citizen:\n".getBytes(), "To be, or not".getBytes(),
+                    "ROMEO:".getBytes());
+            java.util.List<java.util.function.IntConsumer> sinks = java.util.List.of(b -> { }, b -> { }, b -> { });
+            var batched = gen.generateBatch(prompts, 40, greedy, null, sinks);
+            for (int i = 0; i < prompts.size(); i++) {
+                byte[] alone = gen.generate(prompts.get(i), 40, greedy.fresh(), null, b -> { }).bytes();
+                assertTrue(java.util.Arrays.equals(alone, batched.get(i).bytes()), "prompt " + i + " batched vs alone");
+                byte[] spec = gen.generateSpeculative(prompts.get(i), 40, 4, greedy.fresh(), null, b -> { }).bytes();
+                assertTrue(java.util.Arrays.equals(alone, spec), "prompt " + i + " speculative vs plain");
+                assertEquals(40, alone.length);
+            }
+        }
+    }
+
     @Test
     void trainableLoadOfTheFusedTablesEqualsTheFixtureWeights() throws Exception {
         Path out = tmp.resolve("hf");
