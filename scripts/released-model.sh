@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load time, memory and speed of a full-size model folder (a released checkpoint, or one made by `blt init`):
-# for each cpu thread count, evicts the folder's weight files from the page cache (cold), runs `blt bench generation`
-# under /usr/bin/time (peak RSS), then runs it again with the page cache warm. Also measures triad bandwidth.
+# for each cpu thread count, evicts the folder's weight files from the page cache (cold) and runs `blt bench generation`
+# once without warm-up (load time, first bytes), then again with the page cache warm, one warm-up and two measured
+# rounds (the speed to quote). Peak RSS is sampled every second, split into anonymous and file-backed pages.
 # Usage: [BENCH_FLAGS=...] scripts/released-model.sh MODEL_DIR OUT_DIR [BYTES=32] [HEAP=16g] [THREADS="1 2"] [BACKENDS=cpu]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +32,8 @@ for t in $threads; do
     [ "$cache" = cold ] && evict
     echo "== threads $t, page cache $cache, load $(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out/log.txt"
     BLT_JAVA_OPTS="-Xmx$heap" /usr/bin/time -v "$root/blt" bench generation -c "$model" --backends "$backends" $extra \
-      --threads "$t" --bytes "$bytes" --reps 1 --warmups 0 --out "$out/bench-t$t-$cache" \
+      --threads "$t" $([ "$cache" = cold ] && echo "--bytes 16 --reps 1 --warmups 0" || echo "--bytes $bytes --reps 2 --warmups 1") \
+      --out "$out/bench-t$t-$cache" \
       >"$out/bench-t$t-$cache.txt" 2>"$out/time-t$t-$cache.txt" &
     run=$!
     # peak resident memory split into anonymous (heap, JVM) and file-backed (mapped weights, page cache) pages

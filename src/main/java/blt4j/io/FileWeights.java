@@ -100,6 +100,15 @@ public final class FileWeights implements ParameterStore.WeightSource {
     }
 
     @Override
+    public short[] readBf16(String name) throws IOException {
+        Location l = plan.get(name);
+        if (l.rows() < 0 && isBf16(name)) {
+            return files.readBf16(l.tensor());
+        }
+        return ParameterStore.WeightSource.super.readBf16(name);
+    }
+
+    @Override
     public float[] read(String name) throws IOException {
         Location l = plan.get(name);
         if (l.rows() < 0) {

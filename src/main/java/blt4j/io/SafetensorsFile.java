@@ -286,6 +286,17 @@ public final class SafetensorsFile implements AutoCloseable {
         readFloats(part, dst, dstOffset, count == t.numel());
     }
 
+    /** The raw bits of a BF16 tensor (no conversion: a bulk copy from the mapping, verified like every read). */
+    public short[] readBf16(String name) throws SafetensorsException {
+        TensorInfo t = info(name);
+        if (t.dtype() != StDtype.BF16) {
+            throw new SafetensorsException(path, "tensor '" + name + "' has dtype " + t.dtype() + ", not BF16");
+        }
+        short[] dst = new short[arrayLength(t)];
+        forEachChunk(windows(), t, true, (chunk, count, index) -> chunk.asShortBuffer().get(dst, (int) index, count));
+        return dst;
+    }
+
     /** Reads an I32 or I64 tensor; I64 values outside the int range are an error. */
     public int[] readInts(String name) throws SafetensorsException {
         TensorInfo t = info(name);

@@ -174,6 +174,10 @@ public final class TensorFiles implements AutoCloseable {
         return file(name).readFloats(name);
     }
 
+    public short[] readBf16(String name) throws SafetensorsException {
+        return file(name).readBf16(name);
+    }
+
     public void readFloats(String name, long fromElement, int count, float[] dst, int dstOffset) throws SafetensorsException {
         file(name).readFloats(name, fromElement, count, dst, dstOffset);
     }

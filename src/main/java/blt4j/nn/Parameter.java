@@ -9,6 +9,7 @@ public final class Parameter {
     private long offset;
     private final boolean matrix;
     private boolean lowPrecision;
+    private int segment;
     private final Init init;
     ParameterStore store;
 
@@ -55,14 +56,15 @@ public final class Parameter {
         return lowPrecision;
     }
 
-    /** Placed by the store's allocation: an element offset into the fp32 buffer, or into the bf16 one. */
-    void place(long offset, boolean lowPrecision) {
+    /** Placed by the store's allocation: an element offset into the fp32 buffer, or into one bf16 segment. */
+    void place(long offset, boolean lowPrecision, int segment) {
         this.offset = offset;
         this.lowPrecision = lowPrecision;
+        this.segment = segment;
     }
 
     public Tensor value() {
-        return (lowPrecision ? store.lowPrecisionParams() : store.params()).view(offset(), shape);
+        return (lowPrecision ? store.lowPrecisionSegment(segment) : store.params()).view(offset(), shape);
     }
 
     public Tensor grad() {

@@ -24,7 +24,7 @@ public final class ParameterStore {
     private long total;
     private Backend backend;
     private Tensor params;
-    private Tensor params16;
+    private List<Tensor> segments16;
     private Tensor grads;
 
     public Parameter add(String name, Parameter.Init init, int... shape) {
@@ -67,35 +67,57 @@ public final class ParameterStore {
             throw new IllegalArgumentException("matrix weights are F32 or BF16, not " + matrices);
         }
         long f32 = 0;
-        long bf16 = 0;
+        List<Long> segments = new ArrayList<>(); // bf16 elements per segment; a weight never straddles two
+        long open = 0;
         for (Parameter p : byName.values()) {
-            boolean low = matrices == DType.BF16 && p.matrix();
-            p.place(low ? bf16 : f32, low);
-            if (low) {
-                bf16 += p.size();
+            if (matrices == DType.BF16 && p.matrix()) {
+                if (open + p.size() > segmentElements && open > 0) {
+                    segments.add(open);
+                    open = 0;
+                }
+                p.place(open, true, segments.size());
+                open += p.size();
             } else {
+                p.place(f32, false, 0);
                 f32 += p.size();
             }
         }
-        if (Math.max(f32, bf16) > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("the model's buffer would hold " + Math.max(f32, bf16) + " parameters, more "
-                    + "than one buffer's 2^31-1: keep the hash tables in their file (inference) or use a smaller config");
+        if (open > 0) {
+            segments.add(open);
+        }
+        if (f32 > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("the model's fp32 buffer would hold " + f32 + " parameters, more than one "
+                    + "buffer's 2^31-1: keep the hash tables in their file (inference) or use a smaller config");
         }
         this.backend = backend;
         this.params = backend.zeros((int) f32);
-        this.params16 = bf16 > 0 ? backend.allocate(DType.BF16, (int) bf16) : null;
+        this.segments16 = new ArrayList<>();
+        for (long n : segments) {
+            segments16.add(backend.allocate(DType.BF16, (int) n));
+        }
         backend.registerWeights(params);
         return this;
     }
 
-    /** The bfloat16 buffer of the matrix weights (null unless allocated with BF16 matrices). */
-    Tensor lowPrecisionParams() {
-        return params16;
+    /**
+     * Most bfloat16 elements in one buffer: a Java array's limit, so models of any size fit in segments (blt-7b's
+     * matrices are 6.7B); tests make them small.
+     */
+    static long segmentElements = Integer.MAX_VALUE - 8;
+
+    /** Segment {@code i} of the bfloat16 buffers of the matrix weights. */
+    Tensor lowPrecisionSegment(int i) {
+        return segments16.get(i);
+    }
+
+    /** Number of bfloat16 segments (0 unless allocated with BF16 matrices). */
+    public int lowPrecisionSegments() {
+        return segments16 == null ? 0 : segments16.size();
     }
 
     /** True when the matrix weights are held in bfloat16 (an inference-only store). */
     public boolean lowPrecision() {
-        return params16 != null;
+        return segments16 != null && !segments16.isEmpty();
     }
 
     /** Deterministic initialisation from a seed, computed on the host and uploaded once. */
@@ -149,6 +171,16 @@ public final class ParameterStore {
             return false;
         }
 
+        /** The tensor as bfloat16 bits: read as floats and rounded to nearest-even unless a source can copy them. */
+        default short[] readBf16(String name) throws IOException {
+            float[] v = read(name);
+            short[] bits = new short[v.length];
+            for (int i = 0; i < v.length; i++) {
+                bits[i] = KernelMath.toBf16(v[i]);
+            }
+            return bits;
+        }
+
         /** Releases the files the source opened (nothing by default). */
         @Override
         default void close() {}
@@ -184,7 +216,11 @@ public final class ParameterStore {
         // every name and shape is checked before the first upload; each tensor then goes up alone, so loading never
         // holds a second copy of the whole model
         for (Parameter p : byName.values()) {
-            put(p, source.read(p.name()));
+            if (p.lowPrecision()) {
+                backend.uploadBf16(source.readBf16(p.name()), 0, p.value()); // a bf16 file's bits, copied as they are
+            } else {
+                backend.upload(source.read(p.name()), 0, p.value());
+            }
         }
     }
 
@@ -205,7 +241,7 @@ public final class ParameterStore {
     /** The gradient buffer, allocated on first use (inference never needs it: a model then holds its weights once). */
     public Tensor grads() {
         requireAllocated();
-        if (params16 != null) {
+        if (lowPrecision()) {
             throw new IllegalStateException("this model holds its matrix weights in bfloat16, for inference only; load it "
                     + "as a trainable (fp32) model to train it");
         }
