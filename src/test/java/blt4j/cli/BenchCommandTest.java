@@ -55,13 +55,19 @@ class BenchCommandTest {
         assertEquals(0, run("bench", "generation", "-c", "../shared/fixtures/blt-micro", "--backends", "cpu", "--bytes", "12",
                 "--reps", "1", "--warmups", "0", "--out", tmp.toString()));
         List<String> rows = Files.readAllLines(onlyFolder(tmp).resolve("generation.csv"));
-        assertEquals(8, rows.size(), rows.toString());
+        assertEquals(9, rows.size(), rows.toString());
         for (String mode : new String[] {",plain,1,", ",speculative k=2,1,", ",speculative k=8,1,", ",batched 1,1,",
-                ",batched 4,4,", ",batched 16,16,"}) {
+                ",batched 4,4,", ",batched 16,16,", ",prefill "}) {
             assertTrue(rows.stream().anyMatch(r -> r.startsWith("cpu" + mode)), mode + " missing: " + rows);
         }
         assertTrue(rows.stream().skip(1).allMatch(r -> r.endsWith(",true")), "an output differs from plain: " + rows);
         assertNotEquals(0, run("bench", "generation", "--backends", "cpu", "--out", tmp.toString()), "no checkpoint");
+        assertEquals(0, run("bench", "generation", "-c", "../shared/fixtures/blt-micro", "--backends", "cpu", "--bytes", "6",
+                "--target-patch-size", "3", "--reps", "1", "--warmups", "0", "--out", tmp.resolve("target").toString()));
+        assertTrue(Files.readString(onlyFolder(tmp.resolve("target")).resolve("generation.md"))
+                .contains("global threshold giving 3.0 bytes per patch"));
+        assertNotEquals(0, run("bench", "generation", "--model", "blt-micro", "--target-patch-size", "3", "--backends", "cpu",
+                "--out", tmp.toString()), "--target-patch-size needs -c");
         assertNotEquals(0, run("bench", "kernels", "-c", "../shared/fixtures/blt-micro", "--tiny", "--out", tmp.toString()));
     }
 

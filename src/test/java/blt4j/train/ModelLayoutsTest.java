@@ -202,6 +202,23 @@ class ModelLayoutsTest {
     }
 
     @Test
+    void aConfigTooLargeForTheHeapIsRefusedWithWhatItNeedsBeforeAnythingIsAllocated() throws Exception {
+        Path out = tmp.resolve("huge");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), out,
+                new ModelExport.Options(ModelExport.Target.REFERENCE, StDtype.BF16, 0));
+        Path config = out.resolve("config.json");
+        String text = Files.readString(config).replace("\"dim_global\": 64", "\"dim_global\": 16384")
+                .replace("\"n_layers_global\": 2", "\"n_layers_global\": 96");
+        assertFalse(text.equals(Files.readString(config)), "the test edited the config");
+        Files.writeString(config, text);
+        try (Backend b = TestBackends.create("cpu")) {
+            Exception e = assertThrows(Exception.class, () -> ModelFiles.loadBlt(out, b));
+            assertTrue(e.getMessage().contains("needs at least") && e.getMessage().contains("GiB of")
+                    && e.getMessage().contains("heap"), e.getMessage());
+        }
+    }
+
+    @Test
     void anOutputFolderThatExistsIsRefusedAndNothingIsLeftBehind() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("taken"));
         Files.writeString(out.resolve("keep.txt"), "mine");
