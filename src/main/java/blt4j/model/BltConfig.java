@@ -67,6 +67,26 @@ public final class BltConfig {
         return new BltConfig();
     }
 
+    /**
+     * The released blt-7b shape (BLT-REFERENCE §13.2, the paper's 8B): d_local 1280 (20 heads, FFN 3584), 1 encoder and
+     * 6 decoder layers, d_global 4096 (32 layers, 32 heads, FFN 11008), k = 4 with a 5120 → 4096 input projection,
+     * hash tables 6 × 500002 × 1280: 10.55B parameters.
+     */
+    public static BltConfig blt7b() {
+        BltConfig c = new BltConfig();
+        c.dimLocalEncoder = 1280;
+        c.dimLocalDecoder = 1280;
+        c.dimGlobal = 4096;
+        c.nLayersLocalDecoder = 6;
+        c.nLayersGlobal = 32;
+        c.nHeadsLocalEncoder = 20;
+        c.nHeadsLocalDecoder = 20;
+        c.nHeadsGlobal = 32;
+        c.crossAttnK = 4;
+        c.crossAttnNheads = 20;
+        return c;
+    }
+
     /** {@code blt-micro}: the shape of the golden fixture (d_local 32, d_global 64, hash vocab 1009). */
     public static BltConfig micro() {
         BltConfig c = new BltConfig();
@@ -136,7 +156,8 @@ public final class BltConfig {
             case "blt-micro" -> micro();
             case "blt-tiny" -> tiny();
             case "blt-1b" -> blt1b();
-            default -> throw new ConfigException("preset", null, "unknown BLT preset '" + name + "' (known: blt-demo, blt-micro, blt-tiny, blt-1b)");
+            case "blt-7b" -> blt7b();
+            default -> throw new ConfigException("preset", null, "unknown BLT preset '" + name + "' (known: blt-demo, blt-micro, blt-tiny, blt-1b, blt-7b)");
         };
     }
 

@@ -34,6 +34,20 @@ class BltShapeTest {
         assertEquals(4.53e9, b1.parameterCount(), 0.005e9);
         assertEquals(2816, b1.hiddenLocalEncoder());
         assertEquals(5632, b1.hiddenGlobal());
+        // released blt-7b: 6.71B non-hash + 3.84B hash = 10.55B, FFN 3584 / 11008, a 5120 -> 4096 global input projection
+        BltConfig b7 = BltConfig.blt7b();
+        b7.validateFields("blt-7b");
+        assertEquals(3.84e9, b7.hashParameterCount(), 0.005e9);
+        assertEquals(10.55e9, b7.parameterCount(), 0.01e9);
+        assertEquals(6.71e9, b7.parameterCount() - b7.hashParameterCount(), 0.01e9);
+        assertEquals(3584, b7.hiddenLocalEncoder());
+        assertEquals(11008, b7.hiddenGlobal());
+        assertTrue(b7.globalInputProjection());
+        long declared = 0;
+        for (blt4j.nn.Parameter p : ByteLatentTransformer.declaredParameters(b7)) {
+            declared += p.size();
+        }
+        assertEquals(b7.parameterCount(), declared, "the declared parameters add up to the analytic count");
     }
 
     @Test

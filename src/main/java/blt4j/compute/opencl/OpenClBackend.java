@@ -226,11 +226,15 @@ public final class OpenClBackend extends Backend {
     private static final class Releaser implements Runnable {
         private final cl_mem mem;
         private final Set<Releaser> live;
+        private final long bytes;
+        private final java.util.concurrent.atomic.AtomicLong liveBytes;
         private final AtomicBoolean done = new AtomicBoolean();
 
-        Releaser(cl_mem mem, Set<Releaser> live) {
+        Releaser(cl_mem mem, Set<Releaser> live, long bytes, java.util.concurrent.atomic.AtomicLong liveBytes) {
             this.mem = mem;
             this.live = live;
+            this.bytes = bytes;
+            this.liveBytes = liveBytes;
         }
 
         @Override
@@ -238,6 +242,31 @@ public final class OpenClBackend extends Backend {
             if (done.compareAndSet(false, true)) {
                 live.remove(this);
                 clReleaseMemObject(mem);
+                liveBytes.addAndGet(-bytes);
+            }
+        }
+    }
+
+    /** Bytes of device buffers not yet released (buffers are released when their tensors are collected). */
+    private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Device buffers are freed when the garbage collector finds their tensors unreachable, and the Java heap may not
+     * feel the pressure that device memory (host memory, on PoCL) does: past half the device's memory, ask for a
+     * collection and give the cleaner a moment, so buffers of finished generations go before new ones pile up.
+     */
+    private void reclaimIfFull(long bytes) {
+        long budget = dc.info.globalMemBytes() / 2;
+        if (liveBytes.get() + bytes <= budget) {
+            return;
+        }
+        for (int attempt = 0; attempt < 5 && liveBytes.get() + bytes > budget; attempt++) {
+            System.gc();
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
@@ -255,6 +284,7 @@ public final class OpenClBackend extends Backend {
                     "opencl: a buffer of %d x %s = %d bytes (%.1f MiB) exceeds CL_DEVICE_MAX_MEM_ALLOC_SIZE = %d bytes (%.1f MiB) on %s",
                     size, dtype, bytes, bytes / 1048576.0, limit, limit / 1048576.0, dc.info.name()));
         }
+        reclaimIfFull(bytes);
         cl_mem mem;
         try {
             mem = clCreateBuffer(dc.context, CL_MEM_READ_WRITE, bytes, null, null);
@@ -264,7 +294,8 @@ public final class OpenClBackend extends Backend {
                     + " (device global memory " + (dc.info.globalMemBytes() >> 20) + " MiB)", e);
         }
         ClBuffer buf = new ClBuffer(mem, dtype, size, bytes);
-        Releaser r = new Releaser(mem, live);
+        Releaser r = new Releaser(mem, live, bytes, liveBytes);
+        liveBytes.addAndGet(bytes);
         live.add(r);
         CLEANER.register(buf, r);
         return buf;
