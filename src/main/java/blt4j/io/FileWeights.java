@@ -75,9 +75,15 @@ public final class FileWeights implements ParameterStore.WeightSource {
         return l != null && files.contains(l.tensor());
     }
 
+    /** The shape, after checking that the dtype is one a float weight can be read from (so loading fails before it starts). */
     @Override
     public int[] shape(String name) throws IOException {
         Location l = plan.get(name);
+        StDtype dtype = files.info(l.tensor()).dtype();
+        if (dtype != StDtype.F32 && dtype != StDtype.BF16 && dtype != StDtype.F16 && dtype != StDtype.F64) {
+            throw new SafetensorsException(files.source(), "tensor '" + l.tensor() + "' has dtype " + dtype
+                    + "; a weight must be F32, BF16, F16 or F64");
+        }
         int[] shape = files.intShape(l.tensor());
         if (l.rows() < 0) {
             return shape;

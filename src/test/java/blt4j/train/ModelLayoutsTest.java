@@ -219,6 +219,31 @@ class ModelLayoutsTest {
     }
 
     @Test
+    void aTensorOfTheWrongDtypeIsNamedBeforeAnythingLoads() throws Exception {
+        Path out = tmp.resolve("dtype");
+        ModelExport.convert(ModelFolder.open(SharedData.bltMicro()), out,
+                new ModelExport.Options(ModelExport.Target.REFERENCE, StDtype.F32, 0));
+        Path weights = out.resolve("model.safetensors");
+        blt4j.io.SafetensorsWriter w = new blt4j.io.SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(weights)) {
+            for (String name : f.tensors().keySet()) {
+                int[] shape = f.intShape(name);
+                float[] v = f.readFloats(name);
+                if (name.equals("local_decoder.norm.weight")) {
+                    w.addInts(name, new int[v.length], shape); // an integer tensor where a weight belongs
+                } else {
+                    w.addFloats(name, v, shape);
+                }
+            }
+        }
+        w.write(weights);
+        try (Backend b = TestBackends.create("reference")) {
+            IOException e = assertThrows(IOException.class, () -> ModelFiles.loadBlt(out, b));
+            assertTrue(e.getMessage().contains("local_decoder.norm.weight") && e.getMessage().contains("I32"), e.getMessage());
+        }
+    }
+
+    @Test
     void anOutputFolderThatExistsIsRefusedAndNothingIsLeftBehind() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("taken"));
         Files.writeString(out.resolve("keep.txt"), "mine");
