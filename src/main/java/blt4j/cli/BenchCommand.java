@@ -192,7 +192,7 @@ final class BenchCommand implements Callable<Integer> {
                         name, checkpoint != null ? "loaded" : "built", loadSeconds,
                         (rt.totalMemory() - rt.freeMemory()) / (double) (1L << 30));
                 loadLines.add(loaded);
-                System.out.println("blt bench generation: " + backend.describe() + "; " + setup.blt().parameters().size()
+                System.out.println("blt bench generation: " + backend.describe() + "; " + setup.blt().parameters().declaredSize()
                         + " BLT parameters in the buffer" + (setup.blt().hashTablesInFile() ? " (hash tables read from the file)" : "")
                         + "; " + loaded);
                 rows.addAll(GenerationBenchmark.run(name, setup, bytes, w, r, System.out));

@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
             "The values are uniform with each weight's initial σ (not the reference initialisation); the blt-1b shape "
                 + "is about 9 GB in bf16."})
 final class InitCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "BLT preset: blt-micro, blt-tiny, blt-demo, blt-1b.")
+    @Option(names = "--model", required = true, description = "BLT preset: blt-micro, blt-tiny, blt-demo, blt-1b, blt-7b.")
     String model;
 
-    @Option(names = "--entropy-model", description = "Entropy model preset (default: entropy-released for blt-1b, "
+    @Option(names = "--entropy-model", description = "Entropy model preset (default: entropy-released for blt-1b and blt-7b, "
             + "entropy-tiny otherwise).")
     String entropyModel;
 
@@ -41,7 +41,7 @@ final class InitCommand implements Callable<Integer> {
         }
         blt.validateFields("--model " + model);
         EntropyModelConfig entropy = EntropyModelConfig.preset(entropyModel != null ? entropyModel
-                : model.equals("blt-1b") ? "entropy-released" : "entropy-tiny");
+                : model.equals("blt-1b") || model.equals("blt-7b") ? "entropy-released" : "entropy-tiny");
         long params = blt.parameterCount() + entropy.parameterCount();
         System.out.printf("blt init: %s (%,d parameters) + entropy model (%,d) as %s, %.2f GB -> %s%n", model,
                 blt.parameterCount(), entropy.parameterCount(), o.dtype(), params * (double) o.dtype().size() / 1e9, export.out);

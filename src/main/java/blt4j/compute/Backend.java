@@ -20,7 +20,7 @@ import java.util.TreeMap;
  *       an I32 tensor a kernel wrote (segmentMax's argmax) has no host copy and is refused as an index source.</li>
  * </ul>
  *
- * <p><b>A new backend</b> implements the 29 {@code protected abstract} methods below plus {@link #name()} and
+ * <p><b>A new backend</b> implements the 30 {@code protected abstract} methods below plus {@link #name()} and
  * {@link #describe()}; a host backend extending {@link HostBackend} gets the 7 memory methods and writes 20 kernels.
  *
  * <p><b>Adding an op</b> touches, in order:
@@ -212,6 +212,19 @@ public abstract class Backend implements AutoCloseable {
         dtype(t, DType.F32, "toHost");
         readFloats(t, out, 0);
         return out;
+    }
+
+    /**
+     * A read-only BF16 tensor over bfloat16 bits that lie outside the Java heap (a weight mapped from its file): host
+     * backends read them in place, device backends upload them once.
+     */
+    public final Tensor wrapBf16(java.nio.ShortBuffer bits, int... shape) {
+        int size = Tensor.checkedSize(shape);
+        if (bits.remaining() != size) {
+            throw new IllegalArgumentException("wrapBf16: " + bits.remaining() + " values for shape " + Arrays.toString(shape));
+        }
+        allocations++;
+        return new Tensor(this, wrapBf16Storage(bits.slice(), size), 0, DType.BF16, shape);
     }
 
     /** Copies {@code dst.size()} bfloat16 values (raw bits) from {@code src[srcOffset...]} into a BF16 tensor. */
@@ -648,6 +661,7 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void readInts(Tensor src, int[] dst);
     protected abstract void writeBf16(Tensor dst, short[] src, int srcOffset);
     protected abstract void readBf16(Tensor src, short[] dst);
+    protected abstract Object wrapBf16Storage(java.nio.ShortBuffer bits, int size);
     protected abstract void copyKernel(Tensor src, Tensor dst);
     protected abstract void fillKernel(Tensor t, float value);
     protected abstract void addKernel(Tensor a, Tensor b, Tensor out);

@@ -265,7 +265,7 @@ public final class CpuBackend extends HostBackend {
                                 int batch, int m, int n, int k) {
         if (b.dtype() == DType.BF16) {
             for (int bi = 0; bi < batch; bi++) {
-                timesBf16Weights(f(a), a.offset() + bi * m * k, h(b), b.offset() + bi * k * n, f(c), c.offset() + bi * m * n,
+                timesBf16Weights(f(a), a.offset() + bi * m * k, b, b.offset() + bi * k * n, f(c), c.offset() + bi * m * n,
                         accumulate, m, n, k);
             }
             return;
@@ -302,7 +302,7 @@ public final class CpuBackend extends HostBackend {
      * the result equals the fp32 product with the widened weights bit for bit whatever the number of rows. More rows
      * take the register-blocked GEMM on blocks of widened rows.
      */
-    private void timesBf16Weights(float[] a, int ao, short[] w, int wo, float[] c, int co, boolean acc, int m, int n, int k) {
+    private void timesBf16Weights(float[] a, int ao, Tensor wt, int wo, float[] c, int co, boolean acc, int m, int n, int k) {
         if (k == 0) {
             if (!acc) {
                 for (int r = 0; r < m; r++) {
@@ -311,22 +311,41 @@ public final class CpuBackend extends HostBackend {
             }
             return;
         }
+        short[] heap = mapped(wt) == null ? h(wt) : null; // null: the weight is read in place from its mapped file
         if (m <= ROW_INVARIANT_ROWS) {
             // widen in registers as the dot products go: cheaper than a pass through a scratch copy at every row count
-            // measured (1 to 64), and the same bits as the fp32 dot recipe on the widened weights
+            // measured (1 to 64), and the same bits as the fp32 dot recipe on the widened weights. Mapped rows are
+            // first copied (four at a time, into L1) from the page cache.
             int groups = (n + 3) / 4;
-            parallelFor(groups, 8L * m * k, (g0, g1) ->
-                    CpuGemm.gemvDotRowsBf16(w, wo, a, ao, c, co, m, n, k, 4 * g0, Math.min(n, 4 * g1), acc));
+            parallelFor(groups, 8L * m * k, (g0, g1) -> {
+                if (heap != null) {
+                    CpuGemm.gemvDotRowsBf16(heap, wo, a, ao, c, co, m, n, k, 4 * g0, Math.min(n, 4 * g1), acc);
+                    return;
+                }
+                short[] rows = new short[4 * k];
+                for (int g = g0; g < g1; g++) {
+                    int j0 = 4 * g;
+                    int j1 = Math.min(n, j0 + 4);
+                    bf16Range(wt, wo + j0 * k, rows, (j1 - j0) * k);
+                    CpuGemm.gemvDotRowsBf16(rows, -j0 * k, a, ao, c, co, m, n, k, j0, j1, acc);
+                }
+            });
             return;
         }
         // many rows (a prompt): blocks of weight rows widened once, then the register-blocked GEMM on them
         int blocks = (n + BF16_BLOCK - 1) / BF16_BLOCK;
         parallelFor(blocks, 2L * m * k * BF16_BLOCK, (b0, b1) -> {
             float[] rows = new float[BF16_BLOCK * k];
+            short[] bits = heap != null ? null : new short[BF16_BLOCK * k];
             for (int bl = b0; bl < b1; bl++) {
                 int j0 = bl * BF16_BLOCK;
                 int j1 = Math.min(n, j0 + BF16_BLOCK);
-                CpuVectorMath.widenBf16(w, wo + j0 * k, rows, 0, (j1 - j0) * k);
+                if (heap != null) {
+                    CpuVectorMath.widenBf16(heap, wo + j0 * k, rows, 0, (j1 - j0) * k);
+                } else {
+                    bf16Range(wt, wo + j0 * k, bits, (j1 - j0) * k);
+                    CpuVectorMath.widenBf16(bits, 0, rows, 0, (j1 - j0) * k);
+                }
                 CpuGemm.gemmBlock(a, ao, false, rows, -j0 * k, true, c, co, acc, m, n, k, 0, m, j0, j1);
             }
         });

@@ -60,19 +60,42 @@ public abstract class HostBackend extends Backend {
         System.arraycopy(i(src), src.offset(), dst, 0, src.size());
     }
 
-    /** The bfloat16 bits behind a host BF16 tensor. */
+    /** The bfloat16 bits behind a host BF16 tensor held in the heap (see {@link #mapped} for one read in place). */
     protected static short[] h(Tensor t) {
         return (short[]) t.storage();
     }
 
+    /** The mapped bits behind a BF16 tensor read in place from its file, or null for one held in the heap. */
+    protected static java.nio.ShortBuffer mapped(Tensor t) {
+        return t.storage() instanceof java.nio.ShortBuffer b ? b : null;
+    }
+
+    /** Elements [from, from + count) of a BF16 tensor's storage into {@code dst[0..count)}, wherever they lie. */
+    protected static void bf16Range(Tensor t, int from, short[] dst, int count) {
+        java.nio.ShortBuffer b = mapped(t);
+        if (b != null) {
+            b.get(from, dst, 0, count);
+        } else {
+            System.arraycopy(h(t), from, dst, 0, count);
+        }
+    }
+
     @Override
     protected void writeBf16(Tensor dst, short[] src, int srcOffset) {
+        if (mapped(dst) != null) {
+            throw new IllegalStateException("a weight read in place from its file is read-only: " + dst);
+        }
         System.arraycopy(src, srcOffset, h(dst), dst.offset(), dst.size());
     }
 
     @Override
     protected void readBf16(Tensor src, short[] dst) {
-        System.arraycopy(h(src), src.offset(), dst, 0, src.size());
+        bf16Range(src, src.offset(), dst, src.size());
+    }
+
+    @Override
+    protected Object wrapBf16Storage(java.nio.ShortBuffer bits, int size) {
+        return bits;
     }
 
     @Override

@@ -58,7 +58,14 @@ public final class ReferenceBackend extends HostBackend {
         if (b.dtype() == DType.BF16) {
             int[] dims = {a.offset(), b.offset(), c.offset(), m, n, k, flag(accumulate)};
             float[] av = f(a), cv = f(c);
-            short[] wv = h(b);
+            short[] wv;
+            if (mapped(b) != null) { // a weight read in place: the oracle takes a plain copy of the elements it needs
+                wv = new short[b.size()];
+                bf16Range(b, b.offset(), wv, b.size());
+                dims[1] = 0;
+            } else {
+                wv = h(b);
+            }
             for (int idx = 0; idx < batch * m * n; idx++) {
                 ReferenceKernels.matmulBf16Item(av, wv, cv, dims, idx);
             }

@@ -105,6 +105,13 @@ public final class FileWeights implements ParameterStore.WeightSource {
         return files.info(plan.get(name).tensor()).dtype() == StDtype.BF16;
     }
 
+    /** A whole BF16 tensor, mapped where it lies in the file (null for a part of a fused tensor). */
+    @Override
+    public java.nio.ShortBuffer mappedBf16(String name) throws IOException {
+        Location l = plan.get(name);
+        return l.rows() < 0 && isBf16(name) ? files.mappedBf16(l.tensor()) : null;
+    }
+
     @Override
     public short[] readBf16(String name) throws IOException {
         Location l = plan.get(name);

@@ -286,6 +286,42 @@ public final class SafetensorsFile implements AutoCloseable {
         readFloats(part, dst, dstOffset, count == t.numel());
     }
 
+    /**
+     * A BF16 tensor as a read-only little-endian view of its own mapping of the file: nothing is copied, the values are
+     * read from the page cache as they are used. A recorded checksum is verified once here (one pass over the pages).
+     */
+    public java.nio.ShortBuffer mappedBf16(String name) throws SafetensorsException {
+        TensorInfo t = info(name);
+        if (t.dtype() != StDtype.BF16) {
+            throw new SafetensorsException(path, "tensor '" + name + "' has dtype " + t.dtype() + ", not BF16");
+        }
+        arrayLength(t);
+        windows(); // refuses a closed file
+        ByteBuffer bytes;
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            if (ch.size() != fileSize) {
+                throw new SafetensorsException(path, "the file changed size since it was opened (" + fileSize + " -> "
+                        + ch.size() + " bytes)");
+            }
+            bytes = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), t.byteLength());
+        } catch (SafetensorsException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SafetensorsException(path, "cannot map tensor '" + name + "': " + e, e);
+        }
+        Integer expected = checksums.get(name);
+        if (expected != null) {
+            CRC32C crc = new CRC32C();
+            crc.update(bytes.duplicate());
+            if ((int) crc.getValue() != expected) {
+                throw new SafetensorsException(path, String.format("tensor '%s': checksum mismatch, the CRC32C of its %d"
+                        + " data bytes is %08x but the file records %08x (the file is corrupt)", name, t.byteLength(),
+                        (int) crc.getValue(), expected));
+            }
+        }
+        return bytes.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().asReadOnlyBuffer();
+    }
+
     /** The raw bits of a BF16 tensor (no conversion: a bulk copy from the mapping, verified like every read). */
     public short[] readBf16(String name) throws SafetensorsException {
         TensorInfo t = info(name);

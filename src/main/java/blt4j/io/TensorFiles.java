@@ -174,6 +174,10 @@ public final class TensorFiles implements AutoCloseable {
         return file(name).readFloats(name);
     }
 
+    public java.nio.ShortBuffer mappedBf16(String name) throws SafetensorsException {
+        return file(name).mappedBf16(name);
+    }
+
     public short[] readBf16(String name) throws SafetensorsException {
         return file(name).readBf16(name);
     }

@@ -10,6 +10,7 @@ public final class Parameter {
     private final boolean matrix;
     private boolean lowPrecision;
     private int segment;
+    private Tensor attached;
     private final Init init;
     ParameterStore store;
 
@@ -63,7 +64,18 @@ public final class Parameter {
         this.segment = segment;
     }
 
+    /** Gives this weight a tensor of its own (a bf16 matrix read where it lies in a mapped file). */
+    void attach(Tensor t) {
+        if (!lowPrecision || !java.util.Arrays.equals(t.shape(), shape)) {
+            throw new IllegalArgumentException("cannot attach " + t + " to " + name);
+        }
+        this.attached = t;
+    }
+
     public Tensor value() {
+        if (attached != null) {
+            return attached;
+        }
         return (lowPrecision ? store.lowPrecisionSegment(segment) : store.params()).view(offset(), shape);
     }
 

@@ -25,6 +25,8 @@ public final class ParameterStore {
     private Backend backend;
     private Tensor params;
     private List<Tensor> segments16;
+    private List<Long> segmentSizes;
+    private boolean matricesLow;
     private Tensor grads;
 
     public Parameter add(String name, Parameter.Init init, int... shape) {
@@ -91,13 +93,21 @@ public final class ParameterStore {
         }
         this.backend = backend;
         this.params = backend.zeros((int) f32);
+        this.segmentSizes = segments;
         this.segments16 = new ArrayList<>();
-        for (long n : segments) {
-            segments16.add(backend.allocate(DType.BF16, (int) n));
+        for (int i = 0; i < segments.size(); i++) {
+            segments16.add(null); // allocated on first use: weights mapped from their file never need them
         }
+        this.matricesLow = matrices == DType.BF16 && !segments.isEmpty();
         backend.registerWeights(params);
         return this;
     }
+
+    /**
+     * Whether a bf16 file's matrix weights are read in place from the mapping (the default) or copied into bf16
+     * buffers; tests switch it to exercise both.
+     */
+    static boolean mapWeights = true;
 
     /**
      * Most bfloat16 elements in one buffer: a Java array's limit, so models of any size fit in segments (blt-7b's
@@ -107,17 +117,28 @@ public final class ParameterStore {
 
     /** Segment {@code i} of the bfloat16 buffers of the matrix weights. */
     Tensor lowPrecisionSegment(int i) {
-        return segments16.get(i);
+        Tensor t = segments16.get(i);
+        if (t == null) {
+            t = backend.allocate(DType.BF16, Math.toIntExact(segmentSizes.get(i)));
+            segments16.set(i, t);
+        }
+        return t;
     }
 
-    /** Number of bfloat16 segments (0 unless allocated with BF16 matrices). */
+    /** Number of bfloat16 segments in use (weights mapped from their file need none). */
     public int lowPrecisionSegments() {
-        return segments16 == null ? 0 : segments16.size();
+        int n = 0;
+        if (segments16 != null) {
+            for (Tensor t : segments16) {
+                n += t != null ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     /** True when the matrix weights are held in bfloat16 (an inference-only store). */
     public boolean lowPrecision() {
-        return segments16 != null && !segments16.isEmpty();
+        return matricesLow;
     }
 
     /** Deterministic initialisation from a seed, computed on the host and uploaded once. */
@@ -171,6 +192,11 @@ public final class ParameterStore {
             return false;
         }
 
+        /** The tensor's bfloat16 bits where they lie in a mapped file, or null when this source cannot map them. */
+        default java.nio.ShortBuffer mappedBf16(String name) throws IOException {
+            return null;
+        }
+
         /** The tensor as bfloat16 bits: read as floats and rounded to nearest-even unless a source can copy them. */
         default short[] readBf16(String name) throws IOException {
             float[] v = read(name);
@@ -216,7 +242,10 @@ public final class ParameterStore {
         // every name and shape is checked before the first upload; each tensor then goes up alone, so loading never
         // holds a second copy of the whole model
         for (Parameter p : byName.values()) {
-            if (p.lowPrecision()) {
+            java.nio.ShortBuffer mapped = p.lowPrecision() && mapWeights ? source.mappedBf16(p.name()) : null;
+            if (mapped != null) {
+                p.attach(backend.wrapBf16(mapped, p.shape())); // read where it lies: no copy in the heap
+            } else if (p.lowPrecision()) {
                 backend.uploadBf16(source.readBf16(p.name()), 0, p.value()); // a bf16 file's bits, copied as they are
             } else {
                 backend.upload(source.read(p.name()), 0, p.value());

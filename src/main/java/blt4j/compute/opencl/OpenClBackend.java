@@ -342,6 +342,19 @@ public final class OpenClBackend extends Backend {
         uploadBytes += n;
     }
 
+    /** A mapped weight is uploaded once, straight from the mapping (no copy in the Java heap). */
+    @Override
+    protected Object wrapBf16Storage(java.nio.ShortBuffer bits, int size) {
+        Object storage = allocateStorage(DType.BF16, size);
+        if (size > 0) {
+            cl_mem mem = ((ClBuffer) storage).mem;
+            clEnqueueWriteBuffer(queue, mem, CL_TRUE, 0, (long) size * 2, Pointer.to(bits), 0, null, null);
+            uploadCalls++;
+            uploadBytes += (long) size * 2;
+        }
+        return storage;
+    }
+
     @Override
     protected void readBf16(Tensor src, short[] dst) {
         if (src.size() > 0) {
