@@ -278,11 +278,16 @@ public final class BltConfig {
         checkMemory("config", false, 0, 0);
     }
 
-    /** {@link #validate} for a model whose hash tables stay in their file: only the other weights must fit. */
-    public void validateWithTablesInFile(boolean bf16Matrices) {
+    /**
+     * {@link #validate} for a model whose hash tables stay in their file: only the other weights must fit in the heap
+     * (none of the matrices either, when they too are read in place from the file).
+     */
+    public void validateWithTablesInFile(boolean bf16Matrices, boolean matricesInFile) {
         validateFields("config");
-        ModelMemory.requireInference("config", "BLT (hash tables left in their file)",
-                parameterCount() - hashParameterCount(), bf16Matrices);
+        if (!matricesInFile) { // mapped matrices live in the page cache, not the heap
+            ModelMemory.requireInference("config", "BLT (hash tables left in their file)",
+                    parameterCount() - hashParameterCount(), bf16Matrices);
+        }
     }
 
     /**

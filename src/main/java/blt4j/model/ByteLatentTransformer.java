@@ -62,14 +62,15 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /** A trainable model: every weight, hash tables included, in the parameter buffer. */
     public ByteLatentTransformer(BltConfig config, Backend backend) {
-        this(config, backend, null, DType.F32, true);
+        this(config, backend, null, DType.F32, false, true);
     }
 
-    private ByteLatentTransformer(BltConfig config, Backend backend, HashRows[] fileTables, DType matrices, boolean allocate) {
+    private ByteLatentTransformer(BltConfig config, Backend backend, HashRows[] fileTables, DType matrices,
+                                  boolean matricesInFile, boolean allocate) {
         if (!allocate) {
             config.validateFields("config");
         } else if (fileTables != null) {
-            config.validateWithTablesInFile(matrices == DType.BF16);
+            config.validateWithTablesInFile(matrices == DType.BF16, matricesInFile);
         } else {
             config.validate();
         }
@@ -94,13 +95,19 @@ public final class ByteLatentTransformer implements TrainableModel {
 
     /** {@link #withHashTables(BltConfig, Backend, HashRows[])} with the Linear weights held as {@code matrices} (F32 or BF16). */
     public static ByteLatentTransformer withHashTables(BltConfig config, Backend backend, HashRows[] tables, DType matrices) {
-        return new ByteLatentTransformer(config, backend, tables, matrices, true);
+        return withHashTables(config, backend, tables, matrices, false);
+    }
+
+    /** @param matricesInFile the bf16 matrix weights will be read in place from their file (no heap for them) */
+    public static ByteLatentTransformer withHashTables(BltConfig config, Backend backend, HashRows[] tables, DType matrices,
+                                                       boolean matricesInFile) {
+        return new ByteLatentTransformer(config, backend, tables, matrices, matricesInFile, true);
     }
 
     /** Every parameter a config declares (names, shapes, initialisation, hash tables included), nothing allocated. */
     public static List<Parameter> declaredParameters(BltConfig config) {
         try (Backend scratch = new ReferenceBackend()) {
-            return new ByteLatentTransformer(config, scratch, null, DType.F32, false).store.all();
+            return new ByteLatentTransformer(config, scratch, null, DType.F32, false, false).store.all();
         }
     }
 

@@ -109,6 +109,11 @@ public final class ParameterStore {
      */
     static boolean mapWeights = true;
 
+    /** True when bf16 matrix weights of a mappable source are read in place (see {@link WeightSource#mappedBf16}). */
+    public static boolean mapsWeights() {
+        return mapWeights;
+    }
+
     /**
      * Most bfloat16 elements in one buffer: a Java array's limit, so models of any size fit in segments (blt-7b's
      * matrices are 6.7B); tests make them small.

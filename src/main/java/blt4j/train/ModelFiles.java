@@ -76,7 +76,9 @@ public final class ModelFiles {
             for (int i = 0; i < rows.length; i++) {
                 rows[i] = hashRows(source, ByteLatentTransformer.hashTableName(i), c.encoderHashByteGroupVocab, c.dimLocalEncoder);
             }
-            ByteLatentTransformer m = ByteLatentTransformer.withHashTables(c, backend, rows, matrixDtype(source, declared));
+            DType matrices = matrixDtype(source, declared);
+            boolean inFile = matrices == DType.BF16 && source instanceof FileWeights && ParameterStore.mapsWeights();
+            ByteLatentTransformer m = ByteLatentTransformer.withHashTables(c, backend, rows, matrices, inFile);
             m.parameters().load(source, false, tables);
             return m;
         } catch (IOException e) {
