@@ -54,13 +54,12 @@ final class LocalDecoder {
             int k = config.crossAttnK();
             slots = f32(backend, patchCapacity, k * d);
             cross = new CrossAttention.Acts[layers().length];
-            this.layers = new TransformerBlock.Acts[layers().length];
-            for (int i = 0; i < this.layers.length; i++) {
+            for (int i = 0; i < layers().length; i++) {
                 if (LocalDecoder.this.cross[i] != null) {
                     cross[i] = LocalDecoder.this.cross[i].newActs(bytes, patchCapacity * k, training);
                 }
-                this.layers[i] = layers()[i].newActs(bytes, training);
             }
+            this.layers = TransformerBlock.stackActs(layers(), bytes, training);
             rstd = f32(backend, bytes, 1);
             normed = f32(backend, bytes, d);
             logits = f32(backend, bytes, config.vocabSize());
@@ -98,14 +97,13 @@ final class LocalDecoder {
             int cacheRows = CachedPositions.cacheCapacity(capacity, config.window(), block, slack);
             caches = new KvCache[layers().length];
             cross = new CrossAttention.Acts[layers().length];
-            this.layers = new TransformerBlock.Acts[layers().length];
             for (int i = 0; i < caches.length; i++) {
                 caches[i] = new KvCache(backend, cacheRows, layers()[i].width());
                 if (LocalDecoder.this.cross[i] != null) {
                     cross[i] = LocalDecoder.this.cross[i].newActs(block, block * k, false);
                 }
-                this.layers[i] = layers()[i].newActs(block, false);
             }
+            this.layers = TransformerBlock.stackActs(layers(), block, false);
             projected = f32(backend, block, k * d);
             slots = f32(backend, block * k, d);
             at = new CachedPositions(backend, rope, block, config.window(), 0, slack);
@@ -313,13 +311,12 @@ final class LocalDecoder {
             slots = f32(backend, rows * k, d);
             slotMask = new RangeBuffer(backend, rows);
             cross = new CrossAttention.Acts[layers().length];
-            this.layers = new TransformerBlock.Acts[layers().length];
             for (int i = 0; i < layers().length; i++) {
                 if (LocalDecoder.this.cross[i] != null) {
                     cross[i] = LocalDecoder.this.cross[i].newActs(rows, rows * k, false);
                 }
-                this.layers[i] = layers()[i].newActs(rows, false);
             }
+            this.layers = TransformerBlock.stackActs(layers(), rows, false);
             at = new CachedPositions(backend, rope, rows, config.window(), 0, 0);
             ropePositions = new int[rows];
             rstd = f32(backend, rows, 1);

@@ -47,6 +47,11 @@ public final class FeedForward {
     }
 
     /** The reference FFN width: int(2·4d/3), times the multiplier, rounded up to a multiple (BLT-REFERENCE §6.2). */
+    /** Width of the hidden layer. */
+    public int hiddenDim() {
+        return hiddenDim;
+    }
+
     public static int hiddenDim(int dim, int multipleOf, double ffnDimMultiplier) {
         int h = (int) (2 * (4 * dim) / 3.0);
         h = (int) (ffnDimMultiplier * h);

@@ -73,6 +73,21 @@ public final class TransformerBlock {
         return new Acts(this, capacity, training);
     }
 
+    /**
+     * Activations for a stack of same-shaped blocks: one set per layer when training (the backward needs them all), two
+     * sets used in turn at inference (layer i writes set i mod 2 and reads the previous layer's), so a deep model's
+     * prompt needs two layers' buffers, not one per layer.
+     */
+    public static Acts[] stackActs(TransformerBlock[] blocks, int capacity, boolean training) {
+        Acts[] acts = new Acts[blocks.length];
+        for (int i = 0; i < blocks.length; i++) {
+            boolean reuse = !training && i >= 2 && blocks[i].dim == blocks[i - 2].dim
+                    && blocks[i].feedForward.hiddenDim() == blocks[i - 2].feedForward.hiddenDim();
+            acts[i] = reuse ? acts[i - 2] : blocks[i].newActs(capacity, training);
+        }
+        return acts;
+    }
+
     /** Returns a.out [T, d]. */
     public Tensor forward(Tensor x, Tensor positions, RopeTables rope, Ranges mask, Acts a) {
         int rows = x.rows();

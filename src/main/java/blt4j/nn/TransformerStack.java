@@ -22,10 +22,7 @@ public final class TransformerStack {
         final Tensor[] dBetween; // 2 × [T, d] (null without training or with one layer)
 
         Acts(TransformerStack s, int capacity, boolean training) {
-            layers = new TransformerBlock.Acts[s.blocks.size()];
-            for (int i = 0; i < layers.length; i++) {
-                layers[i] = s.blocks.get(i).newActs(capacity, training);
-            }
+            layers = TransformerBlock.stackActs(s.blocks.toArray(new TransformerBlock[0]), capacity, training);
             dBetween = training && layers.length > 1
                     ? new Tensor[] {f32(s.backend, capacity, s.dim), f32(s.backend, capacity, s.dim)}
                     : null;
