@@ -17,7 +17,8 @@ import java.util.Collection;
 /**
  * All parameters of a model in one contiguous buffer (and all gradients in another), so upload, AdamW,
  * gradient clipping and checkpointing are each one operation. Layers declare parameters first; {@link #allocate}
- * then creates the buffers once.
+ * then creates the buffers once. An inference store may keep its Linear weights in bfloat16 instead, read in place
+ * from their file (see {@link #allocate(Backend, DType)}).
  */
 public final class ParameterStore {
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
@@ -59,7 +60,8 @@ public final class ParameterStore {
 
     /**
      * Creates the buffers: every parameter in one fp32 buffer, or (for {@code matrices} = BF16, an inference model) the
-     * Linear weights in one bfloat16 buffer and the rest in the fp32 one. A store with bf16 weights cannot be trained.
+     * rest in the fp32 one and the Linear weights in bfloat16: read in place from a mapped file at load, or else in
+     * segments of at most 2^31−1 elements, allocated when first used. A store with bf16 weights cannot be trained.
      */
     public ParameterStore allocate(Backend backend, DType matrices) {
         if (params != null) {
@@ -146,7 +148,7 @@ public final class ParameterStore {
         return matricesLow;
     }
 
-    /** Deterministic initialisation from a seed, computed on the host and uploaded once. */
+    /** Deterministic initialisation from a seed, computed on the host and uploaded parameter by parameter. */
     public void initialize(long seed) {
         Random rnd = new Random(seed);
         for (Parameter p : byName.values()) {
