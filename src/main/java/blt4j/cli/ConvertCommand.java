@@ -23,7 +23,6 @@ final class ConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelExport.Options o = export.options();
-        export.requireNewFolder();
         ModelFolder from = ModelFolder.open(source);
         long start = System.nanoTime();
         ModelExport.convert(from, export.out, o);

@@ -2,7 +2,6 @@ package blt4j.cli;
 
 import blt4j.io.StDtype;
 import blt4j.train.ModelExport;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -35,12 +34,6 @@ final class ExportOptions {
             default -> throw new FlagException("--dtype must be f32, bf16 or f16, got '" + dtype + "'");
         };
         return new ModelExport.Options(target, d, shardSize == null ? 0 : bytes(shardSize));
-    }
-
-    void requireNewFolder() throws java.io.IOException {
-        if (Files.exists(out) && !(Files.isDirectory(out) && Files.list(out).findAny().isEmpty())) {
-            throw new FlagException("--out " + out + " already exists and is not an empty folder");
-        }
     }
 
     static long bytes(String s) {

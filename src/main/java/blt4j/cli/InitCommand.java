@@ -34,7 +34,6 @@ final class InitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelExport.Options o = export.options();
-        export.requireNewFolder();
         BltConfig blt = BltConfig.preset(model);
         if (hashVocab != null) {
             blt.encoderHashByteGroupVocab = hashVocab;

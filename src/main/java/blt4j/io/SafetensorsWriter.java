@@ -88,7 +88,8 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    private static long[] longs(int[] shape) {
+    /** A shape as 64-bit dimensions (the form {@link #addFloats(String, StDtype, FloatChunks, long...)} takes). */
+    public static long[] longs(int[] shape) {
         long[] out = new long[shape.length];
         for (int i = 0; i < shape.length; i++) {
             out[i] = shape[i];

@@ -45,6 +45,7 @@ final class LocalEncoder {
         final Tensor[] hashIds;               // per hash table [T] I32
         final int[] hostHash;                 // [T] host scratch for hash ids
         final Tensor hashRows;                // [T, d] rows gathered from file tables (null for parameter tables)
+        final float[] hostRows;               // [T·d] host scratch those rows are gathered into
         final Tensor embeds;                  // [T, d] token + hash embeddings
         final TransformerStack.Acts layers;
         final Tensor pooled;                  // [P, d] max over each patch's bytes
@@ -68,6 +69,7 @@ final class LocalEncoder {
             }
             hostHash = new int[bytes];
             hashRows = fileTables != null ? f32(backend, bytes, d) : null;
+            hostRows = fileTables != null ? new float[bytes * d] : null;
             embeds = f32(backend, bytes, d);
             layers = LocalEncoder.this.layers.newActs(bytes, training);
             pooled = f32(backend, patchCapacity, d);
@@ -90,6 +92,7 @@ final class LocalEncoder {
         final Tensor ids;                     // [B] I32
         final Tensor[] hashIds;               // per table [B] I32
         final Tensor hashRows;                // [B, d] rows gathered from file tables (null for parameter tables)
+        final float[] hostRows;               // [B·d] host scratch those rows are gathered into
         final int[] hostIds;                  // [B]
         final int[][] rowSequences;           // [B] the sequence each row's byte belongs to (embedBytes)
         final int[] rowPositions;             // [B] its position there
@@ -116,6 +119,7 @@ final class LocalEncoder {
                 hashIds[t] = i32(backend, block);
             }
             hashRows = fileTables != null ? f32(backend, block, d) : null;
+            hostRows = fileTables != null ? new float[block * d] : null;
             hostIds = new int[block];
             rowSequences = new int[block][];
             rowPositions = new int[block];
@@ -200,12 +204,11 @@ final class LocalEncoder {
      * x[0..n) += rows {@code ids[0..n)} of hash table t: a gather on the backend for parameter tables, a gather from
      * the file, one upload and an add for file tables (the same additions in the same order, so the same bits).
      */
-    private void addHashRows(int t, int[] ids, int n, Tensor idsBuffer, Tensor rowsBuffer, Tensor x) {
+    private void addHashRows(int t, int[] ids, int n, Tensor idsBuffer, Tensor rowsBuffer, float[] hostRows, Tensor x) {
         if (fileTables != null) {
-            float[] rows = new float[n * config.dim()];
-            fileTables[t].gatherUnchecked(ids, n, rows);
+            fileTables[t].gatherUnchecked(ids, n, hostRows);
             Tensor r = first(rowsBuffer, n);
-            backend.upload(rows, 0, r);
+            backend.upload(hostRows, 0, r);
             backend.axpy(1f, r, x);
         } else {
             Tensor h = first(idsBuffer, n);
@@ -237,7 +240,7 @@ final class LocalEncoder {
                 HashNgram.hashIds(row, gram, f, config.hashVocab(), out);
                 System.arraycopy(out, 0, a.hostHash, b * n, n);
             }
-            addHashRows(t, a.hostHash, total, a.hashIds[t], a.hashRows, embeds);
+            addHashRows(t, a.hostHash, total, a.hashIds[t], a.hashRows, a.hostRows, embeds);
         }
         return embeds;
     }
@@ -292,7 +295,7 @@ final class LocalEncoder {
             s.rowSequences[i] = tokens;
             s.rowPositions[i] = from + i;
         }
-        Tensor x = embedBytes(s.rowSequences, s.rowPositions, n, s.ids, s.hashIds, s.hostIds, s.hashRows, s.x);
+        Tensor x = embedBytes(s.rowSequences, s.rowPositions, n, s.ids, s.hashIds, s.hostIds, s.hashRows, s.hostRows, s.x);
         s.at.prepare(from, n, s.caches);
         Tensor h = layers.forwardCached(x, s.at.positions(), s.at.rope(), s.caches, s.at.mask(), s.layers);
         s.states.reserve(n, Math.min(keepStatesFrom, from));
@@ -304,6 +307,7 @@ final class LocalEncoder {
         final Tensor ids;                     // [B] I32
         final Tensor[] hashIds;               // per table [B] I32
         final Tensor hashRows;                // [B, d] rows gathered from file tables (null for parameter tables)
+        final float[] hostRows;               // [B·d] host scratch those rows are gathered into
         final int[] hostIds;                  // [B]
         final int[] ropePositions;            // [B]
         final CachedPositions at;             // RoPE positions of the rows
@@ -317,6 +321,7 @@ final class LocalEncoder {
                 hashIds[t] = i32(backend, rows);
             }
             hashRows = fileTables != null ? f32(backend, rows, config.dim()) : null;
+            hostRows = fileTables != null ? new float[rows * config.dim()] : null;
             hostIds = new int[rows];
             ropePositions = new int[rows];
             at = new CachedPositions(backend, rope, rows, config.window(), 0, 0);
@@ -335,7 +340,7 @@ final class LocalEncoder {
      * Returns the new states [n, d] (valid until the next batched step).
      */
     Tensor stepRows(Step[] steps, int[][] tokens, int[] positions, int[] keepStatesFrom, int n, BatchStep b) {
-        Tensor x = embedBytes(tokens, positions, n, b.ids, b.hashIds, b.hostIds, b.hashRows, b.x);
+        Tensor x = embedBytes(tokens, positions, n, b.ids, b.hashIds, b.hostIds, b.hashRows, b.hostRows, b.x);
         KvCache[][] caches = new KvCache[n][];
         Ranges[] masks = new Ranges[n];
         for (int i = 0; i < n; i++) {
@@ -358,7 +363,7 @@ final class LocalEncoder {
      * {@code sequences[i]} (its hashes read the ids before it).
      */
     private Tensor embedBytes(int[][] sequences, int[] positions, int n, Tensor idsBuffer, Tensor[] hashBuffers, int[] host,
-                              Tensor rowsBuffer, Tensor xBuffer) {
+                              Tensor rowsBuffer, float[] hostRows, Tensor xBuffer) {
         for (int i = 0; i < n; i++) {
             host[i] = sequences[i][positions[i]];
         }
@@ -374,7 +379,7 @@ final class LocalEncoder {
                 long h = HashNgram.rollingHash(sequences[i], positions[i], gram, HashNgram.PRIMES[f]);
                 host[i] = (int) Math.floorMod(h, (long) config.hashVocab());
             }
-            addHashRows(t, host, n, hashBuffers[t], rowsBuffer, x);
+            addHashRows(t, host, n, hashBuffers[t], rowsBuffer, hostRows, x);
         }
         return x;
     }

@@ -194,6 +194,18 @@ public final class ParameterStore {
         /** Names present in the source, for error messages about unexpected tensors. */
         Collection<String> names();
 
+        /** Refuses a source that lacks {@code name} or holds it with another shape, naming the tensor and both shapes. */
+        default void requireShape(String name, int... expected) throws IOException {
+            if (!contains(name)) {
+                throw new IOException("weights lack tensor " + name + " " + Arrays.toString(expected));
+            }
+            int[] shape = shape(name);
+            if (!Arrays.equals(shape, expected)) {
+                throw new IOException("tensor " + name + " has shape " + Arrays.toString(shape) + ", the model expects "
+                        + Arrays.toString(expected));
+            }
+        }
+
         /** True when the tensor is stored as bfloat16 (so a bf16 weight buffer holds it exactly). */
         default boolean isBf16(String name) throws IOException {
             return false;
@@ -230,14 +242,7 @@ public final class ParameterStore {
     /** {@link #load(WeightSource, boolean)} where the tensors {@code heldElsewhere} belong to the model but not to this store. */
     public void load(WeightSource source, boolean allowExtra, java.util.Set<String> heldElsewhere) throws IOException {
         for (Parameter p : byName.values()) {
-            if (!source.contains(p.name())) {
-                throw new IOException("weights lack tensor " + p.name() + " " + Arrays.toString(p.shape()));
-            }
-            int[] shape = source.shape(p.name());
-            if (!Arrays.equals(shape, p.shape())) {
-                throw new IOException("tensor " + p.name() + " has shape " + Arrays.toString(shape)
-                        + ", the model expects " + Arrays.toString(p.shape()));
-            }
+            source.requireShape(p.name(), p.shape());
         }
         if (!allowExtra) {
             for (String name : source.names()) {

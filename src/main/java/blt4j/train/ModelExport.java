@@ -1,6 +1,5 @@
 package blt4j.train;
 
-import blt4j.compute.ReferenceBackend;
 import blt4j.io.AtomicFiles;
 import blt4j.io.FileWeights;
 import blt4j.io.HfNames;
@@ -68,14 +67,14 @@ public final class ModelExport {
             throw new IOException(from.dir() + " has no entropy model; both released layouts carry one");
         }
         List<Parameter> bltParams = ByteLatentTransformer.declaredParameters(blt);
-        List<Parameter> entropyParams = entropyParameters(entropy);
-        try (ParameterStore.WeightSource bltSource = from.bltWeights(names(bltParams));
-             ParameterStore.WeightSource entropySource = from.entropyWeights(names(entropyParams))) {
+        List<Parameter> entropyParams = EntropyModel.declaredParameters(entropy);
+        try (ParameterStore.WeightSource bltSource = from.bltWeights(ModelFiles.names(bltParams));
+             ParameterStore.WeightSource entropySource = from.entropyWeights(ModelFiles.names(entropyParams))) {
             for (Parameter p : bltParams) {
-                requireShape(bltSource, p);
+                bltSource.requireShape(p.name(), p.shape());
             }
             for (Parameter p : entropyParams) {
-                requireShape(entropySource, p);
+                entropySource.requireShape(p.name(), p.shape());
             }
             write(blt, entropy, out, o, p -> chunks(bltSource, p), p -> chunks(entropySource, p), bltParams, entropyParams);
         }
@@ -84,7 +83,7 @@ public final class ModelExport {
     /** Writes a model of this shape with seeded random weights (for measuring memory, load time and speed). */
     public static void init(BltConfig blt, EntropyModelConfig entropy, long seed, Path out, Options o) throws IOException {
         List<Parameter> bltParams = ByteLatentTransformer.declaredParameters(blt);
-        List<Parameter> entropyParams = entropyParameters(entropy);
+        List<Parameter> entropyParams = EntropyModel.declaredParameters(entropy);
         write(blt, entropy, out, o, p -> random(p, seed), p -> random(p, seed ^ 0x5DEECE66DL), bltParams, entropyParams);
     }
 
@@ -110,14 +109,14 @@ public final class ModelExport {
                 continue;
             }
             String name = o.target() == Target.HF ? HfNames.blt(p.name()) : p.name();
-            bltPlan.add(new Planned(name, longs(p.shape()), bltChunks.of(p)));
+            bltPlan.add(new Planned(name, SafetensorsWriter.longs(p.shape()), bltChunks.of(p)));
         }
         if (!tables.isEmpty()) {
             bltPlan.add(fused(tables, tableChunks));
         }
         for (Parameter p : entropyParams) {
             String name = o.target() == Target.HF ? HfNames.entropy(p.name()) : p.name();
-            entropyPlan.add(new Planned(name, longs(p.shape()), entropyChunks.of(p)));
+            entropyPlan.add(new Planned(name, SafetensorsWriter.longs(p.shape()), entropyChunks.of(p)));
         }
 
         Path parent = out.toAbsolutePath().getParent();
@@ -281,36 +280,6 @@ public final class ModelExport {
         };
     }
 
-    private static List<Parameter> entropyParameters(EntropyModelConfig c) {
-        try (ReferenceBackend b = new ReferenceBackend()) {
-            return new EntropyModel(c, b).parameters().all();
-        }
-    }
-
-    private static void requireShape(ParameterStore.WeightSource source, Parameter p) throws IOException {
-        if (!source.contains(p.name())) {
-            throw new IOException("weights lack tensor " + p.name() + " " + java.util.Arrays.toString(p.shape()));
-        }
-        int[] shape = source.shape(p.name());
-        if (!java.util.Arrays.equals(shape, p.shape())) {
-            throw new IOException("tensor " + p.name() + " has shape " + java.util.Arrays.toString(shape)
-                    + ", the config expects " + java.util.Arrays.toString(p.shape()));
-        }
-    }
-
-    private static List<String> names(List<Parameter> params) {
-        List<String> out = new ArrayList<>();
-        params.forEach(p -> out.add(p.name()));
-        return out;
-    }
-
-    private static long[] longs(int[] shape) {
-        long[] out = new long[shape.length];
-        for (int i = 0; i < shape.length; i++) {
-            out[i] = shape[i];
-        }
-        return out;
-    }
 
     private static boolean isEmpty(Path dir) throws IOException {
         try (var s = Files.list(dir)) {

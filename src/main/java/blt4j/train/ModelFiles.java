@@ -109,14 +109,7 @@ public final class ModelFiles {
 
     /** A hash table from a weight source: rows read from the mapping, or (a .pth) the table read into memory. */
     private static HashRows hashRows(ParameterStore.WeightSource source, String name, int rows, int dim) throws IOException {
-        if (!source.contains(name)) {
-            throw new IOException("weights lack tensor " + name + " [" + rows + ", " + dim + "]");
-        }
-        int[] shape = source.shape(name);
-        if (shape.length != 2 || shape[0] != rows || shape[1] != dim) {
-            throw new IOException("tensor " + name + " has shape " + java.util.Arrays.toString(shape)
-                    + ", the model expects [" + rows + ", " + dim + "]");
-        }
+        source.requireShape(name, rows, dim);
         if (source instanceof FileWeights fw) {
             return new MappedRows(fw.files(), fw.location(name), rows, dim);
         }
@@ -196,7 +189,7 @@ public final class ModelFiles {
         return names(store.all());
     }
 
-    private static List<String> names(List<Parameter> params) {
+    static List<String> names(List<Parameter> params) {
         List<String> names = new ArrayList<>();
         params.forEach(p -> names.add(p.name()));
         return names;

@@ -256,7 +256,12 @@ public final class OpenClBackend extends Backend {
      * collection and give the cleaner a moment, so buffers of finished generations go before new ones pile up.
      */
     private void reclaimIfFull(long bytes) {
-        long budget = dc.info.globalMemBytes() / 2;
+        long half = dc.info.globalMemBytes() / 2;
+        if (liveBytes.get() + bytes <= half) {
+            reclaimFloor = 0; // back under half: collect again from half on
+            return;
+        }
+        long budget = Math.max(half, reclaimFloor);
         if (liveBytes.get() + bytes <= budget) {
             return;
         }
@@ -269,7 +274,13 @@ public final class OpenClBackend extends Backend {
                 return;
             }
         }
+        // what is still live is in use (a model's weights may well fill half the device): wait for another eighth of the
+        // device memory before collecting again, so allocations do not each pay for a collection
+        reclaimFloor = liveBytes.get() + bytes + dc.info.globalMemBytes() / 8;
     }
+
+    /** Live bytes below which no collection is asked for again (raised when one found the buffers in use). */
+    private long reclaimFloor;
 
     @Override
     protected Object allocateStorage(DType dtype, int size) {
