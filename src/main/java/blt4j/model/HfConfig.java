@@ -308,7 +308,11 @@ public final class HfConfig {
             }
         }
         for (int i = 0; i < dims.length; i++) {
-            if (widths[i] != null && FeedForward.hiddenDim(dims[i], 1, 1.0) != widths[i]) {
+            boolean representable = widths[i] == null;
+            for (int m : MULTIPLES) {
+                representable |= widths[i] != null && FeedForward.hiddenDim(dims[i], m, 1.0) == widths[i];
+            }
+            if (!representable) {
                 throw ConfigException.field(source, sections[i] + ".intermediate_size", widths[i],
                         "is not the reference FFN width for hidden_size " + dims[i] + " rounded to any multiple_of");
             }
