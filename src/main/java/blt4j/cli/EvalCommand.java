@@ -2,6 +2,7 @@ package blt4j.cli;
 
 import blt4j.compute.Backend;
 import blt4j.model.BltConfig;
+import blt4j.model.BpeTransformer;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.FlopModel;
@@ -22,8 +23,8 @@ import java.io.IOException;
 
 /** {@code blt eval}: held-out bits per byte, mean patch size and FLOPs per byte (analytic and counted). */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Evaluate a BLT, byte-transformer or entropy-model checkpoint: bits/byte = Σ next-byte loss (nats) / "
-                + "(ln 2 · predicted bytes); for BLT also mean patch size and forward FLOPs per byte, from the analytic "
+        description = "Evaluate a BLT, byte-transformer, bpe-transformer or entropy-model checkpoint: bits/byte = Σ "
+                + "next-token loss (nats) / (ln 2 · predicted bytes), where a BPE token counts the bytes it stands for; for BLT also mean patch size and forward FLOPs per byte, from the analytic "
                 + "formulas and from the backend's FLOP counter.")
 final class EvalCommand implements Callable<Integer> {
     @Mixin
@@ -43,7 +44,7 @@ final class EvalCommand implements Callable<Integer> {
 
     double heldOut;
 
-    @Option(names = "--seq-len", defaultValue = "1024", description = "Bytes per evaluated row (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-len", defaultValue = "1024", description = "Bytes per evaluated row; tokens for a bpe-transformer (default: ${DEFAULT-VALUE}).")
     void setSeqLen(int v) {
         seqLen = FlagException.inRange("--seq-len", v, 1, BltConfig.MAX_SEQ);
     }
@@ -56,6 +57,9 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     int maxRows;
+
+    @Option(names = "--json", description = "Also write the numbers to this JSON file (for experiment scripts).")
+    Path json;
 
     @Override
     public Integer call() throws Exception {
@@ -80,6 +84,18 @@ final class EvalCommand implements Callable<Integer> {
                 for (Batch b : rows) {
                     analytic += FlopModel.bltForward(blt.config(), seqLen, b.patchLengths()[0].length);
                 }
+            } else if (BpeTransformer.KIND.equals(kind)) {
+                BpeTransformer bpe = ModelFiles.loadBpeTransformer(checkpoint, backend);
+                Corpus tokens = corpus.retokenized(bpe.tokenizer());
+                int n = Math.min(seqLen, bpe.lm().config().maxSeqlen);
+                rows = Batcher.evaluationBatches(tokens, 1, n, maxRows, null);
+                System.out.printf("bpe: %,d ids; %,d byte-stream positions in %,d tokens (%.3f per token); rows of %d tokens%n",
+                        bpe.tokenizer().vocabSize(), corpus.positions(), tokens.length(),
+                        (double) corpus.positions() / tokens.length(), n);
+                model = bpe;
+                for (Batch b : rows) {
+                    analytic += FlopModel.lmForward(bpe.lm().config(), b.seqLen());
+                }
             } else {
                 EntropyModel lm = ModelFiles.loadEntropyModel(checkpoint, backend);
                 rows = Batcher.evaluationBatches(corpus, 1, Math.min(seqLen, lm.config().maxSeqlen), maxRows, null);
@@ -97,17 +113,18 @@ final class EvalCommand implements Callable<Integer> {
             for (Batch b : rows) {
                 int n = b.counted();
                 nats += model.evaluateLoss(b) * n;
-                predicted += n;
-                bytes += b.seqLen();
+                predicted += b.predictedBytes();
+                // a BPE row stands for the bytes of its tokens; a byte row is its length
+                bytes += b.positions() < 0 ? b.seqLen() : b.predictedBytes();
                 if (b.patchLengths() != null) {
                     patches += b.patchLengths()[0].length;
                 }
             }
             double secs = (System.nanoTime() - start) / 1e9;
             double counted = backend.flops();
-            System.out.printf("%s on %s (%,d rows of %d bytes): %.4f bits/byte over %,d predicted bytes, %,.0f bytes/s%n",
-                    kind, corpus.source(), rows.length, rows.length == 0 ? 0 : rows[0].seqLen(), nats / predicted / Math.log(2),
-                    predicted, bytes / secs);
+            System.out.printf("%s on %s (%,d rows of %d %s): %.4f bits/byte over %,d predicted bytes, %,.0f bytes/s%n",
+                    kind, corpus.source(), rows.length, rows.length == 0 ? 0 : rows[0].seqLen(),
+                    BpeTransformer.KIND.equals(kind) ? "tokens" : "bytes", nats / predicted / Math.log(2), predicted, bytes / secs);
             if (patches > 0) {
                 // patch counts include the BOS patch and the next-byte slot of every row
                 System.out.printf("mean patch size: %.3f bytes (%,d patches over %,d bytes, BOS and next-slot patches included)%n",
@@ -115,6 +132,21 @@ final class EvalCommand implements Callable<Integer> {
             }
             System.out.printf("forward FLOPs per byte: analytic %.4g, counted by the backend %.4g (counted/analytic %.4f)%n",
                     analytic / bytes, counted / bytes, counted / analytic);
+            if (json != null) {
+                com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+                o.addProperty("kind", kind);
+                o.addProperty("checkpoint", checkpoint.toString());
+                o.addProperty("data", corpus.source());
+                o.addProperty("bits_per_byte", nats / predicted / Math.log(2));
+                o.addProperty("predicted_bytes", predicted);
+                o.addProperty("rows", rows.length);
+                o.addProperty("mean_patch_size", patches > 0 ? (double) bytes / patches : null);
+                o.addProperty("forward_flops_per_byte_analytic", analytic / bytes);
+                o.addProperty("forward_flops_per_byte_counted", counted / bytes);
+                o.addProperty("parameters", model.parameters().size());
+                o.addProperty("seconds", secs);
+                blt4j.io.AtomicFiles.writeString(json, new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
+            }
         }
         return 0;
     }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             PatchCommand.class,
             TrainCommand.class,
             EvalCommand.class,
+            NoiseCommand.class,
             GenerateCommand.class,
             ForwardCommand.class,
             BenchCommand.class,

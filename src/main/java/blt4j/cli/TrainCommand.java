@@ -2,6 +2,9 @@ package blt4j.cli;
 
 import blt4j.compute.Backend;
 import blt4j.model.BltConfig;
+import blt4j.model.BpeTransformer;
+import blt4j.tokenizer.BpeTokenizer;
+import blt4j.tokenizer.ByteTokenizer;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
@@ -40,8 +43,22 @@ final class TrainCommand implements Callable<Integer> {
     TrainingFlags flags = new TrainingFlags();
 
     @Option(names = "--model", defaultValue = "blt-tiny",
-            description = "blt-micro, blt-tiny, blt-1b, or byte-transformer (the baseline, shaped like blt-tiny's global model) (default: ${DEFAULT-VALUE}).")
+            description = "blt-micro, blt-tiny, blt-1b, or a baseline shaped like the BLT's global model (blt-tiny's, or "
+                    + "--config's): byte-transformer (over bytes) or bpe-transformer (over byte-level BPE tokens; --seq-len "
+                    + "then counts tokens) (default: ${DEFAULT-VALUE}).")
     String model;
+
+    @Option(names = "--bpe-vocab", defaultValue = "4096", description = "With bpe-transformer: vocabulary size of the BPE "
+            + "tokenizer trained on the training split, 4 specials and 256 bytes included (default: ${DEFAULT-VALUE}).")
+    void setBpeVocab(int v) {
+        bpeVocab = FlagException.inRange("--bpe-vocab", v, ByteTokenizer.VOCAB, BpeTokenizer.MAX_VOCAB);
+    }
+
+    int bpeVocab;
+
+    @Option(names = "--tokenizer", description = "With bpe-transformer: use these merges (a bpe-merges.txt) instead of "
+            + "training a tokenizer.")
+    Path tokenizer;
 
     @Option(names = "--config", description = "BLT config JSON (reference ByteLatentTransformerArgs names); overrides the preset.")
     Path config;
@@ -70,12 +87,20 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         // everything the command line and config say is checked before the corpus is read or a model is built
         flags.checkPaths();
-        boolean baseline = "byte-transformer".equals(model);
+        boolean bpe = BpeTransformer.KIND.equals(model);
+        boolean baseline = "byte-transformer".equals(model) || bpe;
+        if (tokenizer != null && !bpe) {
+            throw new IllegalArgumentException("--tokenizer is for --model bpe-transformer");
+        }
+        if (tokenizer != null && !Files.isRegularFile(tokenizer)) {
+            throw new IOException("--tokenizer " + tokenizer + " not found");
+        }
         BltConfig checkedBlt = bltConfig(baseline ? "blt-tiny" : model);
         String source = config != null ? config.toString() : baseline ? "blt-tiny" : model;
         EntropyModelConfig baselineCfg = null;
         if (baseline) {
-            baselineCfg = EntropyModelConfig.byteTransformer(checkedBlt, Math.max(flags.seqLen, 1024));
+            baselineCfg = bpe ? EntropyModelConfig.bpeTransformer(checkedBlt, Math.max(flags.seqLen, 1024), bpeVocab)
+                    : EntropyModelConfig.byteTransformer(checkedBlt, Math.max(flags.seqLen, 1024));
             EntropyModelConfig b = baselineCfg;
             b.validateFields(source);
             flags.checkModel(b.maxSeqlen, "max_seqlen", (rows, n) -> b.checkMemory(source, true, rows, n));
@@ -95,7 +120,20 @@ final class TrainCommand implements Callable<Integer> {
             flags.startProfile(backend);
             TrainableModel trainable;
             Trainer trainer;
-            if (baseline) {
+            if (bpe) {
+                EntropyModelConfig cfg = baselineCfg;
+                BpeTokenizer tok = bpeTokenizer(data[0]);
+                cfg.vocabSize = tok.vocabSize();
+                Corpus train = data[0].retokenized(tok);
+                Corpus held = data[1] == null ? null : data[1].retokenized(tok);
+                System.out.printf("bpe: %,d ids (%,d merges); training split %,d bytes in %,d tokens, %.3f bytes per token%n",
+                        tok.vocabSize(), tok.merges(), data[0].positions(), train.length(),
+                        (double) data[0].positions() / train.length());
+                Files.createDirectories(flags.out);
+                tok.save(flags.out.resolve(BpeTransformer.MERGES_FILE));
+                trainable = new BpeTransformer(cfg, tok, backend).initialize(flags.seed);
+                trainer = new Trainer(trainable, flags.options(), train, held, System.out);
+            } else if (baseline) {
                 EntropyModelConfig cfg = baselineCfg;
                 trainable = new EntropyModel(cfg, backend, "byte-transformer").initialize(flags.seed);
                 trainer = new Trainer(trainable, flags.options(), data[0], data[1], System.out);
@@ -143,6 +181,24 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The merges: --tokenizer's, a resumed run's own, or trained on the training split (deterministic, so a fresh
+     * run on the same data learns the same ones).
+     */
+    private BpeTokenizer bpeTokenizer(Corpus train) throws IOException {
+        if (tokenizer != null) {
+            BpeTokenizer t = BpeTokenizer.load(tokenizer);
+            System.out.printf("bpe: %,d merges from %s%n", t.merges(), tokenizer);
+            return t;
+        }
+        Path latest = flags.resume ? Checkpoint.latestDir(flags.out) : null;
+        if (latest != null && Files.isRegularFile(latest.resolve(BpeTransformer.MERGES_FILE))) {
+            return BpeTokenizer.load(latest.resolve(BpeTransformer.MERGES_FILE));
+        }
+        System.out.printf("bpe: training a %,d-id tokenizer on %,d bytes%n", bpeVocab, train.bytes());
+        return BpeTokenizer.train(train.documentBytes(), bpeVocab, System.out);
     }
 
     private BltConfig bltConfig(String preset) throws IOException {

@@ -49,7 +49,10 @@ public final class EntropyModel implements TrainableModel {
         this(config, backend, "entropy");
     }
 
-    /** @param kind "entropy", or "byte-transformer" when the same byte LM serves as the baseline model */
+    /**
+     * @param kind "entropy", "byte-transformer" when the same byte LM serves as the baseline model, or
+     *     "bpe-transformer" for the token LM of the BPE baseline (its vocabulary is the config's vocab_size)
+     */
     public EntropyModel(EntropyModelConfig config, Backend backend, String kind) {
         this(config, backend, kind, DType.F32);
     }
@@ -62,7 +65,8 @@ public final class EntropyModel implements TrainableModel {
     /** Every parameter a config declares (names, shapes, initialisation), nothing allocated. */
     public static java.util.List<Parameter> declaredParameters(EntropyModelConfig config) {
         try (Backend scratch = new blt4j.compute.ReferenceBackend()) {
-            return new EntropyModel(config, scratch, "entropy", DType.F32, false).store.all();
+            String kind = config.byteVocabulary() ? "entropy" : "bpe-transformer";
+            return new EntropyModel(config, scratch, kind, DType.F32, false).store.all();
         }
     }
 
@@ -71,6 +75,10 @@ public final class EntropyModel implements TrainableModel {
             config.validate();
         } else {
             config.validateFields("config");
+        }
+        if (!"bpe-transformer".equals(kind) && !config.byteVocabulary()) {
+            throw ConfigException.field("config", "vocab_size", config.vocabSize, "a " + kind + " model reads bytes: vocab_size must be "
+                    + blt4j.tokenizer.ByteTokenizer.VOCAB + " (larger vocabularies are for the BPE baseline)");
         }
         this.kind = kind;
         this.config = config;

@@ -1,5 +1,6 @@
 package blt4j.model;
 
+import blt4j.tokenizer.BpeTokenizer;
 import blt4j.tokenizer.ByteTokenizer;
 
 import com.google.gson.Gson;
@@ -67,6 +68,18 @@ public final class EntropyModelConfig {
         return c;
     }
 
+    /** The BPE baseline: the byte-transformer's shape over a BPE vocabulary ({@code maxSeqlen} in tokens). */
+    public static EntropyModelConfig bpeTransformer(BltConfig blt, int maxSeqlen, int vocabSize) {
+        EntropyModelConfig c = byteTransformer(blt, maxSeqlen);
+        c.vocabSize = vocabSize;
+        return c;
+    }
+
+    /** True when the model reads the byte tokenizer's 260 ids (an entropy model or the byte baseline). */
+    public boolean byteVocabulary() {
+        return vocabSize == ByteTokenizer.VOCAB;
+    }
+
     public static EntropyModelConfig preset(String name) {
         return switch (name) {
             case "entropy-tiny" -> tiny();
@@ -103,8 +116,9 @@ public final class EntropyModelConfig {
         ConfigException.require(nKvHeads == null || nKvHeads == nHeads, source, "n_kv_heads", nKvHeads,
                 "must be null or n_heads (" + nHeads + "): grouped-query attention is not supported");
         BltConfig.seq(source, "max_seqlen", maxSeqlen);
-        ConfigException.require(vocabSize == ByteTokenizer.VOCAB, source, "vocab_size", vocabSize,
-                "must be " + ByteTokenizer.VOCAB + " (256 bytes + 4 special ids)");
+        ConfigException.require(vocabSize >= ByteTokenizer.VOCAB && vocabSize <= BpeTokenizer.MAX_VOCAB, source, "vocab_size",
+                vocabSize, "must be " + ByteTokenizer.VOCAB + " (256 bytes + 4 special ids), or up to "
+                        + BpeTokenizer.MAX_VOCAB + " for a BPE token model");
         BltConfig.ffn(source, multipleOf, ffnDimMultiplier, new String[] {"dim"}, new int[] {dim});
         BltConfig.normEps(source, "norm_eps", normEps);
         BltConfig.ropeTheta(source, "rope_theta", ropeTheta);
@@ -189,8 +203,10 @@ public final class EntropyModelConfig {
         if (model != null && root.has("kind")) {
             JsonElement kind = root.get("kind");
             boolean ok = kind.isJsonPrimitive() && kind.getAsJsonPrimitive().isString()
-                    && ("entropy".equals(kind.getAsString()) || "byte-transformer".equals(kind.getAsString()));
-            ConfigException.require(ok, source, "kind", kind, "must be \"entropy\" or \"byte-transformer\" for an entropy model");
+                    && ("entropy".equals(kind.getAsString()) || "byte-transformer".equals(kind.getAsString())
+                            || "bpe-transformer".equals(kind.getAsString()));
+            ConfigException.require(ok, source, "kind", kind,
+                    "must be \"entropy\", \"byte-transformer\" or \"bpe-transformer\" for a plain transformer LM");
             return fromSection(model, source, "model.");
         }
         return fromSection(root, source, "");

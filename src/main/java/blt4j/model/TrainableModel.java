@@ -5,7 +5,7 @@ import blt4j.nn.ParameterStore;
 /** What the trainer needs from a byte language model: a forward pass with loss, a backward pass, its parameters. */
 public interface TrainableModel {
 
-    /** "entropy", "blt" or "byte-transformer": the checkpoint kind. */
+    /** "entropy", "blt", "byte-transformer" or "bpe-transformer": the checkpoint kind. */
     String kind();
 
     ParameterStore parameters();
@@ -24,4 +24,7 @@ public interface TrainableModel {
 
     /** The model's config as JSON (reference field names), stored beside the weights. */
     String configJson();
+
+    /** Writes the files a checkpoint needs besides config and weights (the BPE model's merges) into its folder. */
+    default void saveCompanions(java.nio.file.Path checkpointDir) throws java.io.IOException {}
 }

@@ -48,7 +48,21 @@ public final class Batcher {
                 lengths[r] = patches.rowLengths(start, seqLen);
             }
         }
-        return new Batch(x, y, w, rows, seqLen, lengths);
+        return new Batch(x, y, w, rows, seqLen, lengths, positions(y, w));
+    }
+
+    /** Byte-stream positions the scored targets stand for (-1 for a byte stream, where it is their count). */
+    private long positions(int[] y, float[] w) {
+        if (corpus.byteStream()) {
+            return -1;
+        }
+        long n = 0;
+        for (int i = 0; i < y.length; i++) {
+            if (w[i] != 0f && y[i] >= 0) {
+                n += corpus.positions(y[i]);
+            }
+        }
+        return n;
     }
 
     /** Row r: x = [BOS, s0, …, s_{T−2}], y = [s0, …, s_{T−1}], zero weights past the end of the stream. */
@@ -95,7 +109,7 @@ public final class Batcher {
                     lengths[r] = patches.rowLengths(start, seqLen);
                 }
             }
-            out[i] = new Batch(x, y, w, rows, seqLen, lengths);
+            out[i] = new Batch(x, y, w, rows, seqLen, lengths, b.positions(y, w));
         }
         return out;
     }

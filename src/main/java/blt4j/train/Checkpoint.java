@@ -76,6 +76,7 @@ public final class Checkpoint {
             config.add("model", GSON.fromJson(model.configJson(), JsonObject.class));
             AtomicFiles.writeString(tmp.resolve(CONFIG_FILE), GSON.toJson(config));
             saveWeights(tmp.resolve(MODEL_FILE), model.parameters(), model.kind());
+            model.saveCompanions(tmp);
             SafetensorsWriter opt = new SafetensorsWriter();
             Tensor[] mv = optimizer.moments();
             opt.addFloats("m", mv[0].toHost(), mv[0].size());

@@ -17,19 +17,75 @@ import java.util.Arrays;
 
 /**
  * Training text as one token stream: every document becomes [BOS] + (byte+4)… + [EOS], documents concatenated.
- * Any bytes are accepted (byte-level model); ids are kept as shorts (0..259) to halve memory.
+ * Any bytes are accepted (byte-level model); ids are kept as 16-bit chars to halve memory. A BPE stream
+ * ({@link #retokenized}) holds token ids instead, with the number of byte-stream positions each id stands for.
  */
 public final class Corpus {
-    private final short[] ids;
+    private final char[] ids;
     private final int documents;
     private final long bytes;
     private final String source;
+    private final int[] positionsPerId;   // null: every id is one position (the byte stream)
 
-    private Corpus(short[] ids, int documents, long bytes, String source) {
+    private Corpus(char[] ids, int documents, long bytes, String source, int[] positionsPerId) {
         this.ids = ids;
         this.documents = documents;
         this.bytes = bytes;
         this.source = source;
+        this.positionsPerId = positionsPerId;
+    }
+
+    /**
+     * The same text as a stream of BPE tokens: byte runs re-encoded, specials kept. Each token counts as the
+     * byte-stream positions it covers, so losses of every model are divided by the same numbers.
+     */
+    public Corpus retokenized(blt4j.tokenizer.BpeTokenizer bpe) {
+        int[] tokens = bpe.encodeByteIds(ids());
+        char[] packed = new char[tokens.length];
+        for (int i = 0; i < tokens.length; i++) {
+            packed[i] = (char) tokens[i];
+        }
+        return new Corpus(packed, documents, bytes, source + " (BPE " + bpe.vocabSize() + ")", bpe.byteLengths());
+    }
+
+    /** True for a byte-tokenizer stream, false for a BPE one. */
+    public boolean byteStream() {
+        return positionsPerId == null;
+    }
+
+    /** Byte-stream positions token id {@code id} stands for (1 in a byte stream). */
+    public int positions(int id) {
+        return positionsPerId == null ? 1 : positionsPerId[id];
+    }
+
+    /** Byte-stream positions of the whole stream (its length for a byte stream). */
+    public long positions() {
+        if (positionsPerId == null) {
+            return ids.length;
+        }
+        long n = 0;
+        for (char c : ids) {
+            n += positionsPerId[c];
+        }
+        return n;
+    }
+
+    /** Raw bytes of the stream, specials dropped (the text BPE is trained on). */
+    public List<byte[]> documentBytes() {
+        List<byte[]> out = new ArrayList<>();
+        java.io.ByteArrayOutputStream doc = new java.io.ByteArrayOutputStream();
+        for (char c : ids) {
+            if (c >= ByteTokenizer.OFFSET) {
+                doc.write(c - ByteTokenizer.OFFSET);
+            } else if (doc.size() > 0) {
+                out.add(doc.toByteArray());
+                doc.reset();
+            }
+        }
+        if (doc.size() > 0) {
+            out.add(doc.toByteArray());
+        }
+        return out;
     }
 
     /** One document per file; a folder is walked recursively (sorted paths, hidden files skipped). */
@@ -68,16 +124,16 @@ public final class Corpus {
         if (total > Integer.MAX_VALUE) {
             throw new IOException("training data " + source + " is over 2 GiB; split it");
         }
-        short[] ids = new short[(int) total];
+        char[] ids = new char[(int) total];
         int at = 0;
         for (byte[] d : docs) {
             ids[at++] = ByteTokenizer.BOS;
             for (byte b : d) {
-                ids[at++] = (short) ((b & 0xFF) + ByteTokenizer.OFFSET);
+                ids[at++] = (char) ((b & 0xFF) + ByteTokenizer.OFFSET);
             }
             ids[at++] = ByteTokenizer.EOS;
         }
-        return new Corpus(ids, docs.size(), bytes, source);
+        return new Corpus(ids, docs.size(), bytes, source, null);
     }
 
     /**
@@ -122,11 +178,11 @@ public final class Corpus {
     public Corpus[] split(double heldOutFraction) {
         int cut = (int) Math.round(ids.length * (1 - heldOutFraction));
         cut = Math.max(1, Math.min(ids.length - 1, cut));
-        short[] train = Arrays.copyOfRange(ids, 0, cut);
-        short[] held = Arrays.copyOfRange(ids, cut, ids.length);
+        char[] train = Arrays.copyOfRange(ids, 0, cut);
+        char[] held = Arrays.copyOfRange(ids, cut, ids.length);
         return new Corpus[] {
-            new Corpus(train, documents, cut, source + " [first " + pct(1 - heldOutFraction) + "]"),
-            new Corpus(held, documents, ids.length - cut, source + " [last " + pct(heldOutFraction) + "]")
+            new Corpus(train, documents, cut, source + " [first " + pct(1 - heldOutFraction) + "]", positionsPerId),
+            new Corpus(held, documents, ids.length - cut, source + " [last " + pct(heldOutFraction) + "]", positionsPerId)
         };
     }
 

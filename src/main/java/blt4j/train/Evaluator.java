@@ -3,10 +3,14 @@ package blt4j.train;
 import blt4j.model.Batch;
 import blt4j.model.TrainableModel;
 
-/** Held-out bits per byte: Σ next-byte loss (nats) / (ln 2 · number of predicted bytes) (BLT-REFERENCE §9.1). */
+/**
+ * Held-out bits per byte: Σ next-token loss (nats) / (ln 2 · number of predicted bytes) (BLT-REFERENCE §9.1). For a
+ * byte model a token is a byte; for the BPE model the divisor is the bytes its predicted tokens stand for.
+ */
 public final class Evaluator {
     private Evaluator() {}
 
+    /** @param meanLossNats nats per predicted byte */
     public record Result(double bitsPerByte, double meanLossNats, long predictedBytes) {}
 
     public static Result evaluate(TrainableModel model, Batch[] batches) {
@@ -19,7 +23,7 @@ public final class Evaluator {
             }
             double mean = model.evaluateLoss(b);
             sumNats += mean * n;
-            count += n;
+            count += b.predictedBytes();
         }
         if (count == 0) {
             throw new IllegalArgumentException("held-out data has no bytes to predict");

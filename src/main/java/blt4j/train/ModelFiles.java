@@ -2,6 +2,8 @@ package blt4j.train;
 
 import blt4j.compute.Backend;
 import blt4j.model.BltConfig;
+import blt4j.model.BpeTransformer;
+import blt4j.tokenizer.BpeTokenizer;
 import blt4j.model.ByteLatentTransformer;
 import blt4j.model.EntropyModel;
 import blt4j.model.EntropyModelConfig;
@@ -39,7 +41,7 @@ public final class ModelFiles {
     public static EntropyModel loadEntropyModel(Path path, Backend backend) throws IOException {
         ModelFolder f = ModelFolder.open(path);
         EntropyModelConfig cfg = f.entropyConfig();
-        if (cfg == null) {
+        if (cfg == null || BpeTransformer.KIND.equals(f.kind())) {
             throw new IOException(f.dir() + " holds a '" + f.kind() + "' checkpoint, not a byte LM (entropy model)");
         }
         List<Parameter> declared = EntropyModel.declaredParameters(cfg);
@@ -53,6 +55,23 @@ public final class ModelFiles {
         } catch (IOException e) {
             throw new IOException("cannot load " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The BPE baseline of a checkpoint: the token LM and the merges saved next to its weights. */
+    public static BpeTransformer loadBpeTransformer(Path path, Backend backend) throws IOException {
+        ModelFolder f = ModelFolder.open(path);
+        if (!BpeTransformer.KIND.equals(f.kind())) {
+            throw new IOException(f.dir() + " holds a '" + f.kind() + "' checkpoint, not the BPE baseline");
+        }
+        BpeTokenizer bpe = BpeTokenizer.load(f.dir().resolve(BpeTransformer.MERGES_FILE));
+        BpeTransformer m;
+        try {
+            m = new BpeTransformer(f.entropyConfig(), bpe, backend);
+        } catch (ConfigException e) {
+            throw new IOException(f.dir() + ": " + e.getMessage(), e);
+        }
+        loadInto(f.entropyWeightsFile(), () -> f.entropyWeights(names(m.parameters())), m.parameters());
+        return m;
     }
 
     /**

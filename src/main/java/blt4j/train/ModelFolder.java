@@ -4,6 +4,7 @@ import blt4j.io.FileWeights;
 import blt4j.io.TensorFiles;
 import blt4j.io.TorchWeights;
 import blt4j.model.BltConfig;
+import blt4j.model.BpeTransformer;
 import blt4j.model.ConfigJson;
 import blt4j.model.EntropyModelConfig;
 import blt4j.model.HfConfig;
@@ -119,7 +120,7 @@ public final class ModelFolder {
             return new ModelFolder(dir, Layout.CHECKPOINT, kind, blt, entropy == null ? null : entropy.entropy, source,
                     weights, null, entropy);
         }
-        if ("entropy".equals(kind) || "byte-transformer".equals(kind)) {
+        if ("entropy".equals(kind) || "byte-transformer".equals(kind) || BpeTransformer.KIND.equals(kind)) {
             return new ModelFolder(dir, Layout.CHECKPOINT, kind, null, EntropyModelConfig.fromJson(config, source), null,
                     null, weights, null);
         }
@@ -223,7 +224,7 @@ public final class ModelFolder {
         return layout;
     }
 
-    /** "blt", "entropy" or "byte-transformer". */
+    /** "blt", "entropy", "byte-transformer" or "bpe-transformer". */
     public String kind() {
         return kind;
     }

@@ -122,8 +122,9 @@ public final class Trainer {
         int startStep = step;
         long bytesSeen = 0;
         Evaluator.Result lastEval = null;
-        log.printf("training %s: %,d parameters on %s; %d rows x %d bytes per step, steps %d..%d%s%n",
+        log.printf("training %s: %,d parameters on %s; %d rows x %d %s per step, steps %d..%d%s%n",
                 model.kind(), model.parameters().size(), backend.describe(), options.batchRows(), options.seqLen(),
+                train.byteStream() ? "bytes" : "tokens",
                 step, options.maxSteps(), options.minutes() > 0 ? String.format(", budget %.1f min", options.minutes()) : "");
         while (step < options.maxSteps() && step < stopAt) {
             if (System.nanoTime() - startNanos > budgetNanos) {
@@ -140,6 +141,7 @@ public final class Trainer {
             model.parameters().zeroGrads();
             backend.setStage(null);
             double loss = model.forwardLoss(b);
+            double bitsPerByte = loss * b.counted() / Math.max(1, b.predictedBytes()) / Math.log(2);
             requireFinite(loss, "loss");
             model.backward();
             backend.setStage("optimizer");
@@ -150,7 +152,7 @@ public final class Trainer {
             backend.setStage(null);
             trainFlops += backend.flops() - flopsBefore;
             step++;
-            bytesSeen += b.counted();
+            bytesSeen += b.predictedBytes();
             double elapsed = (System.nanoTime() - startNanos) / 1e9;
             double bytesPerSec = bytesSeen / Math.max(elapsed, 1e-9);
             Double evalBpb = null;
@@ -158,13 +160,14 @@ public final class Trainer {
                 lastEval = Evaluator.evaluate(model, evalBatches);
                 evalBpb = lastEval.bitsPerByte();
             }
-            history.add(new TrainingState.Point(step, loss, lr, bytesPerSec, evalBpb));
+            // nats per byte, so curves of byte and BPE models share one scale
+            history.add(new TrainingState.Point(step, bitsPerByte * Math.log(2), lr, bytesPerSec, evalBpb));
             if (step % Math.max(1, options.logEvery()) == 0 || step == options.maxSteps() || evalBpb != null) {
                 double stepsPerSec = (step - startStep) / Math.max(elapsed, 1e-9);
                 double eta = Math.min((options.maxSteps() - step) / Math.max(stepsPerSec, 1e-9),
                         budgetNanos == Long.MAX_VALUE ? Double.MAX_VALUE : budgetNanos / 1e9 - elapsed);
                 log.printf("step %6d/%d  loss %.4f  (%.3f bits/byte)  lr %.2e  |g| %.2f  %,.0f bytes/s  ETA %s%s%n",
-                        step, options.maxSteps(), loss, loss / Math.log(2), lr, norm, bytesPerSec, eta(eta),
+                        step, options.maxSteps(), loss, bitsPerByte, lr, norm, bytesPerSec, eta(eta),
                         evalBpb == null ? "" : String.format("  held-out %.4f bits/byte", evalBpb));
             }
             if (options.checkpointEvery() > 0 && step % options.checkpointEvery() == 0) {
