@@ -132,11 +132,11 @@ final class TrainCommand implements Callable<Integer> {
                 Files.createDirectories(flags.out);
                 tok.save(flags.out.resolve(BpeTransformer.MERGES_FILE));
                 trainable = new BpeTransformer(cfg, tok, backend).initialize(flags.seed);
-                trainer = new Trainer(trainable, flags.options(), train, held, System.out);
+                trainer = new Trainer(trainable, flags.options(trainable, train, null), train, held, System.out);
             } else if (baseline) {
                 EntropyModelConfig cfg = baselineCfg;
                 trainable = new EntropyModel(cfg, backend, "byte-transformer").initialize(flags.seed);
-                trainer = new Trainer(trainable, flags.options(), data[0], data[1], System.out);
+                trainer = new Trainer(trainable, flags.options(trainable, data[0], null), data[0], data[1], System.out);
             } else {
                 BltConfig cfg = checkedBlt;
                 PatchingConfig patching = cfg.patching();
@@ -162,8 +162,9 @@ final class TrainCommand implements Callable<Integer> {
                         : CorpusPatching.score(data[1].ids(), data[1].source(), scorer, System.out);
                 ByteLatentTransformer blt = new ByteLatentTransformer(cfg, backend).initialize(flags.seed);
                 trainable = blt;
-                trainer = new Trainer(blt, flags.options(), data[0], data[1], System.out);
-                trainer.setPatches(train.patches(scheme), held == null ? null : held.patches(scheme));
+                var trainPatches = train.patches(scheme);
+                trainer = new Trainer(blt, flags.options(blt, data[0], trainPatches), data[0], data[1], System.out);
+                trainer.setPatches(trainPatches, held == null ? null : held.patches(scheme));
                 if (scorer != null) {
                     keepEntropyModel(scorer);
                 }

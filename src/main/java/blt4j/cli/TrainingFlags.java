@@ -129,6 +129,15 @@ final class TrainingFlags {
 
     double maxTrainFlops;
 
+    @Option(names = "--train-flops", defaultValue = "0", description = "Training-FLOP budget: the number of steps is "
+            + "chosen so that forward + backward use about this many FLOPs (measured on the first batches), and the "
+            + "learning-rate schedule spans exactly those steps; overrides --steps. 0 = use --steps.")
+    void setTrainFlops(double v) {
+        trainFlops = FlagException.finiteAtLeast("--train-flops", v, 0);
+    }
+
+    double trainFlops;
+
     @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint (its options must match).")
     boolean resume;
 
@@ -195,6 +204,25 @@ final class TrainingFlags {
     TrainOptions options() {
         return new TrainOptions(batch, seqLen, lr, warmup, lrMinRatio, weightDecay, clip, steps, minutes, evalEvery,
                 evalBatches, checkpointEvery, logEvery, seed, out, maxTrainFlops);
+    }
+
+    /**
+     * The options, with --steps derived from --train-flops when a budget is given: the FLOPs of one step are the
+     * mean counted over a few of the run's own batches (BLT steps vary with their patch counts).
+     */
+    TrainOptions options(blt4j.model.TrainableModel model, Corpus train, blt4j.patch.StreamPatches patches) {
+        TrainOptions o = options();
+        if (trainFlops <= 0) {
+            return o;
+        }
+        double perStep = blt4j.train.Trainer.stepFlops(model, train, o, patches, 3);
+        int n = (int) Math.max(1, Math.min(Integer.MAX_VALUE, Math.round(trainFlops / perStep)));
+        int w = Math.min(warmup, Math.max(0, n / 5));
+        System.out.printf("training-FLOP budget %.4g: %.4g FLOPs per step (mean of 3 batches) -> %,d steps%s%n",
+                trainFlops, perStep, n, w != warmup ? " (warm-up " + w + " steps, a fifth of them)" : "");
+        steps = n;
+        warmup = w;
+        return options();
     }
 
     /** {train, held-out} */

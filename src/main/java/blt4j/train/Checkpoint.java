@@ -231,6 +231,7 @@ public final class Checkpoint {
     private static JsonObject stateJson(TrainingState s) {
         JsonObject o = new JsonObject();
         o.addProperty("step", s.step());
+        o.addProperty("train_flops", s.trainFlops());
         TrainOptions t = s.options();
         JsonObject opts = new JsonObject();
         opts.addProperty("batch_rows", t.batchRows());
@@ -281,7 +282,12 @@ public final class Checkpoint {
                     t.get("lr").getAsDouble(), t.get("warmup").getAsInt(), t.get("lr_min_ratio").getAsDouble(),
                     t.get("weight_decay").getAsDouble(), t.get("clip").getAsDouble(), t.get("max_steps").getAsInt(), 0, 0, 0, 0, 0,
                     t.get("seed").getAsLong(), file.getParent().getParent());
-            return new TrainingState(step, options, history);
+            // checkpoints written before FLOPs were kept have none
+            double flops = o.has("train_flops") ? o.get("train_flops").getAsDouble() : 0;
+            if (!(flops >= 0) || Double.isInfinite(flops)) {
+                throw new IOException("checkpoint state " + file + " has train_flops " + flops);
+            }
+            return new TrainingState(step, options, history, flops);
         } catch (JsonParseException | NullPointerException | IllegalStateException | UnsupportedOperationException
                  | NumberFormatException | ClassCastException | IndexOutOfBoundsException | ConfigException e) {
             throw new IOException("checkpoint state " + file + " is corrupt: " + e.getMessage(), e);

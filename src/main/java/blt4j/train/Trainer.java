@@ -56,13 +56,31 @@ public final class Trainer {
         return step;
     }
 
-    /** FLOPs of the training steps run by this trainer (forward + backward, as counted by the backend). */
+    /** FLOPs of the run's training steps so far (forward + backward, as counted by the backend; kept across resumes). */
     public double trainFlops() {
         return trainFlops;
     }
 
     public List<TrainingState.Point> history() {
         return history;
+    }
+
+    /**
+     * Mean FLOPs (forward + backward, as the backend counts them) of one training step over the first {@code probes}
+     * batches of a run; gradients are computed and discarded, nothing is updated.
+     */
+    public static double stepFlops(TrainableModel model, Corpus train, TrainOptions options, StreamPatches patches, int probes) {
+        Backend backend = model.parameters().backend();
+        Batcher batcher = new Batcher(train, options.batchRows(), options.seqLen(), options.seed(), patches);
+        double total = 0;
+        for (int i = 0; i < probes; i++) {
+            long before = backend.flops();
+            model.forwardLoss(batcher.batch(i));
+            model.backward();
+            total += backend.flops() - before;
+        }
+        model.parameters().zeroGrads();
+        return total / probes;
     }
 
     /** Restores weights, optimizer moments, step and history from the run's latest checkpoint. */
@@ -91,6 +109,7 @@ public final class Trainer {
             log.println("resuming with changed options: " + String.join(", ", differences));
         }
         step = state.step();
+        trainFlops = state.trainFlops();
         history.addAll(state.history());
         ownsRun = true;
         log.printf("resumed %s at step %d from %s%n", model.kind(), step, Checkpoint.latestDir(options.runDir()));
@@ -186,7 +205,7 @@ public final class Trainer {
     }
 
     public Path save() throws IOException {
-        Path dir = Checkpoint.save(options.runDir(), model, optimizer, new TrainingState(step, options, history));
+        Path dir = Checkpoint.save(options.runDir(), model, optimizer, new TrainingState(step, options, history, trainFlops));
         ownsRun = true;
         return dir;
     }
