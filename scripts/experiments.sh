@@ -195,5 +195,15 @@ if stage_enabled matched3; then
   matched "${BUDGETS[2]}" 3
 fi
 note "report"
-blt experiment-report "$out" -o "$out/report"
+blt experiment-report "$out" -o "$out/report" > "$out/logs/report.log"
+if [ "$mini" = 1 ] && [ -z "${STAGES:-}" ]; then
+  # the miniature must have produced every table and figure, from every evaluation
+  expected=$(( 3 * 3 + ${#PATCHES[@]} + 3 * (1 + ${#NOISE[@]}) + 4 * (${#LANGS[@]} + ${#UDHR[@]}) + 1 ))
+  found=$(find "$out/evals" -name '*.json' | wc -l)
+  [ "$found" = "$expected" ] || { echo "experiments --mini: $found evaluations, expected $expected" >&2; exit 1; }
+  for f in matched.png patches.png noise.png languages-xquad.png languages-udhr.png tables.md; do
+    [ -s "$out/report/$f" ] || { echo "experiments --mini: report/$f missing" >&2; exit 1; }
+  done
+  echo "experiments --mini: $found evaluations, every table and figure written"
+fi
 note "done"

@@ -27,6 +27,7 @@ class ArchitectureTest {
     /** package → the blt4j packages it may use (besides itself). */
     private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
             Map.entry("tokenizer", Set.of()),
+            Map.entry("text", Set.of()),
             Map.entry("compute", Set.of()),
             Map.entry("compute.opencl", Set.of("compute")),
             Map.entry("backends", Set.of("compute", "compute.opencl")),
@@ -39,8 +40,9 @@ class ArchitectureTest {
             Map.entry("viz", Set.of("model", "patch", "train", "tokenizer")),
             Map.entry("bench", Set.of("backends", "compute", "compute.opencl", "nn", "model", "patch", "generate", "train",
                     "io", "tokenizer", "viz")),
+            Map.entry("experiment", Set.of("train", "io")),
             Map.entry("cli", Set.of("backends", "compute", "compute.opencl", "nn", "model", "patch", "generate", "train", "io",
-                    "tokenizer", "viz", "bench")));
+                    "tokenizer", "viz", "bench", "text", "experiment")));
 
     private static final Pattern REFERENCE = Pattern.compile("\\bblt4j\\.([a-z]+(?:\\.opencl)?)\\.[A-Z]");
     private static final Pattern COMMENTS_AND_STRINGS = Pattern.compile("//[^\\n]*|/\\*.*?\\*/|\"(?:\\\\.|[^\"\\\\])*\"",

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             EvalCommand.class,
             NoiseCommand.class,
+            ExperimentReportCommand.class,
             GenerateCommand.class,
             ForwardCommand.class,
             BenchCommand.class,

@@ -1,6 +1,5 @@
 package blt4j.tokenizer;
 
-import blt4j.io.AtomicFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -213,14 +212,24 @@ public final class BpeTokenizer {
         return ((long) a << 32) | (b & 0xFFFFFFFFL);
     }
 
-    /** Writes the merges, one "left right" line per merge in rank order, with the merged bytes as a comment. */
+    /**
+     * Writes the merges, one "left right" line per merge in rank order, with the merged bytes as a comment; through a
+     * temporary file and a rename, so a crash leaves the old file or the new one.
+     */
     public void save(Path file) throws IOException {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         for (int r = 0; r < left.length; r++) {
             sb.append(left[r]).append(' ').append(right[r]).append("\t# ").append(escape(bytes[ByteTokenizer.VOCAB + r]))
                     .append('\n');
         }
-        AtomicFiles.writeString(file, sb.toString());
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** Reads a merges file written by {@link #save}; a malformed line is an error naming its line number. */
