@@ -9,7 +9,8 @@
 # one JSON file, and a stage whose outputs exist is skipped; kill it at any point and run it again. The jar is
 # copied into OUT/bin on the first run, so editing the sources while it runs changes nothing.
 # --mini runs every stage on tiny shapes, budgets and data (CI runs it; about a minute on two cores).
-# Environment: BLT4J_SHARED (default ../shared), XMX (JVM heap, default 6g), STAGES (default: all, in order).
+# Environment: BLT4J_SHARED (default ../shared), XMX (JVM heap, default 6g), STAGES (a subset of: matched patches
+# noise languages vocab seeds larger; default all, in that order; the report is always written).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mini=0
@@ -43,7 +44,7 @@ if [ "$mini" = 1 ]; then
   ENTROPY_STEPS=30; TRAIN_BYTES=60000; TEST_BYTES=6000; NOISE_BYTES=3000; XQUAD_LINES=1; MULTI_LINES=1
   LANGS=(en de zh); UDHR=(eng rus cmn_hans); NOISE=(0.03); PATCHES=("3:48" "8:96"); BPE_VOCABS=(512 1024)
 else
-  BUDGETS=(4e12 1.2e13 3.6e13); MAIN=1.2e13
+  BUDGETS=(4e12 1.2e13 3.6e13 1.08e14); MAIN=1.2e13
   LOCAL=64; GLOBAL=256; GLOBAL_LAYERS=4; HASH_VOCAB=50021; SEQ=512; BPE_SEQ=128; BATCH=8; EVAL_SEQ=1024; BPE_EVAL_SEQ=256
   ENTROPY_STEPS=600; TRAIN_BYTES=0; TEST_BYTES=262144; NOISE_BYTES=65536; XQUAD_LINES=20; MULTI_LINES=30
   LANGS=(en es de ro tr vi ru el ar hi th zh)
@@ -104,11 +105,12 @@ blt_config "$out/configs/global-$GLOBAL.json" "$GLOBAL"
 for p in "${PATCHES[@]}"; do blt_config "$out/configs/global-${p#*:}.json" "${p#*:}"; done
 
 # ---------------------------------------------------------------- runs
-COMMON=(--batch "$BATCH" --held-out 0 --lr 3e-3 --warmup 50 --checkpoint-every 100 --log-every 20 --seed 1234 --resume)
+COMMON=(--batch "$BATCH" --held-out 0 --lr 3e-3 --warmup 50 --checkpoint-every 100 --log-every 20 --resume)
+SEED=1234
 label() { # run group model budget train [key value]...
   local dir=$out/runs/$1; shift
   mkdir -p "$dir"
-  local json="{\"group\": \"$1\", \"model\": \"$2\", \"budget\": $3, \"train\": \"$4\""
+  local json="{\"group\": \"$1\", \"model\": \"$2\", \"budget\": $3, \"train\": \"$4\", \"seed\": $SEED"
   shift 4
   while [ $# -gt 1 ]; do json="$json, \"$1\": $2"; shift 2; done
   echo "$json}" > "$dir/experiment.json"
@@ -122,22 +124,22 @@ train() { # run args...
 }
 entropy() { # run data
   label "$1" entropy entropy 0 "$2"
-  train "$1" train-entropy --data "$data/train-$2.txt" --steps "$ENTROPY_STEPS" --seq-len "$SEQ" "${COMMON[@]}"
+  train "$1" train-entropy --data "$data/train-$2.txt" --steps "$ENTROPY_STEPS" --seq-len "$SEQ" --seed 1234 "${COMMON[@]}"
 }
 blt_run() { # run budget train target_patch global_dim group
   label "$1" "$6" blt "$2" "$3" target_patch_size "$4" global_dim "$5"
   train "$1" train --model blt-tiny --config "$out/configs/global-$5.json" -e "$out/runs/entropy-$3" \
-    --data "$data/train-$3.txt" --target-patch-size "$4" --train-flops "$2" --seq-len "$SEQ" "${COMMON[@]}"
+    --data "$data/train-$3.txt" --target-patch-size "$4" --train-flops "$2" --seq-len "$SEQ" --seed "$SEED" "${COMMON[@]}"
 }
 byte_run() { # run budget train group
   label "$1" "$4" byte-transformer "$2" "$3" global_dim "$GLOBAL"
   train "$1" train --model byte-transformer --config "$out/configs/global-$GLOBAL.json" --data "$data/train-$3.txt" \
-    --train-flops "$2" --seq-len "$SEQ" "${COMMON[@]}"
+    --train-flops "$2" --seq-len "$SEQ" --seed "$SEED" "${COMMON[@]}"
 }
 bpe_run() { # run budget train vocab group
   label "$1" "$5" bpe-transformer "$2" "$3" bpe_vocab "$4" global_dim "$GLOBAL"
   train "$1" train --model bpe-transformer --config "$out/configs/global-$GLOBAL.json" --data "$data/train-$3.txt" \
-    --bpe-vocab "$4" --train-flops "$2" --seq-len "$BPE_SEQ" "${COMMON[@]}"
+    --bpe-vocab "$4" --train-flops "$2" --seq-len "$BPE_SEQ" --seed "$SEED" "${COMMON[@]}"
 }
 evaluate() { # run data_file tag
   local json=$out/evals/$1@$3.json
@@ -191,14 +193,24 @@ if stage_enabled vocab; then
   bpe_run "bpe${BPE_VOCABS[1]}-b2" "$MAIN" en "${BPE_VOCABS[1]}" matched
   evaluate "bpe${BPE_VOCABS[1]}-b2" "$data/test.txt" test
 fi
-if stage_enabled matched3; then
-  matched "${BUDGETS[2]}" 3
+if stage_enabled seeds; then
+  # the same three runs at the main budget with another seed (initialisation and batches): the spread says which
+  # differences between models are larger than the noise of one run
+  SEED=4321
+  blt_run blt-b2-s2 "$MAIN" en 4.5 "$GLOBAL" seeds
+  bpe_run "bpe${BPE_VOCABS[0]}-b2-s2" "$MAIN" en "${BPE_VOCABS[0]}" seeds
+  byte_run byte-b2-s2 "$MAIN" en seeds
+  for r in blt-b2-s2 "bpe${BPE_VOCABS[0]}-b2-s2" byte-b2-s2; do evaluate "$r" "$data/test.txt" test; done
+  SEED=1234
+fi
+if stage_enabled larger; then
+  for ((i = 2; i < ${#BUDGETS[@]}; i++)); do matched "${BUDGETS[$i]}" $((i + 1)); done
 fi
 note "report"
 blt experiment-report "$out" -o "$out/report" > "$out/logs/report.log"
 if [ "$mini" = 1 ] && [ -z "${STAGES:-}" ]; then
   # the miniature must have produced every table and figure, from every evaluation
-  expected=$(( 3 * 3 + ${#PATCHES[@]} + 3 * (1 + ${#NOISE[@]}) + 4 * (${#LANGS[@]} + ${#UDHR[@]}) + 1 ))
+  expected=$(( 3 * 3 + ${#PATCHES[@]} + 3 * (1 + ${#NOISE[@]}) + 4 * (${#LANGS[@]} + ${#UDHR[@]}) + 1 + 3 ))
   found=$(find "$out/evals" -name '*.json' | wc -l)
   [ "$found" = "$expected" ] || { echo "experiments --mini: $found evaluations, expected $expected" >&2; exit 1; }
   for f in matched.png patches.png noise.png languages-xquad.png languages-udhr.png tables.md; do

@@ -40,6 +40,7 @@ public final class ExperimentReport {
         Files.createDirectories(out);
         ExperimentReport r = new ExperimentReport(results, out);
         r.matched();
+        r.seeds();
         r.patches();
         r.noise();
         r.languages();
@@ -68,6 +69,28 @@ public final class ExperimentReport {
         table("Matched training FLOPs: held-out bits/byte", head, rows, "matched.csv");
         xy(curves, "Held-out bits/byte against training FLOPs", "training FLOPs (forward + backward, counted)",
                 "bits per byte (WikiText-2 test)", true, "matched.png");
+    }
+
+    /** Runs of group "seeds" beside the matched run of the same model and budget: the spread of one run. */
+    private void seeds() throws IOException {
+        List<String[]> rows = new ArrayList<>();
+        for (ExperimentResults.Run run : results.runs().values()) {
+            if (!run.group().equals("seeds")) {
+                continue;
+            }
+            ExperimentResults.Eval e = results.eval(run.name(), "test");
+            for (ExperimentResults.Run base : results.runs().values()) {
+                ExperimentResults.Eval b = results.eval(base.name(), "test");
+                if (base.group().equals("matched") && base.family().equals(run.family())
+                        && base.number("budget") == run.number("budget") && b != null && e != null) {
+                    rows.add(new String[] {run.family(), sci(run.number("budget")), base.name(), label(base, "seed"),
+                        num(b.bitsPerByte(), "%.4f"), run.name(), label(run, "seed"), num(e.bitsPerByte(), "%.4f"),
+                        num(e.bitsPerByte() - b.bitsPerByte(), "%+.4f")});
+                }
+            }
+        }
+        String[] head = {"model", "budget", "run", "seed", "test bits/byte", "run", "seed", "test bits/byte", "difference"};
+        table("Seed spread: the same run with another seed", head, rows, "seeds.csv");
     }
 
     private void patches() throws IOException {

@@ -21,6 +21,7 @@ public final class BpeTokenizer {
     /** The first line of a merges file. */
     static final String HEADER = "#blt4j-bpe-merges v1";
     public static final int MAX_VOCAB = 1 << 16;
+    private static final int CACHE_LIMIT = 1 << 18;
 
     private final int[] left;
     private final int[] right;
@@ -178,6 +179,9 @@ public final class BpeTokenizer {
             int[] ids = cache.get(probe);
             if (ids == null) {
                 ids = encodeChunk(text, a, b);
+                if (cache.size() >= CACHE_LIMIT) {
+                    cache.clear(); // bounded memory on huge texts; frequent chunks come back at once
+                }
                 cache.put(new Chunk(Arrays.copyOfRange(text, a, b), 0, b - a), ids);
             }
             out.addAll(ids);

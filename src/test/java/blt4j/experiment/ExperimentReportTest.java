@@ -58,6 +58,9 @@ class ExperimentReportTest {
                 + "\"bpe_vocab\": 4096}", 50, 0.99e12, "");
         run(dir, "blt-p8", "{\"group\": \"patches\", \"model\": \"blt\", \"budget\": 1e12, \"train\": \"en\", "
                 + "\"target_patch_size\": 8, \"global_dim\": 384}", 45, 1.0e12, "");
+        run(dir, "blt-b1-s2", "{\"group\": \"seeds\", \"model\": \"blt\", \"budget\": 1e12, \"train\": \"en\", "
+                + "\"seed\": 2}", 40, 1.0e12, "");
+        eval(dir, "blt-b1-s2", "test", 2.625, text);
         eval(dir, "blt-b1", "test", 2.5, text);
         eval(dir, "bpe-b1", "test", 2.25, text);
         eval(dir, "blt-p8", "test", 2.75, text);
@@ -68,7 +71,7 @@ class ExperimentReportTest {
         eval(dir, "bpe-b1", "xquad-ru", 9.0, ru);
 
         ExperimentResults results = ExperimentResults.read(dir);
-        assertEquals(3, results.runs().size());
+        assertEquals(4, results.runs().size());
         assertEquals(13.0, results.runs().get("blt-b1").trainSeconds(), 1e-9, "wall time summed over resumed segments");
         assertEquals(1500, results.runs().get("blt-b1").trainedPositions());
         Path out = dir.resolve("report");
@@ -78,6 +81,9 @@ class ExperimentReportTest {
         assertEquals(3, matched.size(), String.join("\n", matched));
         assertTrue(matched.get(1).startsWith("blt-b1,blt,1.00e+12,1.01e+12,40,\"1,500\",13,2.10e+06,2.5000,yes"), matched.get(1));
         assertTrue(matched.get(2).startsWith("bpe-b1,bpe-4096,"), matched.get(2));
+
+        assertEquals(List.of("model,budget,run,seed,test bits/byte,run,seed,test bits/byte,difference",
+                "blt,1.00e+12,blt-b1,,2.5000,blt-b1-s2,2,2.6250,+0.1250"), Files.readAllLines(out.resolve("seeds.csv")));
 
         List<String> patches = Files.readAllLines(out.resolve("patches.csv"));
         assertEquals(3, patches.size(), "the matched BLT at the patch runs' budget joins the family");
