@@ -41,7 +41,8 @@ public final class Checkpoint {
     private static final String OPTIMIZER_FILE = "optimizer.safetensors";
     private static final String STATE_FILE = "state.json";
     private static final int KEEP = 2;
-    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+    // nulls are written: a field set to null (no sliding window, no EOS id) must not come back as its default
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
 
     /** Writes weights only (for export; no optimizer state). */
     public static void saveWeights(Path file, ParameterStore store, String kind) throws IOException {
