@@ -30,7 +30,7 @@ if [ ! -f "$out/bin/blt4j.jar" ]; then
 fi
 blt() {
   # shellcheck disable=SC2086
-  "$BLT_JAVA" $BLT_JVM_FLAGS "-Xmx${XMX:-6g}" -jar "$out/bin/blt4j.jar" "$@" 2> >(grep -v "^WARNING: Using incubator" >&2)
+  "$BLT_JAVA" $BLT_JVM_FLAGS $JVM_EXTRA "-Xmx${XMX:-6g}" -jar "$out/bin/blt4j.jar" "$@" 2> >(grep -v "^WARNING: Using incubator" >&2)
 }
 note() {
   echo "== $*"
@@ -38,18 +38,25 @@ note() {
 }
 
 # ---------------------------------------------------------------- scale
+JVM_EXTRA=""
 if [ "$mini" = 1 ]; then
+  JVM_EXTRA="-XX:+UseSerialGC"   # dozens of short JVMs on two cores: no parallel GC threads to start
   BUDGETS=(3e9 9e9 2.7e10); MAIN=9e9
   LOCAL=32; GLOBAL=64; GLOBAL_LAYERS=2; HASH_VOCAB=1009; SEQ=128; BPE_SEQ=32; BATCH=4; EVAL_SEQ=128; BPE_EVAL_SEQ=32
   ENTROPY_STEPS=30; TRAIN_BYTES=60000; TEST_BYTES=6000; NOISE_BYTES=3000; XQUAD_LINES=1; MULTI_LINES=1
-  LANGS=(en de zh); UDHR=(eng rus cmn_hans); NOISE=(0.03); PATCHES=("3:48" "8:96"); BPE_VOCABS=(512 1024)
+  LANGS=(en zh); UDHR=(rus); NOISE=(0.03); BPE_VOCABS=(512 1024)
+  PATCHES=("3:48" "8:96"); PATCHES_FIXED=("3:64"); PATCHES_ISO=("8:88")
 else
   BUDGETS=(4e12 1.2e13 3.6e13 1.08e14); MAIN=1.2e13
-  LOCAL=64; GLOBAL=256; GLOBAL_LAYERS=4; HASH_VOCAB=50021; SEQ=512; BPE_SEQ=128; BATCH=8; EVAL_SEQ=1024; BPE_EVAL_SEQ=256
+  LOCAL=64; GLOBAL=256; GLOBAL_LAYERS=4; HASH_VOCAB=50021; SEQ=512; BPE_SEQ=128; BATCH=8; EVAL_SEQ=512; BPE_EVAL_SEQ=128
   ENTROPY_STEPS=600; TRAIN_BYTES=0; TEST_BYTES=262144; NOISE_BYTES=65536; XQUAD_LINES=20; MULTI_LINES=30
   LANGS=(en es de ro tr vi ru el ar hi th zh)
   UDHR=(eng fra deu_1996 spa pol fin tur vie swh yor rus ukr ell_monotonic arb pes_1 urd heb hin ben tam tha cmn_hans jpn kor kat hye amh)
-  NOISE=(0.01 0.03 0.1); PATCHES=("3:192" "6:320" "8:384"); BPE_VOCABS=(4096 16384)
+  NOISE=(0.01 0.03 0.1); BPE_VOCABS=(4096 16384)
+  # three BLT families around the main run (4.5-byte patches, global d 256), at the main training budget:
+  # "fixed": the same model at other patch sizes; "iso": global width d = 256 * sqrt(patch / 4.5) (4 heads), so the
+  # global model's FLOPs per byte stay about equal; "wide": the global model widened faster (64-dim heads)
+  PATCHES=("3:192" "6:320" "8:384"); PATCHES_FIXED=("3:256" "6:256" "8:256"); PATCHES_ISO=("3:208" "6:296" "8:344")
 fi
 data=$out/data
 
@@ -88,8 +95,8 @@ fi
 # Local models d LOCAL (1 encoder, 1 decoder layer), global model d GLOBAL x GLOBAL_LAYERS: at 4.5-byte patches
 # the global model is about three quarters of BLT's forward FLOPs (FlopModel), a real share. The baselines take
 # the global model's shape (byte-transformer over bytes, bpe-transformer over BPE tokens).
-blt_config() { # file global_dim
-  local heads=$(( $2 / 64 > 0 ? $2 / 64 : 1 ))
+blt_config() { # file global_dim (64-dim heads when d is a multiple of 64, else 4 heads)
+  local heads=$(( $2 % 64 == 0 ? $2 / 64 : 4 ))
   local lheads=$(( LOCAL / 32 > 0 ? LOCAL / 32 : 1 ))
   cat > "$1" <<EOF
 {"vocab_size": 260, "dim_local_encoder": $LOCAL, "dim_local_decoder": $LOCAL, "dim_global": $2,
@@ -102,9 +109,11 @@ EOF
 }
 mkdir -p "$out/configs"
 blt_config "$out/configs/global-$GLOBAL.json" "$GLOBAL"
-for p in "${PATCHES[@]}"; do blt_config "$out/configs/global-${p#*:}.json" "${p#*:}"; done
+for p in "${PATCHES[@]}" "${PATCHES_FIXED[@]}" "${PATCHES_ISO[@]}"; do blt_config "$out/configs/global-${p#*:}.json" "${p#*:}"; done
 
 # ---------------------------------------------------------------- runs
+# Every model is evaluated on rows as long as it was trained on (SEQ bytes; BPE_SEQ tokens, about 3.3 bytes each
+# with 4096 ids): no position past the trained range.
 COMMON=(--batch "$BATCH" --held-out 0 --lr 3e-3 --warmup 50 --checkpoint-every 100 --log-every 20 --resume)
 SEED=1234
 label() { # run group model budget train [key value]...
@@ -126,8 +135,8 @@ entropy() { # run data
   label "$1" entropy entropy 0 "$2"
   train "$1" train-entropy --data "$data/train-$2.txt" --steps "$ENTROPY_STEPS" --seq-len "$SEQ" --seed 1234 "${COMMON[@]}"
 }
-blt_run() { # run budget train target_patch global_dim group
-  label "$1" "$6" blt "$2" "$3" target_patch_size "$4" global_dim "$5"
+blt_run() { # run budget train target_patch global_dim group [family]
+  label "$1" "$6" blt "$2" "$3" target_patch_size "$4" global_dim "$5" family "\"${7:-}\""
   train "$1" train --model blt-tiny --config "$out/configs/global-$5.json" -e "$out/runs/entropy-$3" \
     --data "$data/train-$3.txt" --target-patch-size "$4" --train-flops "$2" --seq-len "$SEQ" --seed "$SEED" "${COMMON[@]}"
 }
@@ -168,8 +177,18 @@ if stage_enabled patches; then
   note "patch sizes"
   for p in "${PATCHES[@]}"; do
     size=${p%:*}; dim=${p#*:}
-    blt_run "blt-p$size" "$MAIN" en "$size" "$dim" patches
+    blt_run "blt-p$size" "$MAIN" en "$size" "$dim" patches wide
     evaluate "blt-p$size" "$data/test.txt" test
+  done
+  for p in "${PATCHES_FIXED[@]}"; do
+    size=${p%:*}; dim=${p#*:}
+    blt_run "blt-fixed-p$size" "$MAIN" en "$size" "$dim" patches fixed
+    evaluate "blt-fixed-p$size" "$data/test.txt" test
+  done
+  for p in "${PATCHES_ISO[@]}"; do
+    size=${p%:*}; dim=${p#*:}
+    blt_run "blt-iso-p$size" "$MAIN" en "$size" "$dim" patches iso
+    evaluate "blt-iso-p$size" "$data/test.txt" test
   done
 fi
 if stage_enabled noise; then
@@ -210,7 +229,7 @@ note "report"
 blt experiment-report "$out" -o "$out/report" > "$out/logs/report.log"
 if [ "$mini" = 1 ] && [ -z "${STAGES:-}" ]; then
   # the miniature must have produced every table and figure, from every evaluation
-  expected=$(( 3 * 3 + ${#PATCHES[@]} + 3 * (1 + ${#NOISE[@]}) + 4 * (${#LANGS[@]} + ${#UDHR[@]}) + 1 + 3 ))
+  expected=$(( 3 * 3 + ${#PATCHES[@]} + ${#PATCHES_FIXED[@]} + ${#PATCHES_ISO[@]} + 3 * (1 + ${#NOISE[@]}) + 4 * (${#LANGS[@]} + ${#UDHR[@]}) + 1 + 3 ))
   found=$(find "$out/evals" -name '*.json' | wc -l)
   [ "$found" = "$expected" ] || { echo "experiments --mini: $found evaluations, expected $expected" >&2; exit 1; }
   for f in matched.png patches.png noise.png languages-xquad.png languages-udhr.png tables.md; do

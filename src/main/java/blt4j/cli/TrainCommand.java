@@ -196,7 +196,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path latest = flags.resume ? Checkpoint.latestDir(flags.out) : null;
         if (latest != null && Files.isRegularFile(latest.resolve(BpeTransformer.MERGES_FILE))) {
-            return BpeTokenizer.load(latest.resolve(BpeTransformer.MERGES_FILE));
+            BpeTokenizer t = BpeTokenizer.load(latest.resolve(BpeTransformer.MERGES_FILE));
+            System.out.printf("bpe: resuming with the run's own %,d merges (--bpe-vocab is not consulted)%n", t.merges());
+            return t;
         }
         System.out.printf("bpe: training a %,d-id tokenizer on %,d bytes%n", bpeVocab, train.bytes());
         return BpeTokenizer.train(train.documentBytes(), bpeVocab, System.out);

@@ -93,40 +93,67 @@ public final class ExperimentReport {
         table("Seed spread: the same run with another seed", head, rows, "seeds.csv");
     }
 
+    /** What each patch-size family varies, for the tables and the figure legend. */
+    private static final Map<String, String> PATCH_FAMILIES = Map.of(
+            "fixed", "fixed: the main model at other patch sizes",
+            "iso", "iso: global width grown with the patch (global FLOPs/byte held)",
+            "wide", "wide: global width grown faster (64-dim heads)");
+
     private void patches() throws IOException {
         Set<Double> budgets = new LinkedHashSet<>();
+        Set<String> families = new java.util.TreeSet<>();
         for (ExperimentResults.Run run : results.runs().values()) {
             if (run.group().equals("patches")) {
                 budgets.add(run.number("budget"));
+                families.add(run.label("family"));
+            }
+        }
+        // the matched BLT at the patch runs' budget is the 4.5-byte member of every family
+        ExperimentResults.Run main = null;
+        for (ExperimentResults.Run run : results.runs().values()) {
+            if (run.group().equals("matched") && run.model().equals("blt") && budgets.contains(run.number("budget"))) {
+                main = run;
             }
         }
         List<String[]> rows = new ArrayList<>();
-        Map<String, List<double[]>> analytic = new LinkedHashMap<>();
-        List<ExperimentResults.Run> family = new ArrayList<>();
-        for (ExperimentResults.Run run : results.runs().values()) {
-            boolean member = run.group().equals("patches")
-                    || run.group().equals("matched") && run.model().equals("blt") && budgets.contains(run.number("budget"));
-            if (member) {
-                family.add(run);
+        Map<String, List<double[]>> counted = new LinkedHashMap<>();
+        if (main != null && results.eval(main.name(), "test") != null) {
+            rows.add(patchRow("main (every family)", main, results.eval(main.name(), "test")));
+        }
+        for (String family : families) {
+            List<ExperimentResults.Run> members = new ArrayList<>();
+            for (ExperimentResults.Run run : results.runs().values()) {
+                if (run.group().equals("patches") && run.label("family").equals(family)) {
+                    members.add(run);
+                }
+            }
+            if (main != null) {
+                members.add(main);
+            }
+            members.sort((a, b) -> Double.compare(a.number("target_patch_size"), b.number("target_patch_size")));
+            String name = PATCH_FAMILIES.getOrDefault(family, family.isEmpty() ? "patches" : family);
+            for (ExperimentResults.Run run : members) {
+                ExperimentResults.Eval e = results.eval(run.name(), "test");
+                if (e == null) {
+                    continue;
+                }
+                if (run != main) {
+                    rows.add(patchRow(family, run, e));
+                }
+                counted.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {e.flopsPerByteCounted(), e.bitsPerByte()});
             }
         }
-        family.sort((a, b) -> Double.compare(a.number("target_patch_size"), b.number("target_patch_size")));
-        for (ExperimentResults.Run run : family) {
-            ExperimentResults.Eval e = results.eval(run.name(), "test");
-            if (e == null) {
-                continue;
-            }
-            rows.add(new String[] {run.name(), num(run.number("target_patch_size"), "%.1f"), label(run, "global_dim"),
-                num(e.meanPatchSize(), "%.3f"), sci(e.flopsPerByteAnalytic()), sci(e.flopsPerByteCounted()),
-                String.format(Locale.ROOT, "%,d", e.parameters()), sci(run.trainFlops()), num(e.bitsPerByte(), "%.4f")});
-            analytic.computeIfAbsent("analytic", k -> new ArrayList<>()).add(new double[] {e.flopsPerByteAnalytic(), e.bitsPerByte()});
-            analytic.computeIfAbsent("counted", k -> new ArrayList<>()).add(new double[] {e.flopsPerByteCounted(), e.bitsPerByte()});
-        }
-        String[] head = {"run", "target patch", "global d", "mean patch (test)", "inference FLOPs/byte (analytic)",
-            "inference FLOPs/byte (counted)", "parameters", "training FLOPs", "test bits/byte"};
+        String[] head = {"family", "run", "target patch", "global d", "mean patch (test)", "inference FLOPs/byte (analytic)",
+            "inference FLOPs/byte (counted)", "parameters (BLT: hash tables excluded)", "training FLOPs", "test bits/byte"};
         table("Patch size against inference cost (one training budget)", head, rows, "patches.csv");
-        xy(analytic, "Held-out bits/byte against inference FLOPs per byte (larger patches, larger global model)",
-                "forward FLOPs per byte", "bits per byte (WikiText-2 test)", false, "patches.png");
+        xy(counted, "Held-out bits/byte against inference FLOPs per byte (patch sizes 3, 4.5, 6, 8)",
+                "forward FLOPs per byte (counted)", "bits per byte (WikiText-2 test)", false, "patches.png");
+    }
+
+    private static String[] patchRow(String family, ExperimentResults.Run run, ExperimentResults.Eval e) {
+        return new String[] {family, run.name(), num(run.number("target_patch_size"), "%.1f"), label(run, "global_dim"),
+            num(e.meanPatchSize(), "%.3f"), sci(e.flopsPerByteAnalytic()), sci(e.flopsPerByteCounted()),
+            String.format(Locale.ROOT, "%,d", e.parameters()), sci(run.trainFlops()), num(e.bitsPerByte(), "%.4f")};
     }
 
     private void noise() throws IOException {

@@ -57,7 +57,7 @@ class ExperimentReportTest {
         run(dir, "bpe-b1", "{\"group\": \"matched\", \"model\": \"bpe-transformer\", \"budget\": 1e12, \"train\": \"en\", "
                 + "\"bpe_vocab\": 4096}", 50, 0.99e12, "");
         run(dir, "blt-p8", "{\"group\": \"patches\", \"model\": \"blt\", \"budget\": 1e12, \"train\": \"en\", "
-                + "\"target_patch_size\": 8, \"global_dim\": 384}", 45, 1.0e12, "");
+                + "\"target_patch_size\": 8, \"global_dim\": 384, \"family\": \"wide\"}", 45, 1.0e12, "");
         run(dir, "blt-b1-s2", "{\"group\": \"seeds\", \"model\": \"blt\", \"budget\": 1e12, \"train\": \"en\", "
                 + "\"seed\": 2}", 40, 1.0e12, "");
         eval(dir, "blt-b1-s2", "test", 2.625, text);
@@ -87,7 +87,8 @@ class ExperimentReportTest {
 
         List<String> patches = Files.readAllLines(out.resolve("patches.csv"));
         assertEquals(3, patches.size(), "the matched BLT at the patch runs' budget joins the family");
-        assertTrue(patches.get(1).startsWith("blt-b1,4.5,256,") && patches.get(2).startsWith("blt-p8,8.0,384,"));
+        assertTrue(patches.get(1).startsWith("main (every family),blt-b1,4.5,256,"), patches.get(1));
+        assertTrue(patches.get(2).startsWith("wide,blt-p8,8.0,384,"), patches.get(2));
 
         List<String> noise = Files.readAllLines(out.resolve("noise.csv"));
         assertEquals("blt-b1,blt,0.10,2.5000,+0.5000,+25.0%", noise.get(2));
