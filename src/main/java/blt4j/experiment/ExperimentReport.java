@@ -58,13 +58,13 @@ public final class ExperimentReport {
             ExperimentResults.Eval e = results.eval(run.name(), "test");
             rows.add(new String[] {run.name(), run.family(), sci(run.number("budget")), sci(run.trainFlops()),
                 Integer.toString(run.steps()), String.format(Locale.ROOT, "%,d", run.trainedPositions()),
-                String.format(Locale.ROOT, "%.0f", run.trainSeconds()), e == null ? "" : sci(e.flopsPerByteCounted()),
+                num(run.epochs(), "%.2f"), String.format(Locale.ROOT, "%.0f", run.trainSeconds()), e == null ? "" : sci(e.flopsPerByteCounted()),
                 e == null ? "" : String.format(Locale.ROOT, "%.4f", e.bitsPerByte()), run.done() ? "yes" : "no"});
             if (e != null && run.trainFlops() > 0) {
                 curves.computeIfAbsent(run.family(), k -> new ArrayList<>()).add(new double[] {run.trainFlops(), e.bitsPerByte()});
             }
         }
-        String[] head = {"run", "model", "budget (FLOPs)", "training FLOPs", "steps", "bytes trained", "train s",
+        String[] head = {"run", "model", "budget (FLOPs)", "training FLOPs", "steps", "bytes trained", "epochs", "train s",
             "forward FLOPs/byte", "test bits/byte", "done"};
         table("Matched training FLOPs: held-out bits/byte", head, rows, "matched.csv");
         xy(curves, "Held-out bits/byte against training FLOPs", "training FLOPs (forward + backward, counted)",
@@ -111,7 +111,8 @@ public final class ExperimentReport {
         // the matched BLT at the patch runs' budget is the 4.5-byte member of every family
         ExperimentResults.Run main = null;
         for (ExperimentResults.Run run : results.runs().values()) {
-            if (run.group().equals("matched") && run.model().equals("blt") && budgets.contains(run.number("budget"))) {
+            if (run.group().equals("matched") && run.model().equals("blt") && run.label("family").isEmpty()
+                    && budgets.contains(run.number("budget"))) {
                 main = run;
             }
         }

@@ -47,13 +47,19 @@ public final class ExperimentResults {
             return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
         }
 
-        /** "blt", "bpe-4096", "byte": the model family as the tables name it. */
+        /** "blt", "bpe-4096", "byte", "blt (hash 4099)": the model family as the tables name it. */
         public String family() {
+            String variant = group().equals("matched") && !label("family").isEmpty() ? " (" + label("family") + ")" : "";
             return switch (model()) {
                 case "bpe-transformer" -> "bpe-" + label("bpe_vocab");
                 case "byte-transformer" -> "byte";
                 default -> model();
-            };
+            } + variant;
+        }
+
+        /** Passes over the training text (bytes trained / its size), or NaN when its size is not recorded. */
+        public double epochs() {
+            return trainedPositions / number("train_bytes");
         }
     }
 

@@ -52,7 +52,7 @@ class ExperimentReportTest {
         Path ru = dir.resolve("ru.txt");
         Files.writeString(ru, "русский текст", StandardCharsets.UTF_8);
         run(dir, "blt-b1", "{\"group\": \"matched\", \"model\": \"blt\", \"budget\": 1e12, \"train\": \"en\", "
-                + "\"target_patch_size\": 4.5, \"global_dim\": 256}", 40, 1.01e12,
+                + "\"target_patch_size\": 4.5, \"global_dim\": 256, \"train_bytes\": 3000}", 40, 1.01e12,
                 "trained 30 steps in 10.5 s: 1,000 bytes\ntrained 10 steps in 2.5 s: 500 bytes\n");
         run(dir, "bpe-b1", "{\"group\": \"matched\", \"model\": \"bpe-transformer\", \"budget\": 1e12, \"train\": \"en\", "
                 + "\"bpe_vocab\": 4096}", 50, 0.99e12, "");
@@ -79,7 +79,7 @@ class ExperimentReportTest {
 
         List<String> matched = Files.readAllLines(out.resolve("matched.csv"));
         assertEquals(3, matched.size(), String.join("\n", matched));
-        assertTrue(matched.get(1).startsWith("blt-b1,blt,1.00e+12,1.01e+12,40,\"1,500\",13,2.10e+06,2.5000,yes"), matched.get(1));
+        assertTrue(matched.get(1).startsWith("blt-b1,blt,1.00e+12,1.01e+12,40,\"1,500\",0.50,13,2.10e+06,2.5000,yes"), matched.get(1));
         assertTrue(matched.get(2).startsWith("bpe-b1,bpe-4096,"), matched.get(2));
 
         assertEquals(List.of("model,budget,run,seed,test bits/byte,run,seed,test bits/byte,difference",
