@@ -311,7 +311,7 @@ public final class ExperimentReport {
         }
         XYChart c = new XYChartBuilder().width(900).height(560).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         c.getStyler().setXAxisLogarithmic(logX);
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         for (var e : series.entrySet()) {
             List<double[]> pts = new ArrayList<>(e.getValue());
             pts.sort((a, b) -> Double.compare(a[0], b[0]));
