@@ -43,7 +43,7 @@ final class TrainEntropyCommand implements Callable<Integer> {
         try (Backend backend = backendOptions.create()) {
             EntropyModel model = new EntropyModel(cfg, backend).initialize(flags.seed);
             flags.startProfile(backend);
-            Trainer trainer = new Trainer(model, flags.options(), data[0], data[1], System.out);
+            Trainer trainer = new Trainer(model, flags.options(model, data[0], null), data[0], data[1], System.out);
             if (flags.resume && !trainer.resume(flags.overrideResumeOptions)) {
                 System.out.println("no checkpoint in " + flags.out + " yet; starting fresh");
             }

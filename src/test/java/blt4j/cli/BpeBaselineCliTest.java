@@ -84,6 +84,26 @@ class BpeBaselineCliTest {
     }
 
     @Test
+    void aTrainingFlopBudgetSetsTheSteps(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("train.txt");
+        Files.writeString(data, "a small text to train on, repeated. ".repeat(300));
+        Path run = dir.resolve("run");
+        double budget = 2e10;
+        String out = run("train-entropy", "--data", data.toString(), "--train-flops", Double.toString(budget), "--batch", "2",
+                "--seq-len", "64", "--held-out", "0", "--warmup", "50", "-o", run.toString());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("-> ([0-9,]+) steps").matcher(out);
+        assertTrue(m.find(), out);
+        int steps = Integer.parseInt(m.group(1).replace(",", ""));
+        assertTrue(steps > 1, out);
+        assertTrue(out.contains("warm-up " + steps / 5 + " steps"), "warm-up shortened to a fifth of a short run: " + out);
+        JsonObject state = JsonParser.parseString(Files.readString(Checkpoint.latestDir(run).resolve("state.json")))
+                .getAsJsonObject();
+        assertEquals(steps, state.get("step").getAsInt());
+        double used = state.get("train_flops").getAsDouble();
+        assertTrue(Math.abs(used - budget) < 0.05 * budget, "used " + used + " of a budget of " + budget);
+    }
+
+    @Test
     void noiseWritesASeededCopy(@TempDir Path dir) throws Exception {
         Path in = dir.resolve("in.txt");
         Files.writeString(in, "some words to edit here\n".repeat(500));
