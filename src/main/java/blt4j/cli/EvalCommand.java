@@ -74,6 +74,7 @@ final class EvalCommand implements Callable<Integer> {
             TrainableModel model;
             Batch[] rows;
             double analytic = 0;
+            long streamTokens = 0;
             if ("blt".equals(kind)) {
                 ByteLatentTransformer blt = ModelFiles.loadBlt(checkpoint, backend);
                 PatchingScheme scheme = ModelFiles.patchingScheme(checkpoint, blt.config().patching(), backend);
@@ -87,6 +88,7 @@ final class EvalCommand implements Callable<Integer> {
             } else if (BpeTransformer.KIND.equals(kind)) {
                 BpeTransformer bpe = ModelFiles.loadBpeTransformer(checkpoint, backend);
                 Corpus tokens = corpus.retokenized(bpe.tokenizer());
+                streamTokens = tokens.length();
                 int n = Math.min(seqLen, bpe.lm().config().maxSeqlen);
                 rows = Batcher.evaluationBatches(tokens, 1, n, maxRows, null);
                 System.out.printf("bpe: %,d ids; %,d byte-stream positions in %,d tokens (%.3f per token); rows of %d tokens%n",
@@ -144,6 +146,11 @@ final class EvalCommand implements Callable<Integer> {
                 o.addProperty("forward_flops_per_byte_analytic", analytic / bytes);
                 o.addProperty("forward_flops_per_byte_counted", counted / bytes);
                 o.addProperty("parameters", model.parameters().size());
+                if (streamTokens > 0) {
+                    // how well the tokenizer compresses this text: byte-stream positions per BPE token
+                    o.addProperty("tokens", streamTokens);
+                    o.addProperty("bytes_per_token", (double) corpus.positions() / streamTokens);
+                }
                 o.addProperty("seconds", secs);
                 blt4j.io.AtomicFiles.writeString(json, new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
             }

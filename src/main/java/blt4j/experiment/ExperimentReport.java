@@ -208,13 +208,14 @@ public final class ExperimentReport {
             scriptLanguages.computeIfAbsent(script, k -> new java.util.TreeSet<>()).add(lang);
             ExperimentResults.Run run = results.runs().get(e.run());
             rows.add(new String[] {e.run(), run == null ? "" : run.family(), run == null ? "" : run.train(), dataset, lang,
-                script, num(e.bitsPerByte(), "%.4f"), num(e.meanPatchSize(), "%.3f")});
+                script, num(e.bitsPerByte(), "%.4f"), num(e.meanPatchSize(), "%.3f"), num(e.bytesPerToken(), "%.3f")});
             double[] s = agg.computeIfAbsent(e.run(), k -> new TreeMap<>()).computeIfAbsent(dataset, k -> new TreeMap<>())
                     .computeIfAbsent(script, k -> new double[2]);
             s[0] += e.bitsPerByte();
             s[1]++;
         }
-        String[] head = {"run", "model", "trained on", "dataset", "language", "script", "bits/byte", "mean patch"};
+        String[] head = {"run", "model", "trained on", "dataset", "language", "script", "bits/byte", "mean patch",
+            "bytes per BPE token"};
         writeCsv("languages.csv", head, rows);
         List<String> runs = new ArrayList<>(agg.keySet());
         for (String dataset : List.of("xquad", "udhr")) {

@@ -64,8 +64,10 @@ public final class ExperimentResults {
     }
 
     /** One evaluation of a run on a text. */
+    /** @param bytesPerToken for a BPE model, byte-stream positions per token of the text (NaN otherwise) */
     public record Eval(String run, String tag, double bitsPerByte, long predictedBytes, double meanPatchSize,
-                       double flopsPerByteAnalytic, double flopsPerByteCounted, long parameters, Path data) {}
+                       double flopsPerByteAnalytic, double flopsPerByteCounted, long parameters, Path data,
+                       double bytesPerToken) {}
 
     private final Path dir;
     private final Map<String, Run> runs = new TreeMap<>();
@@ -158,7 +160,8 @@ public final class ExperimentResults {
         JsonObject o = parse(f);
         return new Eval(name.substring(0, at), name.substring(at + 1), num(o, "bits_per_byte"),
                 (long) num(o, "predicted_bytes"), num(o, "mean_patch_size"), num(o, "forward_flops_per_byte_analytic"),
-                num(o, "forward_flops_per_byte_counted"), (long) num(o, "parameters"), Path.of(o.get("data").getAsString()));
+                num(o, "forward_flops_per_byte_counted"), (long) num(o, "parameters"), Path.of(o.get("data").getAsString()),
+                num(o, "bytes_per_token"));
     }
 
     private static double num(JsonObject o, String key) {

@@ -69,6 +69,9 @@ class BpeBaselineCliTest {
         JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
         assertEquals("bpe-transformer", o.get("kind").getAsString());
         assertEquals(Files.size(other) + 2, o.get("predicted_bytes").getAsLong(), "every byte of the text (+ BOS, EOS) is scored");
+        double bpt = o.get("bytes_per_token").getAsDouble();
+        assertEquals((double) (Files.size(other) + 2) / o.get("tokens").getAsLong(), bpt, 1e-9);
+        assertTrue(bpt >= 1, "a token stands for at least one byte: " + bpt);
         double bpb = o.get("bits_per_byte").getAsDouble();
         assertTrue(bpb > 0 && bpb < 20, "bits/byte " + bpb);
 
