@@ -20,6 +20,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import java.io.IOException;
+import blt4j.io.AtomicFiles;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 
 /** {@code blt eval}: held-out bits per byte, mean patch size and FLOPs per byte (analytic and counted). */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -135,7 +138,7 @@ final class EvalCommand implements Callable<Integer> {
             System.out.printf("forward FLOPs per byte: analytic %.4g, counted by the backend %.4g (counted/analytic %.4f)%n",
                     analytic / bytes, counted / bytes, counted / analytic);
             if (json != null) {
-                com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+                JsonObject o = new JsonObject();
                 o.addProperty("kind", kind);
                 o.addProperty("checkpoint", checkpoint.toString());
                 o.addProperty("data", corpus.source());
@@ -152,7 +155,7 @@ final class EvalCommand implements Callable<Integer> {
                     o.addProperty("bytes_per_token", (double) corpus.positions() / streamTokens);
                 }
                 o.addProperty("seconds", secs);
-                blt4j.io.AtomicFiles.writeString(json, new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
+                AtomicFiles.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n");
             }
         }
         return 0;

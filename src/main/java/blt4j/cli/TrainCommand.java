@@ -130,7 +130,7 @@ final class TrainCommand implements Callable<Integer> {
                         tok.vocabSize(), tok.merges(), data[0].positions(), train.length(),
                         (double) data[0].positions() / train.length());
                 Files.createDirectories(flags.out);
-                tok.save(flags.out.resolve(BpeTransformer.MERGES_FILE));
+                AtomicFiles.writeString(flags.out.resolve(BpeTransformer.MERGES_FILE), tok.mergesText());
                 trainable = new BpeTransformer(cfg, tok, backend).initialize(flags.seed);
                 trainer = new Trainer(trainable, flags.options(trainable, train, null), train, held, System.out);
             } else if (baseline) {

@@ -72,6 +72,8 @@ public final class BpeTransformer implements TrainableModel {
 
     @Override
     public void saveCompanions(Path checkpointDir) throws IOException {
-        tokenizer.save(checkpointDir.resolve(MERGES_FILE));
+        // the checkpoint folder is written under a temporary name and renamed whole: a plain write is atomic enough
+        java.nio.file.Files.writeString(checkpointDir.resolve(MERGES_FILE), tokenizer.mergesText(),
+                java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -217,26 +217,19 @@ public final class BpeTokenizer {
     }
 
     /**
-     * Writes the merges, one "left right" line per merge in rank order, with the merged bytes as a comment; through a
-     * temporary file and a rename, so a crash leaves the old file or the new one.
+     * The merges file's text: a header, then one "left right" line per merge in rank order, with the merged bytes as
+     * a comment. Callers write it (atomically, or inside a checkpoint folder that is renamed into place).
      */
-    public void save(Path file) throws IOException {
+    public String mergesText() {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         for (int r = 0; r < left.length; r++) {
             sb.append(left[r]).append(' ').append(right[r]).append("\t# ").append(escape(bytes[ByteTokenizer.VOCAB + r]))
                     .append('\n');
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        return sb.toString();
     }
 
-    /** Reads a merges file written by {@link #save}; a malformed line is an error naming its line number. */
+    /** Reads a merges file holding {@link #mergesText}; a malformed line is an error naming its line number. */
     public static BpeTokenizer load(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("BPE merges file " + file + " not found");
@@ -284,14 +277,6 @@ public final class BpeTokenizer {
             }
         }
         return sb.toString();
-    }
-
-    public int[] lefts() {
-        return left.clone();
-    }
-
-    public int[] rights() {
-        return right.clone();
     }
 
     /** A byte range compared by content (the key of chunk counts and the encoding cache). */
