@@ -38,8 +38,6 @@ public final class CpuBackend extends HostBackend {
     private final ThreadLocal<Boolean> inWorker = ThreadLocal.withInitial(() -> Boolean.FALSE);
     /** Packed keys of the last attention call (grown, reused: one call at a time per backend). */
     private float[] keyPack = new float[0];
-    /** Shared packed B panel of the multi-threaded matmul (grown, reused). */
-    private float[] sharedB = new float[0];
 
     public CpuBackend() {
         this(Runtime.getRuntime().availableProcessors());
@@ -440,39 +438,69 @@ public final class CpuBackend extends HostBackend {
         int rowStrips = (m + mr - 1) / mr;
         int colStrips = (n + nr - 1) / nr;
         long total = 2L * m * n * Math.max(k, 1);
-        if (parts(rowStrips * colStrips, total / Math.max(1, (long) rowStrips * colStrips)) == 1 || k == 0) {
+        int parts = parts(rowStrips * colStrips, total / Math.max(1, (long) rowStrips * colStrips));
+        int depthBlocks = (k + CpuGemm.KC - 1) / CpuGemm.KC;
+        if (parts > 1 && depthBlocks >= 2 * parts && k > 2 * Math.max(m, n)) {
+            depthSplit(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, depthBlocks);
+            return;
+        }
+        boolean byRows = rowStrips >= 2 * parts && (m >= n || colStrips < 2 * parts);
+        if (parts == 1 || k == 0 || (!byRows && colStrips < 2 * parts)) {
             CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
             return;
         }
-        // shared packed B panel per (jc, pc): packed cooperatively, then split by row strips of C (or by column
-        // strips when C has too few rows to keep every thread busy)
-        int kcMax = Math.min(CpuGemm.KC, k);
-        int ncMax = Math.min(CpuGemm.NC, n);
-        int need = kcMax * ((ncMax + nr - 1) / nr) * nr;
-        if (sharedB.length < need) {
-            sharedB = new float[need];
+        // each thread takes a block of C and packs what it needs itself: one hand-off per product and no barrier
+        // between panels (a shared B panel cost two per KC step: a third of the time of a 128-wide product on two
+        // threads). Row blocks repeat B's packing per thread, a cost of threads/m per multiply-add; column blocks
+        // repeat A's, threads/n.
+        if (byRows) {
+            parallelFor(rowStrips, total / rowStrips, (r0, r1) ->
+                    CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, r0 * mr, Math.min(m, r1 * mr), 0, n));
+        } else {
+            parallelFor(colStrips, total / colStrips, (s0, s1) ->
+                    CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, s0 * nr, Math.min(n, s1 * nr)));
         }
-        float[] bp = sharedB;
-        boolean byRows = rowStrips >= 2 * threads || rowStrips >= colStrips;
-        for (int jc = 0; jc < n; jc += CpuGemm.NC) {
-            int nc = Math.min(CpuGemm.NC, n - jc);
-            int strips = (nc + nr - 1) / nr;
-            for (int pc = 0; pc < k; pc += CpuGemm.KC) {
-                int kc = Math.min(CpuGemm.KC, k - pc);
-                int fjc = jc, fpc = pc;
-                boolean overwrite = !acc && pc == 0;
-                parallelFor(strips, (long) kc * nr, (s0, s1) ->
-                        CpuGemm.packBStrips(b, bo, tb, n, k, fpc, kc, fjc, nc, bp, s0, s1));
-                if (byRows) {
-                    parallelFor(rowStrips, 2L * mr * nc * kc, (r0, r1) ->
-                            CpuGemm.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, r0 * mr, Math.min(m, r1 * mr),
-                                    0, strips, overwrite));
-                } else {
-                    parallelFor(strips, 2L * nr * m * kc, (s0, s1) ->
-                            CpuGemm.gemmPanel(a, ao, ta, bp, c, co, m, n, k, fpc, kc, fjc, nc, 0, m, s0, s1, overwrite));
-                }
+    }
+
+    /** Per-depth-block products of {@link #depthSplit} (grown, reused: one call at a time per backend). */
+    private float[] depthParts = new float[0];
+
+    /**
+     * A small C over a long depth (weight gradients: 128 × 128 over 4,096 rows): threads take runs of KC blocks. The
+     * first run goes straight into C; every later block into a buffer of its own, added to C in block order after, so
+     * C gets exactly the serial product's bits (block sums from zero, added one after another) on any thread count.
+     */
+    private void depthSplit(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co, boolean acc,
+                            int m, int n, int k, int blocks) {
+        int kc = CpuGemm.KC;
+        int parts = parts(blocks, 2L * m * n * kc);
+        int firstRun = blocks / parts;   // parallelFor's first chunk is [0, blocks / parts)
+        int mn = m * n;
+        long need = (long) (blocks - firstRun) * mn;
+        if (need > Integer.MAX_VALUE - 8) {
+            CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+            return;
+        }
+        if (depthParts.length < need) {
+            depthParts = new float[(int) need];
+        }
+        float[] parts0 = depthParts;
+        parallelFor(blocks, 2L * m * n * kc, (b0, b1) -> {
+            if (b0 == 0) {
+                CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n, 0, Math.min(k, b1 * kc));
+                return;
             }
-        }
+            for (int blk = b0; blk < b1; blk++) {
+                CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, parts0, (blk - firstRun) * mn, false, m, n, k, 0, m, 0, n,
+                        blk * kc, Math.min(k, (blk + 1) * kc));
+            }
+        });
+        int later = blocks - firstRun;
+        parallelFor(m, (long) n * later, (r0, r1) -> {
+            for (int blk = 0; blk < later; blk++) {
+                CpuRowKernels.add(parts0, blk * mn + r0 * n, c, co + r0 * n, c, co + r0 * n, 0, (r1 - r0) * n);
+            }
+        });
     }
 
     // ------------------------------------------------------------------ normalisation

@@ -6,6 +6,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the packed, register-blocked
@@ -222,8 +224,8 @@ final class CpuGemm {
                 }
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(a, ao, false, m, k, ic, mc, pc, kc, sc.ap);
-                    macro(sc.ap, w.data(), base, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, s0, s1);
+                    macroRows(a, ao + ic * k + pc, k, w.data(), base, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc,
+                            s0, s1);
                 }
             }
         }
@@ -277,7 +279,11 @@ final class CpuGemm {
 
     // ------------------------------------------------------------------ matrix-matrix (packed, register-blocked)
 
-    static final int MR = 4;
+    /**
+     * Rows of the register tile: 8 where vectors are 16 lanes (AVX-512 has 32 vector registers: 16 accumulators, 2 B
+     * vectors and a broadcast fit), 4 otherwise (AVX2 and NEON-sized vectors: 16 registers). Read from the species.
+     */
+    static final int MR = Integer.getInteger("blt4j.mr", L >= 16 ? 8 : 4);
     static final int NR = 2 * L;
     static final int KC = Integer.getInteger("blt4j.kc", 256);
     static final int MC = Integer.getInteger("blt4j.mc", 144);
@@ -290,10 +296,20 @@ final class CpuGemm {
      */
     static void gemmBlock(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co, boolean acc,
                           int m, int n, int k, int i0, int i1, int j0, int j1) {
+        gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, i0, i1, j0, j1, 0, k);
+    }
+
+    /**
+     * As above over the depth range [p0, p1) only (p0 a multiple of KC): C (+)= op(A)[:, p0..p1) · op(B)[p0..p1, :],
+     * each KC block summed from zero and then stored or added, so depth ranges done apart and added in order give
+     * the bits of the whole product.
+     */
+    static void gemmBlock(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co, boolean acc,
+                          int m, int n, int k, int i0, int i1, int j0, int j1, int p0, int p1) {
         if (i1 <= i0 || j1 <= j0) {
             return;
         }
-        if (k == 0) {
+        if (p1 <= p0) {
             if (!acc) {
                 for (int i = i0; i < i1; i++) {
                     zero(c, co + i * n + j0, j1 - j0);
@@ -303,7 +319,7 @@ final class CpuGemm {
         }
         CpuScratch sc = CpuScratch.get();
         int ncMax = Math.min(NC, j1 - j0);
-        int kcMax = Math.min(KC, k);
+        int kcMax = Math.min(KC, p1 - p0);
         int mcMax = Math.min(MC, i1 - i0);
         int bNeed = kcMax * roundUp(ncMax, NR);
         int aNeed = kcMax * roundUp(mcMax, MR);
@@ -317,14 +333,19 @@ final class CpuGemm {
         float[] ap = sc.ap;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = p0; pc < p1; pc += KC) {
+                int kc = Math.min(KC, p1 - pc);
                 packB(b, bo, tb, n, k, pc, kc, jc, nc, bp);
-                boolean overwrite = !acc && pc == 0;
+                boolean overwrite = !acc && pc == p0;
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
-                    packA(a, ao, ta, m, k, ic, mc, pc, kc, ap);
-                    macro(ap, bp, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile);
+                    if (ta) {
+                        packA(a, ao, true, m, k, ic, mc, pc, kc, ap);
+                        macro(ap, bp, 0, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, 0, (nc + NR - 1) / NR);
+                    } else {
+                        macroRows(a, ao + ic * k + pc, k, bp, 0, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc, 0,
+                                (nc + NR - 1) / NR);
+                    }
                 }
             }
         }
@@ -334,18 +355,7 @@ final class CpuGemm {
         return (x + r - 1) / r * r;
     }
 
-    static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
-                              boolean overwrite, float[] tile) {
-        macro(ap, bp, c, cbase, ldc, mc, nc, kc, overwrite, tile, 0, (nc + NR - 1) / NR);
-    }
-
-    /** Column strips [js0, js1) of the packed B panel against all rows of the packed A block. */
-    static void macro(float[] ap, float[] bp, float[] c, int cbase, int ldc, int mc, int nc, int kc,
-                              boolean overwrite, float[] tile, int js0, int js1) {
-        macro(ap, bp, 0, c, cbase, ldc, mc, nc, kc, overwrite, tile, js0, js1);
-    }
-
-    /** As above, the packed panel starting at bp[bpBase]. */
+    /** Column strips [js0, js1) of the packed B panel at bp[bpBase] against all rows of the packed A block. */
     static void macro(float[] ap, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc, int nc, int kc,
                       boolean overwrite, float[] tile, int js0, int js1) {
         for (int jr = js0 * NR; jr < Math.min(nc, js1 * NR); jr += NR) {
@@ -355,7 +365,11 @@ final class CpuGemm {
                 int rows = Math.min(MR, mc - ir);
                 int aoff = (ir / MR) * kc * MR;
                 if (rows == MR && cols == NR) {
-                    micro(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
+                    if (MR == 8) {
+                        micro8(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
+                    } else {
+                        micro(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
+                    }
                 } else {
                     microEdge(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, rows, cols, overwrite, tile);
                 }
@@ -364,37 +378,44 @@ final class CpuGemm {
     }
 
     /**
-     * The multi-threaded pieces: one thread packs strips [s0, s1) of a shared B panel; later each thread multiplies
-     * rows [i0, i1) (packing its own A blocks) against column strips [js0, js1) of that panel.
+     * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of a row-major A block read
+     * where it lies (element (r, p) at a[abase + r·lda + p]): packing A cost a quarter of a product whose n is 128, the
+     * local models' width, for no gain (the broadcasts load one float each, from wherever it is). A partial last row
+     * strip is packed with zero rows first.
      */
-    static void packBStrips(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp, int s0, int s1) {
-        for (int st = s0; st < s1; st++) {
-            int js = st * NR;
-            int cols = Math.min(NR, nc - js);
-            int dst = st * kc * NR;
-            if (!tb) {
-                packBRows(b, bo + pc * n + jc + js, n, kc, cols, bp, dst);
-            } else {
-                packBCols(b, bo + (jc + js) * k + pc, k, kc, cols, bp, dst);
+    static void macroRows(float[] a, int abase, int lda, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc,
+                          int nc, int kc, boolean overwrite, CpuScratch sc, int js0, int js1) {
+        int full = mc / MR * MR;
+        int rows = mc - full;
+        if (rows > 0) {
+            if (sc.ap.length < kc * MR) {
+                sc.ap = new float[kc * MR];
             }
+            packARows(a, abase + full * lda, lda, kc, rows, sc.ap, 0);
         }
-    }
-
-    static void gemmPanel(float[] a, int ao, boolean ta, float[] bp, float[] c, int co, int m, int n, int k,
-                          int pc, int kc, int jc, int nc, int i0, int i1, int js0, int js1, boolean overwrite) {
-        if (i1 <= i0 || js1 <= js0) {
-            return;
-        }
-        CpuScratch sc = CpuScratch.get();
-        int aNeed = kc * roundUp(Math.min(MC, i1 - i0), MR);
-        if (sc.ap.length < aNeed) {
-            sc.ap = new float[aNeed];
-        }
-        float[] ap = sc.ap;
-        for (int ic = i0; ic < i1; ic += MC) {
-            int mc = Math.min(MC, i1 - ic);
-            packA(a, ao, ta, m, k, ic, mc, pc, kc, ap);
-            macro(ap, bp, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, js0, js1);
+        for (int jr = js0 * NR; jr < Math.min(nc, js1 * NR); jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int boff = bpBase + (jr / NR) * kc * NR;
+            for (int ir = 0; ir < full; ir += MR) {
+                int cb = cbase + ir * ldc + jr;
+                if (cols == NR) {
+                    if (MR == 8) {
+                        micro8Rows(a, abase + ir * lda, lda, bp, boff, kc, c, cb, ldc, overwrite);
+                    } else {
+                        micro4Rows(a, abase + ir * lda, lda, bp, boff, kc, c, cb, ldc, overwrite);
+                    }
+                } else {
+                    if (MR == 8) {
+                        micro8Rows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
+                    } else {
+                        micro4Rows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
+                    }
+                    edgeInto(sc.tile, c, cb, ldc, MR, cols, overwrite);
+                }
+            }
+            if (rows > 0) {
+                microEdge(sc.ap, 0, bp, boff, kc, c, cbase + full * ldc + jr, ldc, rows, cols, overwrite, sc.tile);
+            }
         }
     }
 
@@ -472,7 +493,16 @@ final class CpuGemm {
         }
     }
 
+    /** MR lanes: one load and one store per column of a full strip of transposed A. */
+    private static final VectorSpecies<Float> STRIP = VectorSpecies.of(float.class, VectorShape.forBitSize(MR * 32));
+
     private static void packACols(float[] a, int src, int ld, int kc, int rows, float[] ap, int dst) {
+        if (rows == MR) {
+            for (int p = 0; p < kc; p++) {
+                FloatVector.fromArray(STRIP, a, src + p * ld).intoArray(ap, dst + p * MR);
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++) {
             int s = src + p * ld;
             int d = dst + p * MR;
@@ -483,6 +513,206 @@ final class CpuGemm {
                 ap[d + ii] = 0f;
             }
         }
+    }
+
+    /** The MR × NR register tile (MR is a constant, so the JIT keeps one branch). */
+    private static void tile(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc, boolean overwrite) {
+        if (MR == 8) {
+            micro8(ap, aoff, bp, boff, kc, c, cb, ldc, overwrite);
+        } else {
+            micro(ap, aoff, bp, boff, kc, c, cb, ldc, overwrite);
+        }
+    }
+
+    /** The 8 × 2L tile on a row-major A read in place (row r of the tile at a[ao + r·lda ..]). */
+    private static void micro8Rows(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                                   boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00;
+        FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int a0 = ao, a1 = a0 + lda, a2 = a0 + 2 * lda, a3 = a0 + 3 * lda, a4 = a0 + 4 * lda, a5 = a0 + 5 * lda, a6 = a0 + 6 * lda, a7 = a0 + 7 * lda;
+        for (int p = 0; p < kc; p++) {
+            int bi = boff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a[a4 + p]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a[a5 + p]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            FloatVector x6 = FloatVector.broadcast(S, a[a6 + p]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            FloatVector x7 = FloatVector.broadcast(S, a[a7 + p]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
+        }
+        // stores written out, as in micro
+        int r0 = cb, r1 = cb + ldc, r2 = cb + 2 * ldc, r3 = cb + 3 * ldc, r4 = cb + 4 * ldc, r5 = cb + 5 * ldc, r6 = cb + 6 * ldc, r7 = cb + 7 * ldc;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, r0));
+            c01 = c01.add(FloatVector.fromArray(S, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, r4));
+            c41 = c41.add(FloatVector.fromArray(S, c, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, r5));
+            c51 = c51.add(FloatVector.fromArray(S, c, r5 + L));
+            c60 = c60.add(FloatVector.fromArray(S, c, r6));
+            c61 = c61.add(FloatVector.fromArray(S, c, r6 + L));
+            c70 = c70.add(FloatVector.fromArray(S, c, r7));
+            c71 = c71.add(FloatVector.fromArray(S, c, r7 + L));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6);
+        c61.intoArray(c, r6 + L);
+        c70.intoArray(c, r7);
+        c71.intoArray(c, r7 + L);
+    }
+
+    /** The 4 × 2L tile on a row-major A read in place (row r of the tile at a[ao + r·lda ..]). */
+    private static void micro4Rows(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                                   boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00;
+        FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        int a0 = ao, a1 = a0 + lda, a2 = a0 + 2 * lda, a3 = a0 + 3 * lda;
+        for (int p = 0; p < kc; p++) {
+            int bi = boff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+        }
+        // stores written out, as in micro
+        int r0 = cb, r1 = cb + ldc, r2 = cb + 2 * ldc, r3 = cb + 3 * ldc;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, r0));
+            c01 = c01.add(FloatVector.fromArray(S, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+    }
+
+    /** The 8 × 2L register tile: 16 accumulators, B loaded once per k, A broadcast (needs 32 vector registers). */
+    private static void micro8(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc, boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int ai = aoff + p * 8;
+            int bi = boff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        // stores written out, as in micro
+        int r1 = cb + ldc, r2 = cb + 2 * ldc, r3 = cb + 3 * ldc, r4 = cb + 4 * ldc, r5 = cb + 5 * ldc, r6 = cb + 6 * ldc,
+                r7 = cb + 7 * ldc;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, cb));
+            c01 = c01.add(FloatVector.fromArray(S, c, cb + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, r4));
+            c41 = c41.add(FloatVector.fromArray(S, c, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, r5));
+            c51 = c51.add(FloatVector.fromArray(S, c, r5 + L));
+            c60 = c60.add(FloatVector.fromArray(S, c, r6));
+            c61 = c61.add(FloatVector.fromArray(S, c, r6 + L));
+            c70 = c70.add(FloatVector.fromArray(S, c, r7));
+            c71 = c71.add(FloatVector.fromArray(S, c, r7 + L));
+        }
+        c00.intoArray(c, cb);
+        c01.intoArray(c, cb + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6);
+        c61.intoArray(c, r6 + L);
+        c70.intoArray(c, r7);
+        c71.intoArray(c, r7 + L);
     }
 
     /**
@@ -540,7 +770,12 @@ final class CpuGemm {
     /** A partial tile: full register tile into a scratch tile, then the valid part into C. */
     private static void microEdge(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
                                   int rows, int cols, boolean overwrite, float[] tile) {
-        micro(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        tile(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        edgeInto(tile, c, cb, ldc, rows, cols, overwrite);
+    }
+
+    /** The valid rows × cols of a computed tile into C, stored or added (block sum + C, as the full tiles do). */
+    private static void edgeInto(float[] tile, float[] c, int cb, int ldc, int rows, int cols, boolean overwrite) {
         for (int r = 0; r < rows; r++) {
             int crow = cb + r * ldc;
             for (int jj = 0; jj < cols; jj++) {

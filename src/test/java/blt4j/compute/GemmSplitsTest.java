@@ -1,0 +1,69 @@
+package blt4j.compute;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The cpu matmul splits a product over threads by rows of C, by columns, or by depth (a small C over a long k, as in
+ * weight gradients). Every split must give the single-threaded bits: the model's results may not depend on the
+ * thread count. Each case runs all transposes and both accumulate modes, and is also checked against the reference.
+ */
+class GemmSplitsTest {
+
+    @ParameterizedTest(name = "{0} x {1} x {2}")
+    @CsvSource({
+            "37, 41, 1100",   // depth split, edge tiles in both directions
+            "13, 29, 2050",   // depth split into uneven runs of KC blocks, a short last block
+            "128, 128, 4096", // the local models' weight-gradient shape
+            "300, 283, 310",  // row split
+            "9, 700, 300",    // column split (C wide and short)
+            "71, 67, 1",      // depth 1
+            "1, 5, 3000",     // one row over a long depth
+    })
+    void everySplitGivesTheSingleThreadBits(int m, int n, int k) {
+        Random r = new Random(m * 7919L + n * 31L + k);
+        float[] a = gaussian(r, m * k);
+        float[] b = gaussian(r, k * n);
+        float[] c0 = gaussian(r, m * n);
+        try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2, 1); CpuBackend three = new CpuBackend(3, 1);
+             ReferenceBackend ref = new ReferenceBackend()) {
+            for (int combo = 0; combo < 8; combo++) {
+                boolean ta = (combo & 1) != 0;
+                boolean tb = (combo & 2) != 0;
+                boolean acc = (combo & 4) != 0;
+                String what = m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " acc=" + acc;
+                float[] expected = product(one, a, b, c0, m, n, k, ta, tb, acc);
+                assertArrayEquals(expected, product(two, a, b, c0, m, n, k, ta, tb, acc), what + " on 2 threads");
+                assertArrayEquals(expected, product(three, a, b, c0, m, n, k, ta, tb, acc), what + " on 3 threads");
+                float[] oracle = product(ref, a, b, c0, m, n, k, ta, tb, acc);
+                double tol = 2e-6 * Math.sqrt(k) * 4;
+                double worst = 0;
+                for (int i = 0; i < oracle.length; i++) {
+                    worst = Math.max(worst, Math.abs(oracle[i] - expected[i]) / (1 + Math.abs(oracle[i])));
+                }
+                assertTrue(worst <= tol, what + ": worst relative error " + worst + " > " + tol);
+            }
+        }
+    }
+
+    private static float[] product(Backend be, float[] a, float[] b, float[] c0, int m, int n, int k, boolean ta,
+                                   boolean tb, boolean acc) {
+        Tensor at = ta ? be.fromHost(a, k, m) : be.fromHost(a, m, k);
+        Tensor bt = tb ? be.fromHost(b, n, k) : be.fromHost(b, k, n);
+        Tensor c = be.fromHost(c0.clone(), m, n);
+        be.matmul(at, ta, bt, tb, c, acc);
+        return be.toHost(c);
+    }
+
+    private static float[] gaussian(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+}
