@@ -50,8 +50,14 @@ public final class BenchSuite {
     }
 
     /** What to run and where. */
+    /** {@code peerOnly}: of the model workloads, only the four the PyTorch peer also runs ({@link ModelBenchmark#peer}). */
     public record Options(boolean kernels, boolean model, List<String> backends, List<Integer> threads, int reps, int warmups,
-                          Profile profile, boolean skipMissing, Path out, String deviceProfile) {}
+                          Profile profile, boolean skipMissing, Path out, String deviceProfile, boolean peerOnly) {
+        public Options(boolean kernels, boolean model, List<String> backends, List<Integer> threads, int reps, int warmups,
+                       Profile profile, boolean skipMissing, Path out, String deviceProfile) {
+            this(kernels, model, backends, threads, reps, warmups, profile, skipMissing, out, deviceProfile, false);
+        }
+    }
 
     /** What a run produced; exitCode is 0, or 3 when a backend was missing and skipMissing was not given. */
     public record Result(int exitCode, Path folder, List<String> missing, List<KernelBenchmark.Row> kernelRows,
@@ -101,7 +107,7 @@ public final class BenchSuite {
         try {
             for (Map.Entry<String, Supplier<Backend>> e : factories.entrySet()) {
                 try {
-                    if (o.model()) {
+                    if (o.model() && !o.peerOnly()) {
                         mb.startup(e.getKey(), e.getValue());
                     }
                     live.put(e.getKey(), e.getValue().get());
@@ -127,7 +133,11 @@ public final class BenchSuite {
             if (o.model()) {
                 for (Map.Entry<String, Backend> e : live.entrySet()) {
                     log.println("model workloads on " + e.getKey() + ": " + e.getValue().describe());
-                    mb.run(e.getKey(), e.getValue(), peaks.get(e.getKey())[0]);
+                    if (o.peerOnly()) {
+                        mb.peer(e.getKey(), e.getValue(), peaks.get(e.getKey())[0]);
+                    } else {
+                        mb.run(e.getKey(), e.getValue(), peaks.get(e.getKey())[0]);
+                    }
                 }
                 modelRows.addAll(mb.rows());
                 for (Map.Entry<String, String> m : missing.entrySet()) {

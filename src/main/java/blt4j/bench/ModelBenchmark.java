@@ -139,6 +139,7 @@ public final class ModelBenchmark {
     public void run(String label, Backend be, double peak) {
         entropyScoring(label, be);
         trainStep(label, be, peak);
+        peer(label, be, peak);
         generation(label, be);
     }
 
@@ -245,6 +246,102 @@ public final class ModelBenchmark {
                 "%d x %d bytes, mean patch %.2f bytes (entropy patching at θ=%.3f chosen for 4.5); fwd+loss+bwd+clip+AdamW,"
                         + " entropy model and patching included; random init", rows, n, meanPatch, theta));
         breakdown(wl, label, timer.totals(), s.medianMs(), reps);
+    }
+
+    /**
+     * The workloads of the PyTorch peer ({@code scripts/compare-pytorch.sh}), shape for shape: the BLT and the byte
+     * transformer (the BLT's global model as a plain byte LM: d 256, 4 layers, full causal attention), each as a
+     * training step (forward, loss, backward, gradient clipping, AdamW) and as a forward pass without gradients, on
+     * rows × bytes of pseudo-text. The BLT's patches are given (the peer computes them once, outside its timing):
+     * entropy patching at a global threshold giving 4.5-byte patches, fixed before timing.
+     */
+    public void peer(String label, Backend be, double peak) {
+        BltConfig cfg = sizes.blt();
+        int rows = sizes.trainRows();
+        int n = sizes.trainBytes();
+        int[] stream = text(rows * (n + 1), 11);
+        int[] inputs = new int[rows * n];
+        int[] targets = new int[rows * n];
+        for (int r = 0; r < rows; r++) {
+            stream[r * (n + 1)] = ByteTokenizer.BOS;
+            System.arraycopy(stream, r * (n + 1), inputs, r * n, n);
+            System.arraycopy(stream, r * (n + 1) + 1, targets, r * n, n);
+        }
+        EntropyModel entropy = new EntropyModel(EntropyModelConfig.tiny(), be).initialize(1);
+        entropy.forward(inputs, rows, n);
+        float[] h = entropy.entropies();
+        EntropyPatcher template = EntropyPatcher.global(0f).withIncludeNextToken(true);
+        List<float[]> perRow = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            perRow.add(Arrays.copyOfRange(h, r * n, (r + 1) * n));
+        }
+        float theta = ThresholdSearch.findThreshold(perRow, 4.5, template).threshold();
+        EntropyPatcher patcher = EntropyPatcher.global(theta).withIncludeNextToken(true);
+        int[][] lengths = new int[rows][];
+        long patches = 0;
+        for (int r = 0; r < rows; r++) {
+            lengths[r] = patcher.lengths(perRow.get(r));
+            patches += lengths[r].length;
+        }
+        String shape = String.format(Locale.ROOT, "%d x %d bytes", rows, n);
+        String patchNote = String.format(Locale.ROOT, ", patches given (mean %.2f bytes)", (double) rows * n / patches);
+
+        ByteLatentTransformer blt = new ByteLatentTransformer(cfg, be).initialize(3);
+        AdamW bltOpt = AdamW.standard(blt.parameters(), 0.1f);
+        ByteLatentTransformer.State train = blt.newState(rows, n, (int) patches, true);
+        StageTimer timer = new StageTimer(be);
+        timed(label, be, "peer: blt train step " + sizes.bltPreset(), rows * n, patches, peak, timer, () -> {
+            blt.parameters().zeroGrads();
+            blt.forward(train, inputs, lengths);
+            blt.loss(train, targets, null);
+            blt.backward(train);
+            timer.begin(StageTimer.OPTIMIZER);
+            be.clipGradNorm(blt.parameters().grads(), 1.0);
+            bltOpt.step(1e-4f);
+            timer.end();
+        }, blt::setStageTimer, shape + patchNote + "; fwd+loss+bwd+clip+AdamW");
+        ByteLatentTransformer.State infer = blt.newState(rows, n, (int) patches, false);
+        timed(label, be, "peer: blt forward " + sizes.bltPreset(), rows * n, patches, peak, timer,
+                () -> blt.forward(infer, inputs, lengths), blt::setStageTimer, shape + patchNote + "; forward, no gradients");
+        blt.setStageTimer(null);
+
+        EntropyModel base = new EntropyModel(EntropyModelConfig.byteTransformer(cfg, n), be).initialize(5);
+        AdamW baseOpt = AdamW.standard(base.parameters(), 0.1f);
+        EntropyModel.State baseTrain = base.newState(rows, n, true);
+        timed(label, be, "peer: byte-transformer train step", rows * n, Double.NaN, peak, null, () -> {
+            base.parameters().zeroGrads();
+            base.forward(baseTrain, inputs);
+            base.loss(baseTrain, targets, null);
+            base.backward(baseTrain);
+            be.clipGradNorm(base.parameters().grads(), 1.0);
+            baseOpt.step(1e-4f);
+        }, null, shape + "; d " + cfg.dimGlobal + ", " + cfg.nLayersGlobal + " layers, full causal attention; fwd+loss+bwd+clip+AdamW");
+        EntropyModel.State baseInfer = base.newState(rows, n, false);
+        timed(label, be, "peer: byte-transformer forward", rows * n, Double.NaN, peak, null,
+                () -> base.forward(baseInfer, inputs), null, shape + "; forward, no gradients");
+    }
+
+    /** Times one workload (FLOPs counted on the first warm-up), with a stage breakdown when a timer is given. */
+    private void timed(String label, Backend be, String workload, double bytes, double patches, double peak, StageTimer timer,
+                       Runnable op, java.util.function.Consumer<StageTimer> attach, String note) {
+        if (timer != null) {
+            attach.accept(timer);
+        }
+        be.resetFlops();
+        op.run();
+        long flops = be.flops();
+        for (int i = 1; i < warmups; i++) {
+            op.run();
+        }
+        if (timer != null) {
+            timer.reset();
+        }
+        Stats.Summary s = withWarmups(Stats.time(be, 0, reps, op), Math.max(1, warmups));
+        add(label, be, workload, s, bytes, patches, flops, peak, note);
+        if (timer != null) {
+            breakdown(workload, label, timer.totals(), s.medianMs(), reps);
+            attach.accept(null);
+        }
     }
 
     /**

@@ -30,7 +30,8 @@ import java.util.LinkedHashSet;
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "all", description = "kernels, model, all (default: "
-            + "${DEFAULT-VALUE}), or generation: plain, speculative (k = 2, 4, 8) and batched (1, 4, 16 prompts) greedy "
+            + "${DEFAULT-VALUE}); peer: only the four model workloads the PyTorch peer runs (BLT and byte-transformer "
+            + "training step and forward, scripts/compare-pytorch.sh); or generation: plain, speculative (k = 2, 4, 8) and batched (1, 4, 16 prompts) greedy "
             + "generation on the trained checkpoint given by -c.")
     String what;
 
@@ -93,14 +94,16 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         boolean kernels;
         boolean model;
+        boolean peer = false;
         switch (what) {
             case "kernels" -> { kernels = true; model = false; }
             case "model" -> { kernels = false; model = true; }
+            case "peer" -> { kernels = false; model = true; peer = true; }
             case "all" -> { kernels = true; model = true; }
             case "generation" -> {
                 return generation();
             }
-            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model, all or generation)");
+            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model, peer, all or generation)");
         }
         if (checkpoint != null) {
             throw new IllegalArgumentException("-c/--checkpoint is for 'blt bench generation'");
@@ -122,7 +125,7 @@ final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--reps must be at least 1 and --warmups at least 0");
         }
         BenchSuite.Options o = new BenchSuite.Options(kernels, model, backendNames(), List.copyOf(new LinkedHashSet<>(t)), r, w,
-                profile, skipMissing, out, deviceProfile);
+                profile, skipMissing, out, deviceProfile, peer);
         return new BenchSuite(o, System.out).run().exitCode();
     }
 

@@ -581,6 +581,10 @@ public final class CpuBackend extends HostBackend {
             });
             return;
         }
+        if (tq >= CpuAttentionTiles.QT && tiledAttention(qv, qo, kv, ko, vv, vo, ov, oo, lv, lso, lo, klo, hi, kho, tq, tk,
+                nHeads, headDim, scale)) {
+            return;
+        }
         // K packed per head into blocks of KB keys × headDim (reused buffer), so scores need no horizontal sums
         int kbl = CpuAttention.KB;
         int nkb = (tk + kbl - 1) / kbl;
@@ -635,6 +639,75 @@ public final class CpuBackend extends HostBackend {
                         vv, vo + hoff, ov, oo + q0 * width + hoff, width, a0, b0, scale, sbuf);
             }
         });
+    }
+
+    /** Packed V of the tiled attention forward (grown, reused: one call at a time per backend). */
+    private float[] valuePack = new float[0];
+
+    /**
+     * The forward on tiles of queries ({@link CpuAttentionTiles}) when most tiles' key ranges overlap (causal and
+     * windowed self-attention, the decoder's cross-attention); false, having done nothing, otherwise. Tiles whose
+     * ranges do not overlap, and the last queries when tq is not a whole number of tiles, take the row kernel.
+     */
+    private boolean tiledAttention(float[] qv, int qo, float[] kv, int ko, float[] vv, int vo, float[] ov, int oo,
+                                   float[] lv, int lso, int[] lo, int klo, int[] hi, int kho, int tq, int tk, int nHeads,
+                                   int headDim, float scale) {
+        int qt = CpuAttentionTiles.QT;
+        int tiles = tq / qt;
+        int compact = 0;
+        for (int t = 0; t < tiles; t++) {
+            if (CpuAttentionTiles.compact(lo, klo, hi, kho, t * qt)) {
+                compact++;
+            }
+        }
+        if (4 * compact < 3 * tiles) {
+            return false;
+        }
+        int width = nHeads * headDim;
+        int kt = CpuAttentionTiles.KT;
+        int nks = (tk + kt - 1) / kt;
+        int vs = CpuAttentionTiles.valueStrips(headDim);
+        int kNeed = nHeads * nks * headDim * kt;
+        int vNeed = nHeads * vs * tk * kt;
+        if (keyPack.length < kNeed) {
+            keyPack = new float[kNeed];
+        }
+        if (valuePack.length < vNeed) {
+            valuePack = new float[vNeed];
+        }
+        float[] kp = keyPack;
+        float[] vp = valuePack;
+        parallelFor(nHeads * nks, 2L * headDim * kt, (from, to) -> {
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / nks;
+                int st = idx % nks;
+                CpuAttention.packBlock(kv, ko, width, headDim, tk, h, st, nks, kt, kp);
+                CpuAttentionTiles.packValues(vv, vo, width, headDim, tk, h, st * kt, Math.min(tk, (st + 1) * kt), vp);
+            }
+        });
+        int perHead = tiles + (tq - tiles * qt);   // whole tiles, then the leftover queries one by one
+        long avgKeys = Math.max(1, tk / 2);
+        parallelFor(nHeads * perHead, 4L * headDim * avgKeys * qt, (from, to) -> {
+            CpuScratch sc = CpuScratch.get();
+            for (int idx = from; idx < to; idx++) {
+                int h = idx / perHead;
+                int t = idx % perHead;
+                int hoff = h * headDim;
+                if (t < tiles && CpuAttentionTiles.compact(lo, klo, hi, kho, t * qt)) {
+                    CpuAttentionTiles.tile(qv, qo, kp, nks, vp, tk, ov, oo, width, h, headDim, t * qt, lo, klo, hi, kho, scale,
+                            lv, lso + h * tq, sc);
+                    continue;
+                }
+                int r0 = t < tiles ? t * qt : tiles * qt + (t - tiles);
+                int r1 = t < tiles ? r0 + qt : r0 + 1;
+                float[] sbuf = sc.dbuf(tk + 1);
+                for (int r = r0; r < r1; r++) {
+                    lv[lso + h * tq + r] = CpuAttention.attentionRowDirect(qv, qo + r * width + hoff, kv, ko + hoff, headDim,
+                            vv, vo + hoff, ov, oo + r * width + hoff, width, lo[klo + r], hi[kho + r], scale, sbuf);
+                }
+            }
+        });
+        return true;
     }
 
     @Override

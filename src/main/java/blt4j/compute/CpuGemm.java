@@ -419,6 +419,20 @@ final class CpuGemm {
         }
     }
 
+    /**
+     * One full MR × NR register tile on a row-major A read in place: C[r][0..NR) (+)= Σ_p a[ao + r·lda + p] ·
+     * bp[boff + p·NR ..], each element a sequential FMA sum from zero, then stored or added. For kernels that build
+     * their own panels (attention scores and weighted sums).
+     */
+    static void tileRows(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                         boolean overwrite) {
+        if (MR == 8) {
+            micro8Rows(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
+        } else {
+            micro4Rows(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
+        }
+    }
+
     /** bp[strip][p][0..NR): op(B) rows pc..pc+kc, columns jc..jc+nc, zero-padded to whole strips. */
     static void packB(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp) {
         for (int js = 0; js < nc; js += NR) {
@@ -513,6 +527,11 @@ final class CpuGemm {
                 ap[d + ii] = 0f;
             }
         }
+    }
+
+    /** The MR × NR register tile on a packed A (element (r, p) at ap[aoff + p·MR + r]); see {@link #tileRows}. */
+    static void tilePacked(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc, boolean overwrite) {
+        tile(ap, aoff, bp, boff, kc, c, cb, ldc, overwrite);
     }
 
     /** The MR × NR register tile (MR is a constant, so the JIT keeps one branch). */

@@ -24,6 +24,34 @@ final class CpuScratch {
     final float[] meta = new float[16];
     final float[] ds = new float[4 * L];
 
+    private float[] bwdPad = new float[0], bwdP = new float[0], bwdDs = new float[0], bwdMeta = new float[0],
+            bwdTile = new float[0], bwdPack = new float[0];
+
+    /** Buffers of the tiled attention backward ({@link CpuAttentionBackwardTiles}). */
+    float[] bwdPad(int n) {
+        return bwdPad.length >= n ? bwdPad : (bwdPad = new float[n]);
+    }
+
+    float[] bwdP(int n) {
+        return bwdP.length >= n ? bwdP : (bwdP = new float[n]);
+    }
+
+    float[] bwdDs(int n) {
+        return bwdDs.length >= n ? bwdDs : (bwdDs = new float[n]);
+    }
+
+    float[] bwdMeta(int n) {
+        return bwdMeta.length >= n ? bwdMeta : (bwdMeta = new float[n]);
+    }
+
+    float[] bwdTile(int n) {
+        return bwdTile.length >= n ? bwdTile : (bwdTile = new float[n]);
+    }
+
+    float[] bwdPack(int n) {
+        return bwdPack.length >= n ? bwdPack : (bwdPack = new float[n]);
+    }
+
     int[] ilist(int n) {
         if (ilist.length < n) {
             ilist = new int[Math.max(n, 256)];

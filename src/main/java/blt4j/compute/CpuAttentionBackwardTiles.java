@@ -1,0 +1,164 @@
+package blt4j.compute;
+
+import static blt4j.compute.CpuVectorMath.*;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The attention backward of one head over one block of {@link #KB} keys, through the matmul's register tile. Keys are
+ * the tile's rows and queries its columns, in strips of {@link #QS}: Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ (depth = head dim),
+ * then Pᵀ = exp(Sᵀ·scale − lse) inside each query's range and dSᵀ = Pᵀ ⊙ (dPᵀ − D)·scale, kept for the block's
+ * queries; then dV += Pᵀ·dO and dK += dSᵀ·Q (depth = the queries) and dQ += dS·K (depth = the block's keys). The
+ * block's dK and dV rows are written by this call only; dQ rows go to the destination the caller owns.
+ */
+final class CpuAttentionBackwardTiles {
+    private CpuAttentionBackwardTiles() {}
+
+    /** Keys per block: four register tiles of rows. */
+    static final int KB = 4 * CpuGemm.MR;
+    /** Queries per strip: the register tile's columns. */
+    static final int QS = CpuGemm.NR;
+    private static final int MR = CpuGemm.MR;
+
+    /** The packed operands of one call, per head: see {@link #pack}. */
+    record Packs(float[] qByStrip, float[] gByStrip, float[] qByCol, float[] gByCol, float[] kByCol, int nqs, int nks) {}
+
+    /**
+     * Head h's operands: Q and dO as B panels over head dim (strips of QS queries), Q and dO as B panels over queries
+     * (strips of QS head-dim columns), K as a B panel over keys (strips of QS head-dim columns).
+     */
+    static void pack(Packs p, float[] q, int qo, float[] g, int go, float[] k, int ko, int width, int headDim, int tq,
+                     int tk, int h) {
+        for (int st = 0; st < p.nqs(); st++) {
+            CpuAttention.packBlock(q, qo, width, headDim, tq, h, st, p.nqs(), QS, p.qByStrip());
+            CpuAttention.packBlock(g, go, width, headDim, tq, h, st, p.nqs(), QS, p.gByStrip());
+        }
+        CpuAttentionTiles.packValues(q, qo, width, headDim, tq, h, 0, tq, p.qByCol());
+        CpuAttentionTiles.packValues(g, go, width, headDim, tq, h, 0, tq, p.gByCol());
+        CpuAttentionTiles.packValues(k, ko, width, headDim, tk, h, 0, tk, p.kByCol());
+    }
+
+    /**
+     * Keys [j0, j0 + KB) of head h against queries [qa, qb) (those whose range may meet the block). lseHead and
+     * dsumHead index lse and D_i = dO_i·O_i of query 0 of this head; q, g (dO) rows at qo/go + i·width + hoff; dqDst rows
+     * at dqo + i·width + hoff.
+     */
+    static void keyBlock(Packs p, float[] k, int ko, float[] v, int vo, float[] dk, int dko, float[] dv, int dvo,
+                         float[] dqDst, int dqo, int[] lo, int klo, int[] hi, int kho, float[] lse, int lseHead,
+                         float[] dsum, int dsumHead, int width, int h, int headDim, int tq, int tk, int j0, int qa, int qb,
+                         float scale, CpuScratch sc) {
+        if (qb <= qa) {
+            return;
+        }
+        int hoff = h * headDim;
+        int keys = Math.min(KB, tk - j0);
+        // K and V rows of the block as tile rows: in place, or zero-padded copies for a short last block
+        float[] ka = k, va = v;
+        int kao = ko + j0 * width + hoff, vao = vo + j0 * width + hoff, lda = width;
+        if (keys < KB) {
+            float[] pad = sc.bwdPad(2 * KB * headDim);
+            java.util.Arrays.fill(pad, 0, 2 * KB * headDim, 0f);
+            for (int j = 0; j < keys; j++) {
+                System.arraycopy(k, kao + j * width, pad, j * headDim, headDim);
+                System.arraycopy(v, vao + j * width, pad, (KB + j) * headDim, headDim);
+            }
+            ka = pad;
+            va = pad;
+            kao = 0;
+            vao = KB * headDim;
+            lda = headDim;
+        }
+        int s0 = qa / QS, s1 = (qb + QS - 1) / QS;
+        int qbase = s0 * QS;
+        int ld = (s1 - s0) * QS;
+        float[] pt = sc.bwdP(KB * ld);
+        float[] dst = sc.bwdDs(KB * ld);
+        float[] meta = sc.bwdMeta(4 * ld);   // per query of the strips: lo, hi, lse, D (zero range past qb)
+        for (int i = 0; i < ld; i++) {
+            int qi = qbase + i;
+            boolean in = qi >= qa && qi < qb;
+            meta[i] = in ? lo[klo + qi] : 0;
+            meta[ld + i] = in ? hi[kho + qi] : 0;
+            meta[2 * ld + i] = in ? lse[lseHead + qi] : 0f;
+            meta[3 * ld + i] = in ? dsum[dsumHead + qi] : 0f;
+        }
+        float[] t = sc.bwdTile(2 * MR * QS);
+        for (int st = s0; st < s1; st++) {
+            int col = (st - s0) * QS;
+            int qpanel = (h * p.nqs() + st) * headDim * QS;
+            for (int r0 = 0; r0 < KB; r0 += MR) {
+                CpuGemm.tileRows(ka, kao + r0 * lda, lda, p.qByStrip(), qpanel, headDim, t, 0, QS, true);
+                CpuGemm.tileRows(va, vao + r0 * lda, lda, p.gByStrip(), qpanel, headDim, t, MR * QS, QS, true);
+                for (int r = 0; r < MR; r++) {
+                    float key = j0 + r0 + r;
+                    for (int c = 0; c < QS; c += L) {
+                        int mi = col + c;
+                        FloatVector a = FloatVector.fromArray(S, meta, mi);
+                        FloatVector b = FloatVector.fromArray(S, meta, ld + mi);
+                        VectorMask<Float> live = a.compare(VectorOperators.LE, key).and(b.compare(VectorOperators.GT, key));
+                        FloatVector s = FloatVector.fromArray(S, t, r * QS + c).mul(scale)
+                                .sub(FloatVector.fromArray(S, meta, 2 * ld + mi));
+                        FloatVector pr = FloatVector.zero(S).blend(exp(s), live);
+                        FloatVector dp = FloatVector.fromArray(S, t, (MR + r) * QS + c)
+                                .sub(FloatVector.fromArray(S, meta, 3 * ld + mi));
+                        int at = (r0 + r) * ld + mi;
+                        pr.intoArray(pt, at);
+                        pr.mul(dp).mul(scale).intoArray(dst, at);
+                    }
+                }
+            }
+        }
+        // dV += Pᵀ·dO and dK += dSᵀ·Q over the queries [qbase, qbase + ld) (zeros past qb)
+        int vs = CpuAttentionTiles.valueStrips(headDim);
+        int n = Math.min(ld, tq - qbase);
+        for (int r0 = 0; r0 < keys; r0 += MR) {
+            int rows = Math.min(MR, keys - r0);
+            for (int c = 0; c < vs; c++) {
+                int cols = Math.min(QS, headDim - c * QS);
+                int gpanel = ((h * vs + c) * tq + qbase) * QS;
+                int out = (j0 + r0) * width + hoff + c * QS;
+                addTile(pt, r0 * ld, ld, p.gByCol(), gpanel, n, dv, dvo + out, width, rows, cols, t);
+                addTile(dst, r0 * ld, ld, p.qByCol(), gpanel, n, dk, dko + out, width, rows, cols, t);
+            }
+        }
+        // dQ += dS·K: query rows in groups of MR, depth = the block's keys (dS packed per group as [key][MR])
+        float[] ap = sc.bwdPack(KB * MR);
+        for (int i0 = qa; i0 < qb; i0 += MR) {
+            int rows = Math.min(MR, qb - i0);
+            for (int j = 0; j < keys; j++) {
+                int src = j * ld + (i0 - qbase);
+                for (int r = 0; r < MR; r++) {
+                    ap[j * MR + r] = r < rows ? dst[src + r] : 0f;
+                }
+            }
+            for (int c = 0; c < vs; c++) {
+                int cols = Math.min(QS, headDim - c * QS);
+                int kpanel = ((h * vs + c) * tk + j0) * QS;
+                int out = dqo + i0 * width + hoff + c * QS;
+                CpuGemm.tilePacked(ap, 0, p.kByCol(), kpanel, keys, t, 0, QS, true);
+                for (int r = 0; r < rows; r++) {
+                    for (int jj = 0; jj < cols; jj++) {
+                        dqDst[out + r * width + jj] += t[r * QS + jj];
+                    }
+                }
+            }
+        }
+    }
+
+    /** C[rows × cols] += A·B for one register tile (A rows in place, lda), through the scratch tile t. */
+    private static void addTile(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int co, int ldc, int rows,
+                                int cols, float[] t) {
+        if (rows == MR && cols == QS) {
+            CpuGemm.tileRows(a, ao, lda, bp, boff, kc, c, co, ldc, false);
+            return;
+        }
+        CpuGemm.tileRows(a, ao, lda, bp, boff, kc, t, 0, QS, true);
+        for (int r = 0; r < rows; r++) {
+            for (int jj = 0; jj < cols; jj++) {
+                c[co + r * ldc + jj] += t[r * QS + jj];
+            }
+        }
+    }
+}

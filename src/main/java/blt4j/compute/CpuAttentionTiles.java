@@ -1,0 +1,138 @@
+package blt4j.compute;
+
+import static blt4j.compute.CpuVectorMath.*;
+
+/**
+ * Attention forward on tiles of {@link #QT} queries of one head, through the matmul's register tile: the scores of
+ * the tile against a strip-packed K (one tile product per strip of {@link #KT} keys, depth = head dim), a softmax per
+ * query over its own key range (zeros elsewhere), then the weighted sum as one more tile product against a
+ * strip-packed V (depth = the keys). Per query this is the arithmetic of {@link CpuAttention}'s row kernels (dots
+ * summed over d in order, then scaled; weighted sums over keys in order, then divided by the row sum), with each load
+ * of K and V shared by QT queries instead of two. Scores live in one QT × keys buffer: no matrix beyond the tile.
+ */
+final class CpuAttentionTiles {
+    private CpuAttentionTiles() {}
+
+    /** Queries per tile: the register tile's rows. */
+    static final int QT = CpuGemm.MR;
+    /** Keys per packed strip of K, and head-dim columns per packed strip of V: the register tile's columns. */
+    static final int KT = CpuGemm.NR;
+
+    /** Strips of V per head: ceil(headDim / KT). */
+    static int valueStrips(int headDim) {
+        return (headDim + KT - 1) / KT;
+    }
+
+    /**
+     * Packs head h's values for keys [j0, j1) as vp[((h·vs + c)·tk + j)·KT + jj] = v[j·width + h·D + c·KT + jj]
+     * (zero past the head's last column): the B panel of P·V with the keys as its depth.
+     */
+    static void packValues(float[] v, int vo, int width, int headDim, int tk, int h, int j0, int j1, float[] vp) {
+        int vs = valueStrips(headDim);
+        for (int c = 0; c < vs; c++) {
+            int cols = Math.min(KT, headDim - c * KT);
+            int base = (h * vs + c) * tk * KT;
+            for (int j = j0; j < j1; j++) {
+                int src = vo + j * width + h * headDim + c * KT;
+                int dst = base + j * KT;
+                if (cols == KT) {
+                    System.arraycopy(v, src, vp, dst, KT);
+                } else {
+                    System.arraycopy(v, src, vp, dst, cols);
+                    java.util.Arrays.fill(vp, dst + cols, dst + KT, 0f);
+                }
+            }
+        }
+    }
+
+    /**
+     * Whether a tile's key ranges overlap enough for one shared score buffer: their union is at most the mean range
+     * plus a strip plus the tile's own spread. Causal and windowed masks (adjacent queries, shifted ranges) qualify;
+     * disjoint ranges (patch queries over their own bytes) go to the row kernels.
+     */
+    static boolean compact(int[] lo, int klo, int[] hi, int kho, int q0) {
+        int a = Integer.MAX_VALUE, b = Integer.MIN_VALUE;
+        long total = 0;
+        for (int r = 0; r < QT; r++) {
+            int x = lo[klo + q0 + r], y = hi[kho + q0 + r];
+            if (y <= x) {
+                return false;
+            }
+            a = Math.min(a, x);
+            b = Math.max(b, y);
+            total += y - x;
+        }
+        return (long) (b - a) * QT <= total + (long) QT * (KT + QT);
+    }
+
+    /**
+     * Queries q0..q0+QT-1 of head h (all with non-empty ranges; see {@link #compact}). kp: K packed by
+     * {@link CpuAttention#packBlock} with blocks of KT keys (nks strips per head); vp: V packed by
+     * {@link #packValues}. Writes the tile's output rows and log-sum-exps (lse[lseHead + query]).
+     */
+    static void tile(float[] q, int qo, float[] kp, int nks, float[] vp, int tk, float[] out, int oo, int width, int h,
+                     int headDim, int q0, int[] lo, int klo, int[] hi, int kho, float scale, float[] lse, int lseHead,
+                     CpuScratch sc) {
+        int a = Integer.MAX_VALUE, b = 0;
+        for (int r = 0; r < QT; r++) {
+            a = Math.min(a, lo[klo + q0 + r]);
+            b = Math.max(b, hi[kho + q0 + r]);
+        }
+        int s0 = a / KT;
+        int s1 = (b + KT - 1) / KT;
+        int base = s0 * KT;
+        int ld = (s1 - s0) * KT;
+        float[] sbuf = sc.sbuf(QT * ld);
+        int hoff = h * headDim;
+        int qrow = qo + q0 * width + hoff;
+        for (int st = s0; st < s1; st++) {
+            CpuGemm.tileRows(q, qrow, width, kp, (h * nks + st) * headDim * KT, headDim, sbuf, (st - s0) * KT, ld, true);
+        }
+        // per query: scale, softmax over its own range, zeros elsewhere in the union
+        float[] inv = sc.meta;
+        for (int r = 0; r < QT; r++) {
+            int x = lo[klo + q0 + r] - base, y = hi[kho + q0 + r] - base;
+            int row = r * ld;
+            scaleRange(sbuf, row + x, y - x, scale);
+            float m = max(sbuf, row + x, y - x);
+            float sum = expShift(sbuf, row + x, sbuf, row + x, y - x, m);
+            zero(sbuf, row, x);
+            zero(sbuf, row + y, ld - y);
+            inv[r] = 1f / sum;
+            lse[lseHead + q0 + r] = m + log(sum);
+        }
+        // out rows = P · V over keys [base, b), then each divided by its row sum
+        int vs = valueStrips(headDim);
+        int n = b - base;
+        int orow = oo + q0 * width + hoff;
+        for (int c = 0; c < vs; c++) {
+            int vbase = ((h * vs + c) * tk + base) * KT;
+            int cols = Math.min(KT, headDim - c * KT);
+            if (cols == KT) {
+                CpuGemm.tileRows(sbuf, 0, ld, vp, vbase, n, out, orow + c * KT, width, true);
+                for (int r = 0; r < QT; r++) {
+                    scaleRange(out, orow + r * width + c * KT, KT, inv[r]);
+                }
+            } else {
+                float[] t = sc.tile;
+                CpuGemm.tileRows(sbuf, 0, ld, vp, vbase, n, t, 0, KT, true);
+                for (int r = 0; r < QT; r++) {
+                    for (int jj = 0; jj < cols; jj++) {
+                        out[orow + r * width + c * KT + jj] = t[r * KT + jj] * inv[r];
+                    }
+                }
+            }
+        }
+    }
+
+    private static void scaleRange(float[] x, int xo, int n, float f) {
+        int i = 0;
+        jdk.incubator.vector.FloatVector vf = jdk.incubator.vector.FloatVector.broadcast(S, f);
+        for (; i + L <= n; i += L) {
+            jdk.incubator.vector.FloatVector.fromArray(S, x, xo + i).mul(vf).intoArray(x, xo + i);
+        }
+        for (; i < n; i++) {
+            x[xo + i] *= f;
+        }
+    }
+}
