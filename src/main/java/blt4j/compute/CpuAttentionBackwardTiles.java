@@ -100,7 +100,7 @@ final class CpuAttentionBackwardTiles {
                         VectorMask<Float> live = a.compare(VectorOperators.LE, key).and(b.compare(VectorOperators.GT, key));
                         FloatVector s = FloatVector.fromArray(S, t, r * QS + c).mul(scale)
                                 .sub(FloatVector.fromArray(S, meta, 2 * ld + mi));
-                        FloatVector pr = FloatVector.zero(S).blend(exp(s), live);
+                        FloatVector pr = FloatVector.zero(S).blend(expSoftmax(s), live);
                         FloatVector dp = FloatVector.fromArray(S, t, (MR + r) * QS + c)
                                 .sub(FloatVector.fromArray(S, meta, 3 * ld + mi));
                         int at = (r0 + r) * ld + mi;

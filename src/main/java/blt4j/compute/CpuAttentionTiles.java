@@ -2,13 +2,17 @@ package blt4j.compute;
 
 import static blt4j.compute.CpuVectorMath.*;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
 /**
  * Attention forward on tiles of {@link #QT} queries of one head, through the matmul's register tile: the scores of
  * the tile against a strip-packed K (one tile product per strip of {@link #KT} keys, depth = head dim), a softmax per
  * query over its own key range (zeros elsewhere), then the weighted sum as one more tile product against a
- * strip-packed V (depth = the keys). Per query this is the arithmetic of {@link CpuAttention}'s row kernels (dots
- * summed over d in order, then scaled; weighted sums over keys in order, then divided by the row sum), with each load
- * of K and V shared by QT queries instead of two. Scores live in one QT × keys buffer: no matrix beyond the tile.
+ * strip-packed V (depth = the keys): dots summed over d in order; the softmax in one pass per row (scale and shift
+ * in one FMA, {@link CpuVectorMath#expSoftmax}); weighted sums over keys in order, then divided by the row sum. Each
+ * load of K and V is shared by QT queries. Scores live in one QT × keys buffer: no matrix beyond the tile.
  */
 final class CpuAttentionTiles {
     private CpuAttentionTiles() {}
@@ -93,9 +97,8 @@ final class CpuAttentionTiles {
         for (int r = 0; r < QT; r++) {
             int x = lo[klo + q0 + r] - base, y = hi[kho + q0 + r] - base;
             int row = r * ld;
-            scaleRange(sbuf, row + x, y - x, scale);
-            float m = max(sbuf, row + x, y - x);
-            float sum = expShift(sbuf, row + x, sbuf, row + x, y - x, m);
+            float sum = softmaxNumerators(sbuf, row + x, y - x, scale, inv, r);
+            float m = inv[r];
             zero(sbuf, row, x);
             zero(sbuf, row + y, ld - y);
             inv[r] = 1f / sum;
@@ -125,11 +128,44 @@ final class CpuAttentionTiles {
         }
     }
 
+    /**
+     * e^(x·scale − m) over x[xo .. xo+n), m = the largest x·scale (scale > 0, so the max of the raw scores, scaled, is
+     * exactly that); the last partial vector is handled with lane masks, not a scalar loop (with a causal mask every
+     * row has a partial vector, and scalar e^x cost a fifth of the tile). Stores m in mOut[mi]; returns the sum.
+     */
+    private static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi) {
+        FloatVector vm = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            vm = vm.max(FloatVector.fromArray(S, x, xo + i));
+        }
+        VectorMask<Float> tail = S.indexInRange(i, n);
+        if (i < n) {
+            vm = vm.max(FloatVector.fromArray(S, x, xo + i, tail).blend(Float.NEGATIVE_INFINITY, tail.not()));
+        }
+        float m = vm.reduceLanes(VectorOperators.MAX) * scale;
+        FloatVector vs = FloatVector.broadcast(S, -m);
+        FloatVector vscale = FloatVector.broadcast(S, scale);
+        FloatVector acc = FloatVector.zero(S);
+        for (i = 0; i + L <= n; i += L) {
+            FloatVector e = expSoftmax(FloatVector.fromArray(S, x, xo + i).fma(vscale, vs));
+            e.intoArray(x, xo + i);
+            acc = acc.add(e);
+        }
+        if (i < n) {
+            FloatVector e = FloatVector.zero(S).blend(expSoftmax(FloatVector.fromArray(S, x, xo + i, tail).fma(vscale, vs)), tail);
+            e.intoArray(x, xo + i, tail);
+            acc = acc.add(e);
+        }
+        mOut[mi] = m;
+        return sumLanes(acc);
+    }
+
     private static void scaleRange(float[] x, int xo, int n, float f) {
         int i = 0;
-        jdk.incubator.vector.FloatVector vf = jdk.incubator.vector.FloatVector.broadcast(S, f);
+        FloatVector vf = FloatVector.broadcast(S, f);
         for (; i + L <= n; i += L) {
-            jdk.incubator.vector.FloatVector.fromArray(S, x, xo + i).mul(vf).intoArray(x, xo + i);
+            FloatVector.fromArray(S, x, xo + i).mul(vf).intoArray(x, xo + i);
         }
         for (; i < n; i++) {
             x[xo + i] *= f;

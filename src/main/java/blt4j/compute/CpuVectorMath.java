@@ -117,6 +117,69 @@ final class CpuVectorMath {
         return y.mul(s1).mul(s2);
     }
 
+    /** Below this e^x is under the smallest normal float: {@link #expSoftmax} gives 0 there. */
+    private static final float SOFTMAX_LO = -87.3f;
+    private static final float SOFTMAX_HI = 88f;
+
+    /**
+     * e^x for the arguments of a softmax or a log-sum-exp (x − max, at most a rounding above 0): {@link #exp}'s
+     * polynomial with 2^n built in one step, so results below 2^−126 (x < −87.3) are 0 rather than subnormal, a
+     * difference of less than 1.2e−38 per term. Four vector operations fewer than {@link #exp}.
+     */
+    static FloatVector expSoftmax(FloatVector x) {
+        x = x.min(SOFTMAX_HI).max(SOFTMAX_LO);
+        FloatVector t = x.fma(LOG2E, MAGIC);
+        FloatVector n = t.sub(MAGIC);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(E0, E1).fma(r, FloatVector.broadcast(S, E2)).fma(r, FloatVector.broadcast(S, E3))
+                .fma(r, FloatVector.broadcast(S, E4)).fma(r, FloatVector.broadcast(S, E5));
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(MAGIC_BITS - 127);
+        FloatVector scale = (FloatVector) ni.lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector keep = y.mul(scale);
+        return keep.blend(FloatVector.zero(S), x.compare(VectorOperators.LE, SOFTMAX_LO));
+    }
+
+    /** {@link #expSoftmax} on one float, operation for operation. */
+    static float expSoftmax(float x) {
+        x = Math.max(Math.min(x, SOFTMAX_HI), SOFTMAX_LO);
+        float t = Math.fma(x, LOG2E, MAGIC);
+        float n = t - MAGIC;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(r, E0, E1);
+        p = Math.fma(p, r, E2);
+        p = Math.fma(p, r, E3);
+        p = Math.fma(p, r, E4);
+        p = Math.fma(p, r, E5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        int ni = Float.floatToRawIntBits(t) - (MAGIC_BITS - 127);
+        return x <= SOFTMAX_LO ? 0f : y * Float.intBitsToFloat(ni << 23);
+    }
+
+    /**
+     * A softmax row's numerators in one pass: out[oo+i] = e^(x[xo+i]·scale − shift) ({@link #expSoftmax}, the
+     * product and difference in one FMA); returns their sum. out may alias x.
+     */
+    static float expScaledShift(float[] x, int xo, float[] out, int oo, int n, float scale, float shift) {
+        int i = 0;
+        FloatVector vs = FloatVector.broadcast(S, -shift);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i + L <= n; i += L) {
+            FloatVector e = expSoftmax(FloatVector.fromArray(S, x, xo + i).fma(FloatVector.broadcast(S, scale), vs));
+            e.intoArray(out, oo + i);
+            acc = acc.add(e);
+        }
+        float sum = sumLanes(acc);
+        for (; i < n; i++) {
+            float e = expSoftmax(Math.fma(x[xo + i], scale, -shift));
+            out[oo + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
     /** The same e^x on one float, operation for operation (so scalar tails equal the vector lanes bit for bit). */
     static float exp(float x) {
         x = Math.max(Math.min(x, EXP_HI), EXP_LO);
