@@ -177,42 +177,35 @@ public final class BenchSuite {
             case TINY -> 0.01;
         };
         int runs = o.profile() == Profile.FULL ? 5 : o.profile() == Profile.QUICK ? 3 : 1;
-        String flags = RunInfo.cpuFlags();
-        double mhz = PeakFlops.cpuMhz();
         double peak;
-        double datasheet;
         String how;
         int threads;
         if (be.name().equals("reference")) {
             threads = 1;
             peak = PeakFlops.scalar((long) (1e8 * scale), runs);
-            datasheet = PeakFlops.datasheetPerCore(info.cpuModel(), flags, mhz, true);
             how = "scalar Math.fma on 12 independent float accumulators, 1 thread";
         } else if (be instanceof CpuBackend c) {
             threads = c.threads();
             peak = PeakFlops.vector(threads, (long) (1e8 * scale), runs);
-            datasheet = threads * PeakFlops.datasheetPerCore(info.cpuModel(), flags, mhz, false);
             how = "Vector API FMA (" + PeakFlops.lanes() + " fp32 lanes) on 12 independent accumulators per thread, "
                     + threads + " thread(s)";
         } else {
-            rows.add(peakRow(label, be, "peak fp32 FMA", Double.NaN, Double.NaN, Double.NaN, "not measured for this backend"));
+            rows.add(peakRow(label, be, "peak fp32 FMA", Double.NaN, Double.NaN, "not measured for this backend"));
             return new double[] {Double.NaN, Double.NaN};
         }
         int floats = (int) Math.max(1 << 16, 16_000_000 * Math.min(1.0, scale * 2));
         double bw = PeakFlops.triadBandwidth(threads, floats, runs);
-        rows.add(peakRow(label, be, "peak fp32 FMA", peak, datasheet, Double.NaN, how + "; peak column = datasheet "
-                + "estimate (FMA pipes x lanes x 2 x clock)" + (Double.isNaN(datasheet) ? " unknown here" : "")));
-        rows.add(peakRow(label, be, "memory triad a=b+s*c", Double.NaN, Double.NaN, bw * 1e9, String.format(Locale.ROOT,
+        rows.add(peakRow(label, be, "peak fp32 FMA", peak, Double.NaN, how + "; the measured peak, denominator of every MFU"));
+        rows.add(peakRow(label, be, "memory triad a=b+s*c", Double.NaN, bw * 1e9, String.format(Locale.ROOT,
                 "%,d floats per array, %d thread(s), 12 bytes per element; bytes/s = bandwidth", floats, threads)));
-        log.printf(Locale.ROOT, "  peak %-10s %8.1f GFLOP/s (datasheet %s)  triad %.1f GB/s%n", label, peak,
-                Stats.fmt(datasheet, 1), bw);
+        log.printf(Locale.ROOT, "  peak %-10s %8.1f GFLOP/s (measured)  triad %.1f GB/s%n", label, peak, bw);
         return new double[] {peak, bw};
     }
 
-    private static ModelBenchmark.Row peakRow(String label, Backend be, String workload, double gflops, double datasheet,
-                                              double bytesPerSec, String note) {
+    private static ModelBenchmark.Row peakRow(String label, Backend be, String workload, double gflops, double bytesPerSec,
+                                              String note) {
         return new ModelBenchmark.Row(workload, label, be.describe(), 0, 1, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, Double.NaN, bytesPerSec, Double.NaN, Double.NaN, gflops, datasheet, gflops / datasheet, "ok", note);
+                Double.NaN, Double.NaN, bytesPerSec, Double.NaN, Double.NaN, gflops, Double.NaN, Double.NaN, "ok", note);
     }
 
     static void writeText(Path p, String text) {

@@ -8,12 +8,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Peak-FLOP and memory-bandwidth micro-benchmarks, the denominators of model FLOPs utilisation and the roofline:
@@ -154,41 +149,5 @@ public final class PeakFlops {
         } finally {
             pool.shutdownNow();
         }
-    }
-
-    /**
-     * Datasheet-style peak per core (GFLOP/s fp32): FMA pipes × lanes × 2 × clock. Cores with AVX2+FMA (AMD Zen 2/3/4,
-     * Intel since Haswell) have two 256-bit FMA pipes: 32 FLOP/cycle; Intel server cores with AVX-512 have 64. The
-     * clock comes from the model name ("@ 2.45GHz") or else /proc/cpuinfo's "cpu MHz" (on this machine, an AMD EPYC
-     * Zen 3 at 2.445 GHz: 78 GFLOP/s per core). NaN when unknown (no AVX2+FMA, or no clock).
-     *
-     * @param scalar the scalar ceiling (2 pipes × 1 lane × 2 = 4 FLOP/cycle) instead of the vector one
-     */
-    public static double datasheetPerCore(String cpuModel, String flags, double cpuMhz, boolean scalar) {
-        if (!flags.contains(" fma ") || !flags.contains(" avx2 ")) {
-            return Double.NaN;
-        }
-        double ghz = cpuMhz / 1000;
-        Matcher m = Pattern.compile("@\\s*([0-9.]+)\\s*GHz").matcher(cpuModel);
-        if (m.find()) {
-            ghz = Double.parseDouble(m.group(1));
-        }
-        boolean avx512 = flags.contains(" avx512f ") && cpuModel.contains("Intel");
-        double perCycle = scalar ? 4 : (avx512 ? 64 : 32);
-        return perCycle * ghz;
-    }
-
-    /** "cpu MHz" of the first core in /proc/cpuinfo, or NaN. */
-    public static double cpuMhz() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("cpu MHz")) {
-                    return Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return Double.NaN;
     }
 }

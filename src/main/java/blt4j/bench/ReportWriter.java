@@ -175,7 +175,9 @@ final class ReportWriter {
                     .append(Double.isNaN(r.mfu()) ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.mfu())).append(" | ")
                     .append(mdCell(r.note())).append(" |\n");
         }
-        sb.append("\nPeak rows: GFLOP/s is the micro-benchmark, \"peak GFLOP/s\" the datasheet estimate and MFU their ratio. "
+        sb.append("\nPeak rows: GFLOP/s is the FMA micro-benchmark, the measured peak. No datasheet figure is printed: a "
+                + "VM reports a nominal clock, not the sustained one, and the FMA width per core differs between CPU "
+                + "generations of one vendor (a nominal-clock estimate read a third of the measured peak on a Zen 5 VM). "
                 + "Workload rows: GFLOP/s counts the FLOPs the backend counted (matmul and attention, forward and backward) "
                 + "per repetition over the median time; MFU divides that by the backend's measured peak. Models are "
                 + "randomly initialised: speed does not depend on the weights, and patch boundaries use a threshold chosen "

@@ -68,7 +68,7 @@ public record RunInfo(String date, String host, String cpuModel, int cores, Stri
     }
 
     /** The 1, 5 and 15 minute load averages from /proc/loadavg, or "n/a". */
-    static String loadAverage() {
+    public static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             return f[0] + " " + f[1] + " " + f[2];

@@ -3,6 +3,7 @@ package blt4j.cli;
 import blt4j.backends.Backends;
 
 import blt4j.bench.BenchSuite;
+import blt4j.bench.GemmBenchmark;
 import blt4j.bench.GenerationBenchmark;
 import blt4j.bench.RunInfo;
 import blt4j.compute.Backend;
@@ -30,13 +31,13 @@ import java.util.LinkedHashSet;
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "all", description = "kernels, model, all (default: "
-            + "${DEFAULT-VALUE}); peer: only the four model workloads the PyTorch peer runs (BLT and byte-transformer "
+            + "${DEFAULT-VALUE}); gemm: matrix products at the models' shapes (see --shapes); peer: only the four model workloads the PyTorch peer runs (BLT and byte-transformer "
             + "training step and forward, scripts/compare-pytorch.sh); or generation: plain, speculative (k = 2, 4, 8) and batched (1, 4, 16 prompts) greedy "
             + "generation on the trained checkpoint given by -c.")
     String what;
 
-    @Option(names = "--backends", split = ",", defaultValue = "reference,cpu",
-            description = "Backends to compare (reference, cpu, opencl; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backends", split = ",",
+            description = "Backends to compare (reference, cpu, opencl; default: reference,cpu; bench gemm: cpu).")
     List<String> backends;
 
     @Option(names = "--threads", split = ",", description = "Thread counts for the cpu backend (default: 1 and all cores).")
@@ -103,7 +104,10 @@ final class BenchCommand implements Callable<Integer> {
             case "generation" -> {
                 return generation();
             }
-            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model, peer, all or generation)");
+            case "gemm" -> {
+                return gemm();
+            }
+            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model, peer, gemm, all or generation)");
         }
         if (checkpoint != null) {
             throw new IllegalArgumentException("-c/--checkpoint is for 'blt bench generation'");
@@ -131,7 +135,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private List<String> backendNames() {
         List<String> names = new ArrayList<>();
-        for (String b : backends) {
+        List<String> asked = backends != null ? backends : "gemm".equals(what) ? List.of("cpu") : List.of("reference", "cpu");
+        for (String b : asked) {
             if (!b.isBlank() && !Backends.NAMES.contains(b.trim())) {
                 throw new IllegalArgumentException("--backends: unknown backend '" + b.trim() + "' (known: "
                         + String.join(", ", Backends.NAMES) + ")");
@@ -144,6 +149,55 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** {@code blt bench generation -c RUN}: every generation mode on each backend, written to generation.csv and .md. */
+    @Option(names = "--shapes", split = " ", description = "bench gemm: products M,N,K[,ta,tb] (t: operand stored "
+            + "transposed), space-separated in one argument; default: 1024³ and blt-tiny's own shapes.")
+    List<String> shapes;
+
+    @Option(names = "--print-shapes", description = "bench gemm: print the default shapes (for a peer to time the same) and exit.")
+    boolean printShapes;
+
+    /** blt bench gemm: matrix products at the models' shapes on each backend and thread count; writes gemm.csv. */
+    private int gemm() throws java.io.IOException {
+        if (printShapes) {
+            System.out.println(String.join(" ", GemmBenchmark.MODEL_SHAPES));
+            return 0;
+        }
+        if (checkpoint != null) {
+            throw new IllegalArgumentException("-c/--checkpoint is for 'blt bench generation'");
+        }
+        List<GemmBenchmark.Shape> list = new ArrayList<>();
+        for (String s : shapes == null || shapes.isEmpty() ? GemmBenchmark.MODEL_SHAPES : shapes) {
+            if (!s.isBlank()) {
+                list.add(GemmBenchmark.Shape.parse(s));
+            }
+        }
+        List<Integer> t = threads == null || threads.isEmpty() ? List.of(1, Runtime.getRuntime().availableProcessors()) : threads;
+        RunInfo info = RunInfo.collect("gemm", deviceProfile);
+        System.out.println("blt bench gemm on " + info.machine() + ", " + info.jdk() + "; load average " + RunInfo.loadAverage());
+        List<GemmBenchmark.Row> rows = new ArrayList<>();
+        int code = 0;
+        for (String name : backendNames()) {
+            for (int n : name.equals("cpu") ? List.copyOf(new LinkedHashSet<>(t)) : List.of(0)) {
+                String label = name.equals("cpu") ? "cpu-" + n + "t" : name;
+                Backend backend;
+                try {
+                    backend = Backends.create(name, n, deviceProfile);
+                } catch (RuntimeException | LinkageError e) {
+                    System.out.println("blt bench gemm: backend " + label + " unavailable: " + e.getMessage());
+                    code = skipMissing ? code : BenchSuite.EXIT_MISSING;
+                    continue;
+                }
+                try (backend) {
+                    rows.addAll(GemmBenchmark.run(label, backend, list, System.out));
+                }
+            }
+        }
+        Path dir = info.folder(out).resolveSibling(info.folder(out).getFileName() + "-gemm");
+        GemmBenchmark.writeCsv(dir.resolve("gemm.csv"), rows);
+        System.out.println("wrote " + dir.resolve("gemm.csv"));
+        return code;
+    }
+
     private int generation() throws java.io.IOException {
         if ((checkpoint == null) == (model == null)) {
             throw new IllegalArgumentException("bench generation needs -c/--checkpoint (a trained BLT run or checkpoint) or "

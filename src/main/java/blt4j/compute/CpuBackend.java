@@ -2,15 +2,11 @@ package blt4j.compute;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The fast host backend: Vector API kernels ({@link CpuRowKernels}, {@link CpuGemm}, {@link CpuAttention},
- * {@link CpuAttentionBackward}) split over a small fixed pool of daemon threads.
+ * {@link CpuAttentionBackward}) split over a small fixed pool of daemon threads ({@link SpinPool}).
  * Work is partitioned statically (chunk boundaries depend only on the size and the thread count), and every
  * scattering backward (attention dk/dv, embedding, segment max, RMSNorm dw) is partitioned so that no two threads
  * write the same element: results are deterministic for a fixed thread count.
@@ -33,7 +29,7 @@ public final class CpuBackend extends HostBackend {
 
     private final int threads;
     private final long minParallelWork;
-    private final ExecutorService pool;
+    private final SpinPool pool;
     private final CpuAttentionBackward attentionBackward;
     private final ThreadLocal<Boolean> inWorker = ThreadLocal.withInitial(() -> Boolean.FALSE);
     /** Packed keys of the last attention call (grown, reused: one call at a time per backend). */
@@ -58,19 +54,7 @@ public final class CpuBackend extends HostBackend {
             throw new IllegalArgumentException("cpu backend needs at least 1 thread, got " + threads);
         }
         this.threads = threads;
-        if (threads > 1) {
-            AtomicInteger count = new AtomicInteger();
-            this.pool = Executors.newFixedThreadPool(threads - 1, r -> {
-                Thread t = new Thread(() -> {
-                    inWorker.set(Boolean.TRUE);
-                    r.run();
-                }, "blt4j-cpu-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-        } else {
-            this.pool = null;
-        }
+        this.pool = threads > 1 ? new SpinPool(threads - 1, "blt4j-cpu-", () -> inWorker.set(Boolean.TRUE)) : null;
     }
 
     private static boolean vectorModulePresent() {
@@ -107,7 +91,7 @@ public final class CpuBackend extends HostBackend {
     @Override
     public void close() {
         if (pool != null) {
-            pool.shutdownNow();
+            pool.close();
         }
     }
 
@@ -138,41 +122,8 @@ public final class CpuBackend extends HostBackend {
             body.run(0, n);
             return;
         }
-        List<Future<?>> futures = new ArrayList<>(parts - 1);
-        for (int t = 1; t < parts; t++) {
-            int from = (int) ((long) n * t / parts);
-            int to = (int) ((long) n * (t + 1) / parts);
-            futures.add(pool.submit(() -> body.run(from, to)));
-        }
-        Throwable failure = null;
-        try {
-            body.run(0, (int) ((long) n / parts));
-        } catch (Throwable t) {
-            failure = t;
-        }
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (failure == null) {
-                    failure = e;
-                }
-            }
-        }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        }
-        if (failure instanceof Error err) {
-            throw err;
-        }
-        if (failure != null) {
-            throw new IllegalStateException("cpu kernel failed", failure);
-        }
+        int p = parts;
+        pool.run(parts, t -> body.run((int) ((long) n * t / p), (int) ((long) n * (t + 1) / p)));
     }
 
     // ------------------------------------------------------------------ elementwise

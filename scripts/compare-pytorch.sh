@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# blt4j beside current PyTorch on this CPU, in one run: the BLT and the byte transformer (training step and forward)
+# against the reference BLT code on PyTorch (eager, torch.compile, FlexAttention), and the models' matrix products
+# against numpy's OpenBLAS (its detected kernel and its AVX-512 kernel) and torch.matmul. Writes OUT/README.md with
+# the ratios, the MFU of the training steps and the per-stage breakdown, and keeps every raw output in OUT/raw.
+#
+#   TORCH_PY=<venv>/bin/python BLT_REF=<facebookresearch/blt checkout> scripts/compare-pytorch.sh [OUT]
+#
+# The peer is set up once as ../shared/tools/pytorch-anchor/README.md says (neither it nor the checkout is needed by
+# the build or CI). OUT defaults to results/<date>-<host>-pytorch. Segments alternate PyTorch and blt4j; each waits
+# until the 1-minute load average is below MAX_LOAD (default 0.6) and logs uptime before and after (OUT/raw/segments.log).
+# Nothing else may run meanwhile.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+anchor=$root/../shared/tools/pytorch-anchor
+data=$root/../shared/data
+fixture=$root/../shared/fixtures/blt-micro
+fail() { echo "compare-pytorch: $*" >&2; exit 2; }
+[ -d "$anchor" ] || fail "$anchor is missing (the PyTorch peer's scripts live in ../shared)"
+[ -n "${TORCH_PY:-}" ] && [ -x "$TORCH_PY" ] || fail "set TORCH_PY to the python of a torch 2.x venv ($anchor/README.md says how)"
+[ -n "${BLT_REF:-}" ] && [ -d "$BLT_REF/bytelatent" ] || fail "set BLT_REF to a checkout of facebookresearch/blt (holding bytelatent/)"
+"$TORCH_PY" -c "import torch, numpy, threadpoolctl" 2>/dev/null || fail "$TORCH_PY cannot import torch, numpy and threadpoolctl"
+OUT=${1:-$root/results/$(date -u +%F)-$(hostname -s)-pytorch}
+raw=$OUT/raw
+mkdir -p "$raw"
+MAX_LOAD=${MAX_LOAD:-0.6}
+log=$raw/segments.log
+reps=${REPS:-10}
+warm=${WARMUPS:-8}
+
+quiet() {
+  local i=0 l1
+  while :; do
+    l1=$(cut -d' ' -f1 /proc/loadavg)
+    awk -v l="$l1" -v m="$MAX_LOAD" 'BEGIN{exit !(l < m)}' && return
+    i=$((i + 1))
+    if [ "$i" -gt 90 ]; then echo "load still $l1 after 15 min; running anyway" | tee -a "$log"; return; fi
+    sleep 10
+  done
+}
+segment() {  # name, then the command
+  local name=$1; shift
+  quiet
+  echo "== $(date -u +%FT%TZ) start $name | $(uptime)" | tee -a "$log"
+  "$@" 2>&1 | grep -v '^W[0-9]' | tee "$raw/$name.log"
+  echo "== $(date -u +%FT%TZ) end   $name | $(uptime)" | tee -a "$log"
+}
+torch_bench() {  # label, extra args; a fresh inductor cache per label, so a compiled run's first step shows a cold compile
+  local label=$1; shift
+  rm -rf "$raw/inductor-$label"
+  TORCHINDUCTOR_CACHE_DIR="$raw/inductor-$label" "$TORCH_PY" "$anchor/bench_anchor_torch2.py" --ref "$BLT_REF" \
+    --data "$data" --entropy-fixture "$fixture" --out-json "$raw/$label.json" "$@"
+}
+blt4j_peer() {
+  (cd "$root" && ./blt bench peer --backends cpu --threads 2 --reps "$reps" --warmups "$warm" --out "$raw/$1")
+}
+shapes=$(cd "$root" && ./blt bench gemm --print-shapes)
+blt4j_gemm() {
+  (cd "$root" && ./blt bench gemm --backends cpu --threads 1,2 --out "$raw/$1")
+}
+np_gemm() {  # label, then env assignments
+  local label=$1; shift
+  # shellcheck disable=SC2086
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@" "$TORCH_PY" "$root/scripts/gemm-peer.py" $shapes > "$raw/$label.tsv"
+  cat "$raw/$label.tsv"
+}
+torch_gemm() {
+  # shellcheck disable=SC2086
+  "$TORCH_PY" "$root/scripts/gemm-peer.py" --which torch $shapes > "$raw/torch-gemm.tsv"
+  cat "$raw/torch-gemm.tsv"
+}
+
+(cd "$root" && ./blt --version >/dev/null)   # builds the jar first, untimed
+{ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+  grep -m1 -o 'avx512f' /proc/cpuinfo >/dev/null && echo "avx512: yes" || echo "avx512: no"
+  echo "torch: $("$TORCH_PY" -c 'import torch; print(torch.__version__, torch.backends.cpu.get_cpu_capability())')"
+  echo "blt4j: $(cd "$root" && git rev-parse --short HEAD)$(cd "$root" && git diff --quiet || echo -dirty)"
+  echo "jdk: $(. "$root/scripts/jdk.sh"; pick_jdk; "$BLT_JAVA" -version 2>&1 | head -1)"; } > "$raw/machine.txt"
+cat "$raw/machine.txt"
+
+what=blt-train,blt-infer,baseline-train,baseline-infer
+segment torch-eager torch_bench torch-eager --self-attn sdpa --cross-attn sdpa --what "$what"
+segment blt4j-peer-1 blt4j_peer blt4j-peer-1
+segment torch-compile torch_bench torch-compile --self-attn sdpa --cross-attn sdpa --compile --what "$what"
+segment blt4j-peer-2 blt4j_peer blt4j-peer-2
+segment torch-flex torch_bench torch-flex --self-attn flex --cross-attn flex --what blt-infer
+segment np-gemm np_gemm np-gemm
+segment blt4j-gemm-1 blt4j_gemm blt4j-gemm-1
+if grep -q avx512f /proc/cpuinfo; then
+  segment np-gemm-avx512 np_gemm np-gemm-avx512 OPENBLAS_CORETYPE=SkylakeX
+fi
+segment torch-gemm torch_gemm
+segment blt4j-gemm-2 blt4j_gemm blt4j-gemm-2
+rm -rf "$raw"/inductor-*   # compiled kernels: large, and rebuilt by any rerun
+python3 "$root/scripts/compare-pytorch-report.py" "$OUT"
+echo "wrote $OUT/README.md"
