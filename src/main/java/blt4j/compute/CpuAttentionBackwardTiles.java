@@ -74,7 +74,7 @@ final class CpuAttentionBackwardTiles {
         int qbase = s0 * QS;
         int ld = (s1 - s0) * QS;
         float[] pt = sc.bwdP(KB * ld);
-        float[] dst = sc.bwdDs(KB * ld);
+        float[] dst = sc.bwdDs(KB * ld + MR);   // + MR: the dQ copy below reads whole groups of MR
         float[] meta = sc.bwdMeta(4 * ld);   // per query of the strips: lo, hi, lse, D (zero range past qb)
         for (int i = 0; i < ld; i++) {
             int qi = qbase + i;
@@ -128,15 +128,17 @@ final class CpuAttentionBackwardTiles {
         for (int i0 = qa; i0 < qb; i0 += MR) {
             int rows = Math.min(MR, qb - i0);
             for (int j = 0; j < keys; j++) {
-                int src = j * ld + (i0 - qbase);
-                for (int r = 0; r < MR; r++) {
-                    ap[j * MR + r] = r < rows ? dst[src + r] : 0f;
-                }
+                // whole groups of MR: lanes past qb (a partial last group) are read but never added anywhere
+                System.arraycopy(dst, j * ld + (i0 - qbase), ap, j * MR, MR);
             }
             for (int c = 0; c < vs; c++) {
                 int cols = Math.min(QS, headDim - c * QS);
                 int kpanel = ((h * vs + c) * tk + j0) * QS;
                 int out = dqo + i0 * width + hoff + c * QS;
+                if (rows == MR && cols == QS) {
+                    CpuGemm.tilePacked(ap, 0, p.kByCol(), kpanel, keys, dqDst, out, width, false);
+                    continue;
+                }
                 CpuGemm.tilePacked(ap, 0, p.kByCol(), kpanel, keys, t, 0, QS, true);
                 for (int r = 0; r < rows; r++) {
                     for (int jj = 0; jj < cols; jj++) {
