@@ -139,7 +139,6 @@ public final class ModelBenchmark {
     public void run(String label, Backend be, double peak) {
         entropyScoring(label, be);
         trainStep(label, be, peak);
-        peer(label, be, peak);
         generation(label, be);
     }
 
@@ -321,6 +320,9 @@ public final class ModelBenchmark {
                 () -> base.forward(baseInfer, inputs), null, shape + "; forward, no gradients");
     }
 
+    /** Minimum warm-up time of each {@link #peer} workload in the full profile. */
+    static final long PEER_WARMUP_NANOS = Long.getLong("blt4j.bench.peerWarmupSeconds", 5) * 1_000_000_000L;
+
     /** Times one workload (FLOPs counted on the first warm-up), with a stage breakdown when a timer is given. */
     private void timed(String label, Backend be, String workload, double bytes, double patches, double peak, StageTimer timer,
                        Runnable op, java.util.function.Consumer<StageTimer> attach, String note) {
@@ -328,15 +330,21 @@ public final class ModelBenchmark {
             attach.accept(timer);
         }
         be.resetFlops();
+        long start = System.nanoTime();
         op.run();
         long flops = be.flops();
-        for (int i = 1; i < warmups; i++) {
+        // at least the warm-ups asked for, and at least PEER_WARMUP_NANOS: the JIT's last tier takes seconds to reach
+        // every kernel, and a long run only ever sees that tier
+        int done = 1;
+        long minNanos = sizes == Sizes.FULL ? PEER_WARMUP_NANOS : 0;
+        while (done < warmups || System.nanoTime() - start < minNanos) {
             op.run();
+            done++;
         }
         if (timer != null) {
             timer.reset();
         }
-        Stats.Summary s = withWarmups(Stats.time(be, 0, reps, op), Math.max(1, warmups));
+        Stats.Summary s = withWarmups(Stats.time(be, 0, reps, op), done);
         add(label, be, workload, s, bytes, patches, flops, peak, note);
         if (timer != null) {
             breakdown(workload, label, timer.totals(), s.medianMs(), reps);

@@ -120,6 +120,57 @@ class BenchSuiteTest {
     }
 
     @Test
+    void peerRunHasTheFourPyTorchWorkloadsWithFlopsAndStages(@TempDir Path out) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        BenchSuite.Options o = new BenchSuite.Options(false, true, List.of("cpu"), List.of(2), 1, 1, BenchSuite.Profile.TINY,
+                false, out, null, true);
+        BenchSuite.Result r = new BenchSuite(o, new PrintStream(buf, true, StandardCharsets.UTF_8)).run();
+        assertEquals(0, r.exitCode(), buf.toString(StandardCharsets.UTF_8));
+        List<List<String>> model = readCsv(r.folder().resolve("model.csv"));
+        int wl = model.get(0).indexOf("workload");
+        int flops = model.get(0).indexOf("flops");
+        int bytesPerSec = model.get(0).indexOf("bytes_per_s");
+        for (String w : List.of("peer: blt train step blt-micro", "peer: blt forward blt-micro",
+                "peer: byte-transformer train step", "peer: byte-transformer forward")) {
+            List<String> row = model.stream().filter(x -> x.get(wl).equals(w)).findFirst().orElseThrow(() ->
+                    new AssertionError("model.csv lacks " + w + ": " + model));
+            assertTrue(Double.parseDouble(row.get(flops)) > 0 && Double.parseDouble(row.get(bytesPerSec)) > 0, w + ": " + row);
+        }
+        // a training step counts about three times the FLOPs of a forward pass (forward + two products per backward)
+        double train = Double.parseDouble(model.stream().filter(x -> x.get(wl).equals("peer: byte-transformer train step"))
+                .findFirst().orElseThrow().get(flops));
+        double fwd = Double.parseDouble(model.stream().filter(x -> x.get(wl).equals("peer: byte-transformer forward"))
+                .findFirst().orElseThrow().get(flops));
+        assertTrue(train > 2.5 * fwd && train < 3.5 * fwd, train + " vs " + fwd);
+        assertTrue(model.stream().noneMatch(x -> x.get(wl).equals("train step blt-micro")), "peer runs only its workloads");
+        assertTrue(readCsv(r.folder().resolve("breakdown.csv")).stream()
+                .anyMatch(x -> x.get(0).equals("peer: blt train step blt-micro")), "no stage breakdown for the BLT step");
+    }
+
+    @Test
+    void gemmShapesParseAndBadOnesAreNamed() {
+        GemmBenchmark.Shape s = GemmBenchmark.Shape.parse("4096,128,512,n,t");
+        assertEquals(4096, s.m());
+        assertEquals(128, s.n());
+        assertEquals(512, s.k());
+        assertTrue(!s.ta() && s.tb());
+        for (String bad : List.of("1,2", "1,x,3", "1,2,3,q,n", "0,2,3")) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> GemmBenchmark.Shape.parse(bad));
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+        for (String shape : GemmBenchmark.MODEL_SHAPES) {
+            GemmBenchmark.Shape.parse(shape);
+        }
+        try (blt4j.compute.CpuBackend be = new blt4j.compute.CpuBackend(1)) {
+            List<GemmBenchmark.Row> rows = GemmBenchmark.run("cpu-1t", be, List.of(GemmBenchmark.Shape.parse("7,13,5,t,n")),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            assertEquals(1, rows.size());
+            assertTrue(rows.get(0).medianGflops() > 0 && rows.get(0).bestGflops() >= rows.get(0).medianGflops());
+        }
+    }
+
+    @Test
     void peakMicroBenchmarksMeasureSomething() {
         assertTrue(PeakFlops.vector(1, 100_000, 1) > 0);
         assertTrue(PeakFlops.scalar(100_000, 1) > 0);
