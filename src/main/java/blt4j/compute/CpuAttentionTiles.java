@@ -134,16 +134,9 @@ final class CpuAttentionTiles {
      * row has a partial vector, and scalar e^x cost a fifth of the tile). Stores m in mOut[mi]; returns the sum.
      */
     private static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi) {
-        FloatVector vm = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            vm = vm.max(FloatVector.fromArray(S, x, xo + i));
-        }
-        VectorMask<Float> tail = S.indexInRange(i, n);
-        if (i < n) {
-            vm = vm.max(FloatVector.fromArray(S, x, xo + i, tail).blend(Float.NEGATIVE_INFINITY, tail.not()));
-        }
-        float m = vm.reduceLanes(VectorOperators.MAX) * scale;
+        float m = maxOf(x, xo, n) * scale;
+        VectorMask<Float> tail = S.indexInRange(n / L * L, n);
+        int i;
         FloatVector vs = FloatVector.broadcast(S, -m);
         FloatVector vscale = FloatVector.broadcast(S, scale);
         FloatVector acc = FloatVector.zero(S);

@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -73,6 +74,26 @@ final class CpuVectorMath {
         return v.lane(0);
     }
 
+    /** The largest lane, by the same butterfly (a max is exact in any order; this is faster than reduceLanes(MAX)). */
+    static float maxLanes(FloatVector v) {
+        if (L > 16) {
+            return v.reduceLanes(VectorOperators.MAX);
+        }
+        if (L >= 16) {
+            v = v.max(v.rearrange(XOR8));
+        }
+        if (L >= 8) {
+            v = v.max(v.rearrange(XOR4));
+        }
+        if (L >= 4) {
+            v = v.max(v.rearrange(XOR2));
+        }
+        if (L >= 2) {
+            v = v.max(v.rearrange(XOR1));
+        }
+        return v.lane(0);
+    }
+
     /** Lane 0 + lane 1 + ... (for vectors wider than the butterfly covers). */
     private static float sumLanesInOrder(FloatVector v) {
         float[] t = new float[L];
@@ -119,15 +140,17 @@ final class CpuVectorMath {
 
     /** Below this e^x is under the smallest normal float: {@link #expSoftmax} gives 0 there. */
     private static final float SOFTMAX_LO = -87.3f;
-    private static final float SOFTMAX_HI = 88f;
 
     /**
      * e^x for the arguments of a softmax or a log-sum-exp (x − max, at most a rounding above 0): {@link #exp}'s
      * polynomial with 2^n built in one step, so results below 2^−126 (x < −87.3) are 0 rather than subnormal, a
-     * difference of less than 1.2e−38 per term. Four vector operations fewer than {@link #exp}.
+     * difference of less than 1.2e−38 per term. No upper clamp (such arguments never exceed a rounding above 0; a NaN
+     * stays NaN), and the lower one by compare and blend: Java's min and max, which order −0 before 0 and propagate
+     * NaN, cost several instructions each on x86, about a tenth of an attention tile.
      */
     static FloatVector expSoftmax(FloatVector x) {
-        x = x.min(SOFTMAX_HI).max(SOFTMAX_LO);
+        VectorMask<Float> under = x.compare(VectorOperators.LT, SOFTMAX_LO);
+        x = x.blend(SOFTMAX_LO, under);
         FloatVector t = x.fma(LOG2E, MAGIC);
         FloatVector n = t.sub(MAGIC);
         FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
@@ -137,13 +160,15 @@ final class CpuVectorMath {
         FloatVector y = p.fma(r.mul(r), r).add(1f);
         IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(MAGIC_BITS - 127);
         FloatVector scale = (FloatVector) ni.lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector keep = y.mul(scale);
-        return keep.blend(FloatVector.zero(S), x.compare(VectorOperators.LE, SOFTMAX_LO));
+        return y.mul(scale).blend(0f, under);
     }
 
     /** {@link #expSoftmax} on one float, operation for operation. */
     static float expSoftmax(float x) {
-        x = Math.max(Math.min(x, SOFTMAX_HI), SOFTMAX_LO);
+        boolean under = x < SOFTMAX_LO;
+        if (under) {
+            x = SOFTMAX_LO;
+        }
         float t = Math.fma(x, LOG2E, MAGIC);
         float n = t - MAGIC;
         float r = Math.fma(n, -LN2_HI, x);
@@ -155,7 +180,32 @@ final class CpuVectorMath {
         p = Math.fma(p, r, E5);
         float y = Math.fma(p, r * r, r) + 1f;
         int ni = Float.floatToRawIntBits(t) - (MAGIC_BITS - 127);
-        return x <= SOFTMAX_LO ? 0f : y * Float.intBitsToFloat(ni << 23);
+        return under ? 0f : y * Float.intBitsToFloat(ni << 23);
+    }
+
+    /** The largest of x[xo .. xo+n) (ignoring NaN), by compare and blend on two running vectors (see expSoftmax). */
+    static float maxOf(float[] x, int xo, int n) {
+        FloatVector v0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        FloatVector v1 = v0;
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            FloatVector a = FloatVector.fromArray(S, x, xo + i);
+            FloatVector b = FloatVector.fromArray(S, x, xo + i + L);
+            v0 = v0.blend(a, a.compare(VectorOperators.GT, v0));
+            v1 = v1.blend(b, b.compare(VectorOperators.GT, v1));
+        }
+        if (i + L <= n) {
+            FloatVector a = FloatVector.fromArray(S, x, xo + i);
+            v0 = v0.blend(a, a.compare(VectorOperators.GT, v0));
+            i += L;
+        }
+        if (i < n) {
+            VectorMask<Float> tail = S.indexInRange(i, n);
+            FloatVector b = FloatVector.fromArray(S, x, xo + i, tail);
+            v1 = v1.blend(b, b.compare(VectorOperators.GT, v1).and(tail));
+        }
+        v0 = v0.blend(v1, v1.compare(VectorOperators.GT, v0));
+        return maxLanes(v0);
     }
 
     /**
@@ -236,20 +286,9 @@ final class CpuVectorMath {
         }
     }
 
+    /** The largest of x[xo .. xo+n); see {@link #maxOf}. */
     static float max(float[] x, int xo, int n) {
-        int i = 0;
-        float m = Float.NEGATIVE_INFINITY;
-        if (n >= L) {
-            FloatVector vm = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; i + L <= n; i += L) {
-                vm = vm.max(FloatVector.fromArray(S, x, xo + i));
-            }
-            m = vm.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < n; i++) {
-            m = Math.max(m, x[xo + i]);
-        }
-        return m;
+        return maxOf(x, xo, n);
     }
 
     /** out[oo+i] = exp(x[xo+i] − shift); returns the sum. out may alias x. */
