@@ -97,7 +97,7 @@ final class CpuAttentionTiles {
         for (int r = 0; r < QT; r++) {
             int x = lo[klo + q0 + r] - base, y = hi[kho + q0 + r] - base;
             int row = r * ld;
-            float sum = softmaxNumerators(sbuf, row + x, y - x, scale, inv, r);
+            float sum = softmaxNumerators(sbuf, row + x, y - x, scale, inv, r, sc.ds);
             float m = inv[r];
             zero(sbuf, row, x);
             zero(sbuf, row + y, ld - y);
@@ -131,9 +131,10 @@ final class CpuAttentionTiles {
     /**
      * e^(x·scale − m) over x[xo .. xo+n), m = the largest x·scale (scale > 0, so the max of the raw scores, scaled, is
      * exactly that); the last partial vector is handled with lane masks, not a scalar loop (with a causal mask every
-     * row has a partial vector, and scalar e^x cost a fifth of the tile). Stores m in mOut[mi]; returns the sum.
+     * row has a partial vector, and scalar e^x cost a fifth of the tile). Stores m in mOut[mi]; returns the sum
+     * (lanes: L floats of scratch).
      */
-    private static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi) {
+    private static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi, float[] lanes) {
         float m = maxOf(x, xo, n) * scale;
         VectorMask<Float> tail = S.indexInRange(n / L * L, n);
         int i;
@@ -151,7 +152,14 @@ final class CpuAttentionTiles {
             acc = acc.add(e);
         }
         mOut[mi] = m;
-        return sumLanes(acc);
+        // the lanes summed here, in lane order: handing the vector to a helper that C2 leaves out of line (this method
+        // is at its inlining budget) boxed it, about 200 MB of garbage per second of attention
+        acc.intoArray(lanes, 0);
+        float sum = 0f;
+        for (int j = 0; j < L; j++) {
+            sum += lanes[j];
+        }
+        return sum;
     }
 
     private static void scaleRange(float[] x, int xo, int n, float f) {

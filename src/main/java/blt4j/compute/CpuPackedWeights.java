@@ -27,9 +27,21 @@ final class CpuPackedWeights {
 
     private record Key(int offset, int n, int k) {}
 
+    /** A pack and whether its storage was written since (then it is packed again in place: no garbage per step). */
+    private static final class Entry {
+        final Packed packed;
+        boolean stale;
+
+        Entry(Packed packed) {
+            this.packed = packed;
+        }
+    }
+
     // weak keys (arrays compare by identity), so a model dropped by its user takes its packs with it
     private final Set<float[]> registered = Collections.newSetFromMap(new WeakHashMap<>());
-    private final Map<float[], Map<Key, Packed>> packs = new WeakHashMap<>();
+    private final Map<float[], Map<Key, Entry>> packs = new WeakHashMap<>();
+    /** One KC × NC panel, reused by every packing (packs are made on the calling thread only). */
+    private float[] panel = new float[0];
 
     void register(float[] storage) {
         registered.add(storage);
@@ -39,24 +51,49 @@ final class CpuPackedWeights {
         return !registered.isEmpty() && storage instanceof float[] f && registered.contains(f);
     }
 
+    /** The storage was written: its packs are stale (kept, and refilled by the next product that needs them). */
     void invalidate(Object storage) {
         if (!packs.isEmpty() && storage instanceof float[] f) {
-            packs.remove(f);
+            Map<Key, Entry> m = packs.get(f);
+            if (m != null) {
+                for (Entry e : m.values()) {
+                    e.stale = true;
+                }
+            }
         }
     }
 
-    /** W [n, k] at w[wo..], packed (once, until the storage is written). */
+    /** W [n, k] at w[wo..], packed (once, until the storage is written; then again into the same array). */
     Packed get(float[] w, int wo, int n, int k) {
-        return packs.computeIfAbsent(w, x -> new HashMap<>()).computeIfAbsent(new Key(wo, n, k), key -> pack(w, wo, n, k));
+        Map<Key, Entry> m = packs.computeIfAbsent(w, x -> new HashMap<>());
+        Key key = new Key(wo, n, k);
+        Entry e = m.get(key);
+        if (e == null) {
+            e = new Entry(new Packed(new float[Math.toIntExact(size(n, k))], n, k));
+            e.stale = true;
+            m.put(key, e);
+        }
+        if (e.stale) {
+            pack(w, wo, e.packed);
+            e.stale = false;
+        }
+        return e.packed;
     }
 
-    private static Packed pack(float[] w, int wo, int n, int k) {
+    private static long size(int n, int k) {
         long size = 0;
         for (int jc = 0; jc < n; jc += CpuGemm.NC) {
             size += (long) roundUp(Math.min(CpuGemm.NC, n - jc)) * k;
         }
-        Packed p = new Packed(new float[Math.toIntExact(size)], n, k);
-        float[] panel = new float[roundUp(Math.min(CpuGemm.NC, n)) * Math.min(CpuGemm.KC, k)];
+        return size;
+    }
+
+    private void pack(float[] w, int wo, Packed p) {
+        int n = p.n(), k = p.k();
+        int need = roundUp(Math.min(CpuGemm.NC, n)) * Math.min(CpuGemm.KC, k);
+        if (panel.length < need) {
+            panel = new float[need];
+        }
         for (int jc = 0; jc < n; jc += CpuGemm.NC) {
             int nc = Math.min(CpuGemm.NC, n - jc);
             for (int pc = 0; pc < k; pc += CpuGemm.KC) {
@@ -65,7 +102,6 @@ final class CpuPackedWeights {
                 System.arraycopy(panel, 0, p.data(), p.panelOffset(jc, pc), roundUp(nc) * kc);
             }
         }
-        return p;
     }
 
     private static int roundUp(int cols) {
