@@ -86,17 +86,18 @@ final class CpuAttentionTiles {
         int s1 = (b + KT - 1) / KT;
         int base = s0 * KT;
         int ld = (s1 - s0) * KT;
-        float[] sbuf = sc.sbuf(QT * ld);
+        int rs = ld + L;   // row stride of the scores: a vector of room past the union for the softmax's last vector
+        float[] sbuf = sc.sbuf(QT * rs);
         int hoff = h * headDim;
         int qrow = qo + q0 * width + hoff;
         for (int st = s0; st < s1; st++) {
-            CpuGemm.tileRows(q, qrow, width, kp, (h * nks + st) * headDim * KT, headDim, sbuf, (st - s0) * KT, ld, true);
+            CpuGemm.tileRows(q, qrow, width, kp, (h * nks + st) * headDim * KT, headDim, sbuf, (st - s0) * KT, rs, true);
         }
         // per query: scale, softmax over its own range, zeros elsewhere in the union
         float[] inv = sc.meta;
         for (int r = 0; r < QT; r++) {
             int x = lo[klo + q0 + r] - base, y = hi[kho + q0 + r] - base;
-            int row = r * ld;
+            int row = r * rs;
             float sum = softmaxNumerators(sbuf, row + x, y - x, scale, inv, r, sc.ds);
             float m = inv[r];
             zero(sbuf, row, x);
@@ -112,13 +113,13 @@ final class CpuAttentionTiles {
             int vbase = ((h * vs + c) * tk + base) * KT;
             int cols = Math.min(KT, headDim - c * KT);
             if (cols == KT) {
-                CpuGemm.tileRows(sbuf, 0, ld, vp, vbase, n, out, orow + c * KT, width, true);
+                CpuGemm.tileRows(sbuf, 0, rs, vp, vbase, n, out, orow + c * KT, width, true);
                 for (int r = 0; r < QT; r++) {
                     scaleRange(out, orow + r * width + c * KT, KT, inv[r]);
                 }
             } else {
                 float[] t = sc.tile;
-                CpuGemm.tileRows(sbuf, 0, ld, vp, vbase, n, t, 0, KT, true);
+                CpuGemm.tileRows(sbuf, 0, rs, vp, vbase, n, t, 0, KT, true);
                 for (int r = 0; r < QT; r++) {
                     for (int jj = 0; jj < cols; jj++) {
                         out[orow + r * width + c * KT + jj] = t[r * KT + jj] * inv[r];
@@ -130,25 +131,25 @@ final class CpuAttentionTiles {
 
     /**
      * e^(x·scale − m) over x[xo .. xo+n), m = the largest x·scale (scale > 0, so the max of the raw scores, scaled, is
-     * exactly that); the last partial vector is handled with lane masks, not a scalar loop (with a causal mask every
-     * row has a partial vector, and scalar e^x cost a fifth of the tile). Stores m in mOut[mi]; returns the sum
-     * (lanes: L floats of scratch).
+     * exactly that); the last partial vector is computed whole, not by a scalar loop (with a causal mask every row has
+     * a partial vector, and scalar e^x cost a fifth of the tile), so x must have L − 1 floats of room past xo + n.
+     * Stores m in mOut[mi]; returns the sum (lanes: L floats of scratch).
      */
     private static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi, float[] lanes) {
         float m = maxOf(x, xo, n) * scale;
-        VectorMask<Float> tail = S.indexInRange(n / L * L, n);
-        int i;
         FloatVector vs = FloatVector.broadcast(S, -m);
         FloatVector vscale = FloatVector.broadcast(S, scale);
         FloatVector acc = FloatVector.zero(S);
-        for (i = 0; i + L <= n; i += L) {
+        // whole vectors to the end: the last one runs past n into room the caller leaves (and zeroes after), and only
+        // its lanes below n are summed; one call site of expSoftmax, so C2 inlines it (a second one, for a masked
+        // tail, stayed out of line and boxed every vector it returned)
+        int full = n / L * L;
+        for (int i = 0; i < n; i += L) {
             FloatVector e = expSoftmax(FloatVector.fromArray(S, x, xo + i).fma(vscale, vs));
             e.intoArray(x, xo + i);
-            acc = acc.add(e);
-        }
-        if (i < n) {
-            FloatVector e = FloatVector.zero(S).blend(expSoftmax(FloatVector.fromArray(S, x, xo + i, tail).fma(vscale, vs)), tail);
-            e.intoArray(x, xo + i, tail);
+            if (i >= full) {
+                e = FloatVector.zero(S).blend(e, S.indexInRange(i, n));
+            }
             acc = acc.add(e);
         }
         mOut[mi] = m;
