@@ -86,7 +86,7 @@ def main():
            "PyTorch runs the reference BLT code (`../shared/tools/pytorch-anchor`); blt4j runs `blt bench peer`, twice, "
            "and the lower run is the one compared. Goal: 2.0x the best PyTorch variant.", "",
            "| workload | " + " | ".join("torch " + l for l, _ in TORCH_RUNS) + " | best torch | blt4j run 1 | blt4j run 2 "
-           "| blt4j / best torch | goal 2x |", "|---|" + "---:|" * (len(TORCH_RUNS) + 5) + "---|"]
+           "| blt4j / best torch | goal 2x |", "|---|" + "---:|" * (len(TORCH_RUNS) + 4) + "---|"]
     for title, tkey, bkey in MODEL_ROWS:
         trates = [torch.get(l, {}).get(tkey) for l, _ in TORCH_RUNS]
         best = max([x for x in trates if x], default=None)
