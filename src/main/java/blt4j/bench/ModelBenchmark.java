@@ -176,6 +176,37 @@ public final class ModelBenchmark {
                 tokens.length + " tokens in blocks of 512 with KV caches (EntropyScorer); random init");
     }
 
+    /** Rows of pseudo-text for a training step: inputs (BOS first) and the next-byte targets, rows × n each. */
+    private record TrainRows(int[] inputs, int[] targets) {}
+
+    private static TrainRows trainRows(int rows, int n) {
+        int[] stream = text(rows * (n + 1), 11);
+        int[] inputs = new int[rows * n];
+        int[] targets = new int[rows * n];
+        for (int r = 0; r < rows; r++) {
+            stream[r * (n + 1)] = ByteTokenizer.BOS;
+            System.arraycopy(stream, r * (n + 1), inputs, r * n, n);
+            System.arraycopy(stream, r * (n + 1) + 1, targets, r * n, n);
+        }
+        return new TrainRows(inputs, targets);
+    }
+
+    /** Per-row slices of the entropies of rows × n positions. */
+    private static List<float[]> perRow(float[] h, int rows, int n) {
+        List<float[]> perRow = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            perRow.add(Arrays.copyOfRange(h, r * n, (r + 1) * n));
+        }
+        return perRow;
+    }
+
+    /** The global-threshold entropy patcher whose θ gives 4.5-byte patches on these rows (next-slot patch included). */
+    private static EntropyPatcher patcherFor(List<float[]> perRow) {
+        EntropyPatcher template = EntropyPatcher.global(0f).withIncludeNextToken(true);
+        float theta = ThresholdSearch.findThreshold(perRow, 4.5, template).threshold();
+        return EntropyPatcher.global(theta).withIncludeNextToken(true);
+    }
+
     /**
      * One training step of the BLT on rows of pseudo-text: entropy-tiny scores the rows (on-the-fly patching), the
      * global-threshold patcher cuts them at a θ chosen once so patches average 4.5 bytes, then forward, loss,
@@ -189,23 +220,12 @@ public final class ModelBenchmark {
         ByteLatentTransformer blt = new ByteLatentTransformer(cfg, be).initialize(3);
         EntropyModel entropy = new EntropyModel(EntropyModelConfig.tiny(), be).initialize(1);
         AdamW opt = AdamW.standard(blt.parameters(), 0.1f);
-        int[] stream = text(rows * (n + 1), 11);
-        int[] inputs = new int[rows * n];
-        int[] targets = new int[rows * n];
-        for (int r = 0; r < rows; r++) {
-            stream[r * (n + 1)] = ByteTokenizer.BOS;
-            System.arraycopy(stream, r * (n + 1), inputs, r * n, n);
-            System.arraycopy(stream, r * (n + 1) + 1, targets, r * n, n);
-        }
+        TrainRows data = trainRows(rows, n);
+        int[] inputs = data.inputs();
+        int[] targets = data.targets();
         entropy.forward(inputs, rows, n);
-        float[] h0 = entropy.entropies();
-        EntropyPatcher template = EntropyPatcher.global(0f).withIncludeNextToken(true);
-        List<float[]> perRow = new ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            perRow.add(Arrays.copyOfRange(h0, r * n, (r + 1) * n));
-        }
-        float theta = ThresholdSearch.findThreshold(perRow, 4.5, template).threshold();
-        EntropyPatcher patcher = EntropyPatcher.global(theta).withIncludeNextToken(true);
+        EntropyPatcher patcher = patcherFor(perRow(entropy.entropies(), rows, n));
+        float theta = patcher.threshold();
         StageTimer timer = new StageTimer(be);
         long[] patchCount = new long[1];
         Runnable step = () -> {
@@ -258,24 +278,13 @@ public final class ModelBenchmark {
         BltConfig cfg = sizes.blt();
         int rows = sizes.trainRows();
         int n = sizes.trainBytes();
-        int[] stream = text(rows * (n + 1), 11);
-        int[] inputs = new int[rows * n];
-        int[] targets = new int[rows * n];
-        for (int r = 0; r < rows; r++) {
-            stream[r * (n + 1)] = ByteTokenizer.BOS;
-            System.arraycopy(stream, r * (n + 1), inputs, r * n, n);
-            System.arraycopy(stream, r * (n + 1) + 1, targets, r * n, n);
-        }
+        TrainRows data = trainRows(rows, n);
+        int[] inputs = data.inputs();
+        int[] targets = data.targets();
         EntropyModel entropy = new EntropyModel(EntropyModelConfig.tiny(), be).initialize(1);
         entropy.forward(inputs, rows, n);
-        float[] h = entropy.entropies();
-        EntropyPatcher template = EntropyPatcher.global(0f).withIncludeNextToken(true);
-        List<float[]> perRow = new ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            perRow.add(Arrays.copyOfRange(h, r * n, (r + 1) * n));
-        }
-        float theta = ThresholdSearch.findThreshold(perRow, 4.5, template).threshold();
-        EntropyPatcher patcher = EntropyPatcher.global(theta).withIncludeNextToken(true);
+        List<float[]> perRow = perRow(entropy.entropies(), rows, n);
+        EntropyPatcher patcher = patcherFor(perRow);
         int[][] lengths = new int[rows][];
         long patches = 0;
         for (int r = 0; r < rows; r++) {

@@ -543,6 +543,10 @@ final class CpuGemm {
         }
     }
 
+    // The register tiles come in two forms that differ only in where A's element (r, p) lies: packed, ap[aoff + p·MR
+    // + r], or in place, a[ao + r·lda + p]. One form with a variable stride per p would keep C2 from lifting the
+    // range checks out of the inner loop, so each form is written out (and each at 4 and 8 rows).
+
     /** The 8 × 2L tile on a row-major A read in place (row r of the tile at a[ao + r·lda ..]). */
     private static void micro8Rows(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
                                    boolean overwrite) {

@@ -56,40 +56,27 @@ final class CpuVectorMath {
      * log2(L) steps instead of L − 1 dependent adds.
      */
     static float sumLanes(FloatVector v) {
-        if (L > 16) {
-            return sumLanesInOrder(v);
-        }
-        if (L >= 16) {
-            v = v.add(v.rearrange(XOR8));
-        }
-        if (L >= 8) {
-            v = v.add(v.rearrange(XOR4));
-        }
-        if (L >= 4) {
-            v = v.add(v.rearrange(XOR2));
-        }
-        if (L >= 2) {
-            v = v.add(v.rearrange(XOR1));
-        }
-        return v.lane(0);
+        return L > 16 ? sumLanesInOrder(v) : butterfly(v, VectorOperators.ADD);
     }
 
     /** The largest lane, by the same butterfly (a max is exact in any order; this is faster than reduceLanes(MAX)). */
     static float maxLanes(FloatVector v) {
-        if (L > 16) {
-            return v.reduceLanes(VectorOperators.MAX);
-        }
+        return L > 16 ? v.reduceLanes(VectorOperators.MAX) : butterfly(v, VectorOperators.MAX);
+    }
+
+    /** Lane 0 of op applied across halves, then quarters, … (L ≤ 16). */
+    private static float butterfly(FloatVector v, VectorOperators.Binary op) {
         if (L >= 16) {
-            v = v.max(v.rearrange(XOR8));
+            v = v.lanewise(op, v.rearrange(XOR8));
         }
         if (L >= 8) {
-            v = v.max(v.rearrange(XOR4));
+            v = v.lanewise(op, v.rearrange(XOR4));
         }
         if (L >= 4) {
-            v = v.max(v.rearrange(XOR2));
+            v = v.lanewise(op, v.rearrange(XOR2));
         }
         if (L >= 2) {
-            v = v.max(v.rearrange(XOR1));
+            v = v.lanewise(op, v.rearrange(XOR1));
         }
         return v.lane(0);
     }
