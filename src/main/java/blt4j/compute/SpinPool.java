@@ -16,6 +16,7 @@ final class SpinPool implements AutoCloseable {
 
     private final Worker[] workers;
     private final AtomicInteger remaining = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile Throwable failure;
     private volatile boolean closed;
 
@@ -41,12 +42,29 @@ final class SpinPool implements AutoCloseable {
 
     /**
      * Runs chunk(0) on the calling thread and chunk(1 .. parts-1) on workers, and returns when every chunk is done;
-     * the first failure is rethrown. One caller at a time (the backend runs one kernel at a time).
+     * the first failure is rethrown. A call made while another is running (nested, or from a second thread) runs its
+     * chunks on its own thread.
      */
     void run(int parts, IntConsumer chunk) {
         if (parts - 1 > workers.length) {
             throw new IllegalArgumentException(parts + " chunks for " + workers.length + " workers and the caller");
         }
+        if (!busy.compareAndSet(false, true)) {
+            // a kernel started inside a chunk on the calling thread, or a second thread using the same backend: the
+            // workers are taken, so this call's chunks run here, one after another
+            for (int t = 0; t < parts; t++) {
+                chunk.accept(t);
+            }
+            return;
+        }
+        try {
+            runOnWorkers(parts, chunk);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private void runOnWorkers(int parts, IntConsumer chunk) {
         failure = null;
         remaining.set(parts - 1);
         for (int t = 1; t < parts; t++) {
