@@ -5,19 +5,16 @@ import static blt4j.compute.HostBackend.f;
 import static blt4j.compute.HostBackend.i;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * Attention backward of {@link CpuBackend}, by key blocks: K and V packed per head in blocks of one vector of keys
- * (keys in lanes), and each (head, key block) visits the queries whose range meets it, so dK and dV of a block are
- * written by one thread only. The items are cut into runs of about equal work; a head cut between two runs gets its
+ * Attention backward of {@link CpuBackend}, by key blocks of {@link CpuAttentionBackwardTiles#KB}: the operands are
+ * packed per head as register-tile panels, and each (head, key block) visits the queries whose range meets it
+ * ({@link CpuAttentionBackwardTiles#keyBlock}), so dK and dV of a block are written by one thread only. The items are cut into runs of about equal work; a head cut between two runs gets its
  * dQ in each run's private buffer, summed in run order afterwards, so results are deterministic.
  */
 final class CpuAttentionBackward {
     private final CpuBackend be;
-    /** Packed K and V blocks, D_i per (head, query) and the private dQ buffers (grown, reused: one call at a time). */
+    /** Packed Q, dO and K panels, D_i per (head, query) and the private dQ buffers (grown, reused: one call at a time). */
     private float[] qStrips = new float[0], gStrips = new float[0], qCols = new float[0], gCols = new float[0],
             kCols = new float[0];
     private float[] dsumBuf = new float[0];
@@ -61,8 +58,7 @@ final class CpuAttentionBackward {
             dsumBuf = new float[nHeads * tq];
         }
         float[] dsum = dsumBuf;
-        CpuAttentionBackwardTiles.Packs packs = new CpuAttentionBackwardTiles.Packs(qStrips, gStrips, qCols, gCols, kCols, nqs,
-                nkb);
+        CpuAttentionBackwardTiles.Packs packs = new CpuAttentionBackwardTiles.Packs(qStrips, gStrips, qCols, gCols, kCols, nqs);
         // the operands as register-tile panels, per head; and D_i = dO_i · O_i per (head, query)
         be.parallelFor(nHeads, 10L * (tq + tk) * headDim, (from, to) -> {
             for (int h = from; h < to; h++) {

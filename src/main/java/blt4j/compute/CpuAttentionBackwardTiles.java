@@ -23,7 +23,7 @@ final class CpuAttentionBackwardTiles {
     private static final int MR = CpuGemm.MR;
 
     /** The packed operands of one call, per head: see {@link #pack}. */
-    record Packs(float[] qByStrip, float[] gByStrip, float[] qByCol, float[] gByCol, float[] kByCol, int nqs, int nks) {}
+    record Packs(float[] qByStrip, float[] gByStrip, float[] qByCol, float[] gByCol, float[] kByCol, int nqs) {}
 
     /**
      * Head h's operands: Q and dO as B panels over head dim (strips of QS queries), Q and dO as B panels over queries

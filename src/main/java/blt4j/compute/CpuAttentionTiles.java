@@ -98,7 +98,7 @@ final class CpuAttentionTiles {
         for (int r = 0; r < QT; r++) {
             int x = lo[klo + q0 + r] - base, y = hi[kho + q0 + r] - base;
             int row = r * rs;
-            float sum = softmaxNumerators(sbuf, row + x, y - x, scale, inv, r, sc.ds);
+            float sum = softmaxNumerators(sbuf, row + x, y - x, scale, inv, r, sc.lanes);
             float m = inv[r];
             zero(sbuf, row, x);
             zero(sbuf, row + y, ld - y);

@@ -1,8 +1,5 @@
 package blt4j.compute;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The fast host backend: Vector API kernels ({@link CpuRowKernels}, {@link CpuGemm}, {@link CpuAttention},

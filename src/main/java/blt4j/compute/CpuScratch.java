@@ -19,10 +19,9 @@ final class CpuScratch {
     float[] sbuf = new float[0];
     float[] dbuf = new float[0];
 
-    int[] ilist = new int[0];
-    float[] kvAcc = new float[0];
     final float[] meta = new float[16];
-    final float[] ds = new float[4 * L];
+    /** The lanes of one vector, summed in place (the attention softmax). */
+    final float[] lanes = new float[L];
 
     private float[] bwdPad = new float[0], bwdP = new float[0], bwdDs = new float[0], bwdMeta = new float[0],
             bwdTile = new float[0], bwdPack = new float[0];
@@ -50,20 +49,6 @@ final class CpuScratch {
 
     float[] bwdPack(int n) {
         return bwdPack.length >= n ? bwdPack : (bwdPack = new float[n]);
-    }
-
-    int[] ilist(int n) {
-        if (ilist.length < n) {
-            ilist = new int[Math.max(n, 256)];
-        }
-        return ilist;
-    }
-
-    float[] kvAcc(int n) {
-        if (kvAcc.length < n) {
-            kvAcc = new float[n];
-        }
-        return kvAcc;
     }
 
     float[] dbuf(int n) {
