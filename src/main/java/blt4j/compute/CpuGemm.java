@@ -283,7 +283,7 @@ final class CpuGemm {
      * Rows of the register tile: 8 where vectors are 16 lanes (AVX-512 has 32 vector registers: 16 accumulators, 2 B
      * vectors and a broadcast fit), 4 otherwise (AVX2 and NEON-sized vectors: 16 registers). Read from the species.
      */
-    static final int MR = Integer.getInteger("blt4j.mr", L >= 16 ? 8 : 4);
+    static final int MR = L >= 16 ? 8 : 4;
     static final int NR = 2 * L;
     static final int KC = Integer.getInteger("blt4j.kc", 256);
     static final int MC = Integer.getInteger("blt4j.mc", 144);
@@ -340,7 +340,7 @@ final class CpuGemm {
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     if (ta) {
-                        packA(a, ao, true, m, k, ic, mc, pc, kc, ap);
+                        packTransposedA(a, ao, m, ic, mc, pc, kc, ap);
                         macro(ap, bp, 0, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, 0, (nc + NR - 1) / NR);
                     } else {
                         macroRows(a, ao + ic * k + pc, k, bp, 0, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc, 0,
@@ -365,11 +365,7 @@ final class CpuGemm {
                 int rows = Math.min(MR, mc - ir);
                 int aoff = (ir / MR) * kc * MR;
                 if (rows == MR && cols == NR) {
-                    if (MR == 8) {
-                        micro8(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
-                    } else {
-                        micro(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
-                    }
+                    tilePacked(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
                 } else {
                     microEdge(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, rows, cols, overwrite, tile);
                 }
@@ -399,17 +395,9 @@ final class CpuGemm {
             for (int ir = 0; ir < full; ir += MR) {
                 int cb = cbase + ir * ldc + jr;
                 if (cols == NR) {
-                    if (MR == 8) {
-                        micro8Rows(a, abase + ir * lda, lda, bp, boff, kc, c, cb, ldc, overwrite);
-                    } else {
-                        micro4Rows(a, abase + ir * lda, lda, bp, boff, kc, c, cb, ldc, overwrite);
-                    }
+                    tileRows(a, abase + ir * lda, lda, bp, boff, kc, c, cb, ldc, overwrite);
                 } else {
-                    if (MR == 8) {
-                        micro8Rows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
-                    } else {
-                        micro4Rows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
-                    }
+                    tileRows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
                     edgeInto(sc.tile, c, cb, ldc, MR, cols, overwrite);
                 }
             }
@@ -480,16 +468,13 @@ final class CpuGemm {
         }
     }
 
-    /** ap[strip][p][0..MR): op(A) rows ic..ic+mc, columns pc..pc+kc, zero-padded. */
-    static void packA(float[] a, int ao, boolean ta, int m, int k, int ic, int mc, int pc, int kc, float[] ap) {
+    /**
+     * ap[strip][p][0..MR): op(A) rows ic..ic+mc, columns pc..pc+kc, zero-padded, for A stored transposed (op(A)[i, p]
+     * at a[ao + p·m + i]). A row-major A is read in place instead ({@link #macroRows}).
+     */
+    static void packTransposedA(float[] a, int ao, int m, int ic, int mc, int pc, int kc, float[] ap) {
         for (int is = 0; is < mc; is += MR) {
-            int rows = Math.min(MR, mc - is);
-            int dst = (is / MR) * kc * MR;
-            if (!ta) {
-                packARows(a, ao + (ic + is) * k + pc, k, kc, rows, ap, dst);
-            } else {
-                packACols(a, ao + pc * m + ic + is, m, kc, rows, ap, dst);
-            }
+            packACols(a, ao + pc * m + ic + is, m, kc, Math.min(MR, mc - is), ap, (is / MR) * kc * MR);
         }
     }
 
@@ -529,13 +514,11 @@ final class CpuGemm {
         }
     }
 
-    /** The MR × NR register tile on a packed A (element (r, p) at ap[aoff + p·MR + r]); see {@link #tileRows}. */
+    /**
+     * The MR × NR register tile on a packed A (element (r, p) at ap[aoff + p·MR + r]); see {@link #tileRows}. MR is a
+     * constant, so the JIT keeps one branch.
+     */
     static void tilePacked(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc, boolean overwrite) {
-        tile(ap, aoff, bp, boff, kc, c, cb, ldc, overwrite);
-    }
-
-    /** The MR × NR register tile (MR is a constant, so the JIT keeps one branch). */
-    private static void tile(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc, boolean overwrite) {
         if (MR == 8) {
             micro8(ap, aoff, bp, boff, kc, c, cb, ldc, overwrite);
         } else {
@@ -793,7 +776,7 @@ final class CpuGemm {
     /** A partial tile: full register tile into a scratch tile, then the valid part into C. */
     private static void microEdge(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
                                   int rows, int cols, boolean overwrite, float[] tile) {
-        tile(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        tilePacked(ap, aoff, bp, boff, kc, tile, 0, NR, true);
         edgeInto(tile, c, cb, ldc, rows, cols, overwrite);
     }
 
