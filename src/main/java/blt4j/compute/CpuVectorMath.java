@@ -56,27 +56,43 @@ final class CpuVectorMath {
      * log2(L) steps instead of L − 1 dependent adds.
      */
     static float sumLanes(FloatVector v) {
-        return L > 16 ? sumLanesInOrder(v) : butterfly(v, VectorOperators.ADD);
+        if (L > 16) {
+            return sumLanesInOrder(v);
+        }
+        // the operator is written out in each method, not passed in: lanewise with an operator that is not a
+        // constant where C2 compiles it falls back to a per-lane Java loop (sharing one butterfly between sum and max
+        // made generation three times slower)
+        if (L >= 16) {
+            v = v.add(v.rearrange(XOR8));
+        }
+        if (L >= 8) {
+            v = v.add(v.rearrange(XOR4));
+        }
+        if (L >= 4) {
+            v = v.add(v.rearrange(XOR2));
+        }
+        if (L >= 2) {
+            v = v.add(v.rearrange(XOR1));
+        }
+        return v.lane(0);
     }
 
     /** The largest lane, by the same butterfly (a max is exact in any order; this is faster than reduceLanes(MAX)). */
     static float maxLanes(FloatVector v) {
-        return L > 16 ? v.reduceLanes(VectorOperators.MAX) : butterfly(v, VectorOperators.MAX);
-    }
-
-    /** Lane 0 of op applied across halves, then quarters, … (L ≤ 16). */
-    private static float butterfly(FloatVector v, VectorOperators.Binary op) {
+        if (L > 16) {
+            return v.reduceLanes(VectorOperators.MAX);
+        }
         if (L >= 16) {
-            v = v.lanewise(op, v.rearrange(XOR8));
+            v = v.max(v.rearrange(XOR8));
         }
         if (L >= 8) {
-            v = v.lanewise(op, v.rearrange(XOR4));
+            v = v.max(v.rearrange(XOR4));
         }
         if (L >= 4) {
-            v = v.lanewise(op, v.rearrange(XOR2));
+            v = v.max(v.rearrange(XOR2));
         }
         if (L >= 2) {
-            v = v.lanewise(op, v.rearrange(XOR1));
+            v = v.max(v.rearrange(XOR1));
         }
         return v.lane(0);
     }
