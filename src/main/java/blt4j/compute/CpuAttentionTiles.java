@@ -19,6 +19,11 @@ final class CpuAttentionTiles {
 
     /** Queries per tile: the register tile's rows. */
     static final int QT = CpuGemm.MR;
+    /**
+     * Fewest queries for which the backend takes the tiles: they pack K and V once per call, which a speculative check
+     * of 9 queries against a 512-key cache does not repay (the pairs path packs K only).
+     */
+    static final int MIN_QUERIES = 4 * QT;
     /** Keys per packed strip of K, and head-dim columns per packed strip of V: the register tile's columns. */
     static final int KT = CpuGemm.NR;
 

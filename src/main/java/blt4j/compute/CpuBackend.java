@@ -127,6 +127,31 @@ public final class CpuBackend extends HostBackend {
 
     private static final long ELEM = 1;
 
+    /** Fills and copies split over the threads, in whole cache lines: one thread's stores fall short of the memory's rate. */
+    @Override
+    protected void fillKernel(Tensor t, float value) {
+        float[] tv = f(t);
+        int to0 = t.offset();
+        int lines = (t.size() + 15) / 16;
+        parallelFor(lines, 16 * ELEM, (from, to) ->
+                java.util.Arrays.fill(tv, to0 + 16 * from, to0 + Math.min(t.size(), 16 * to), value));
+    }
+
+    @Override
+    protected void copyKernel(Tensor src, Tensor dst) {
+        if (src.dtype() != DType.F32) {
+            super.copyKernel(src, dst);
+            return;
+        }
+        float[] sv = f(src), dv = f(dst);
+        int so = src.offset(), dOff = dst.offset(), n = src.size();
+        int lines = (n + 15) / 16;
+        parallelFor(lines, 16 * ELEM, (from, to) -> {
+            int a = 16 * from, b = Math.min(n, 16 * to);
+            System.arraycopy(sv, so + a, dv, dOff + a, b - a);
+        });
+    }
+
     @Override
     protected void addKernel(Tensor a, Tensor b, Tensor out) {
         float[] av = f(a), bv = f(b), ov = f(out);
@@ -529,7 +554,7 @@ public final class CpuBackend extends HostBackend {
             });
             return;
         }
-        if (tq >= CpuAttentionTiles.QT && tiledAttention(qv, qo, kv, ko, vv, vo, ov, oo, lv, lso, lo, klo, hi, kho, tq, tk,
+        if (tq >= CpuAttentionTiles.MIN_QUERIES && tiledAttention(qv, qo, kv, ko, vv, vo, ov, oo, lv, lso, lo, klo, hi, kho, tq, tk,
                 nHeads, headDim, scale)) {
             return;
         }
@@ -625,10 +650,21 @@ public final class CpuBackend extends HostBackend {
         }
         float[] kp = keyPack;
         float[] vp = valuePack;
-        parallelFor(nHeads * nks, 2L * headDim * kt, (from, to) -> {
+        // only the strips some query reads: a cached check of a few queries attends to a window, not the whole cache
+        int minLo = tk, maxHi = 0;
+        for (int i = 0; i < tq; i++) {
+            int a = lo[klo + i], b = hi[kho + i];
+            if (b > a) {
+                minLo = Math.min(minLo, a);
+                maxHi = Math.max(maxHi, b);
+            }
+        }
+        int stFrom = maxHi > minLo ? minLo / kt : 0;
+        int span = maxHi > minLo ? (maxHi + kt - 1) / kt - stFrom : 0;
+        parallelFor(nHeads * span, 2L * headDim * kt, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
-                int h = idx / nks;
-                int st = idx % nks;
+                int h = idx / span;
+                int st = stFrom + idx % span;
                 CpuAttention.packBlock(kv, ko, width, headDim, tk, h, st, nks, kt, kp);
                 CpuAttentionTiles.packValues(vv, vo, width, headDim, tk, h, st * kt, Math.min(tk, (st + 1) * kt), vp);
             }

@@ -776,7 +776,13 @@ final class CpuGemm {
     /** A partial tile: full register tile into a scratch tile, then the valid part into C. */
     private static void microEdge(float[] ap, int aoff, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
                                   int rows, int cols, boolean overwrite, float[] tile) {
-        tilePacked(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        if (MR == 8 && rows <= 4) {
+            // half the work for a short strip (the 9 rows of a speculative check are 8 + 1): the 4-row tile reads rows
+            // 0..3 of the 8-row packing, each element summed exactly as the 8-row tile sums it
+            micro(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        } else {
+            tilePacked(ap, aoff, bp, boff, kc, tile, 0, NR, true);
+        }
         edgeInto(tile, c, cb, ldc, rows, cols, overwrite);
     }
 

@@ -76,15 +76,15 @@ public final class FeedForward {
         return out;
     }
 
-    /** dx += ∂L/∂x for the forward that filled {@code a} from x. */
+    /** dx = ∂L/∂x (overwritten, not added to) for the forward that filled {@code a} from x. */
     public void backward(Tensor dy, Tensor x, Tensor dx, Acts a) {
         int rows = x.rows();
-        Tensor dHidden = zeroed(backend, a.dHidden, rows);
-        w2.backward(dy, first(a.hidden, rows), dHidden);
+        Tensor dHidden = first(a.dHidden, rows);
+        w2.backward(dy, first(a.hidden, rows), dHidden, false);
         Tensor dGate = zeroed(backend, a.dGate, rows);
         Tensor dUp = zeroed(backend, a.dUp, rows);
         backend.swigluBackward(dHidden, first(a.gate, rows), first(a.up, rows), dGate, dUp);
-        w1.backward(dGate, x, dx);
+        w1.backward(dGate, x, dx, false);
         w3.backward(dUp, x, dx);
     }
 }

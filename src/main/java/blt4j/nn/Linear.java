@@ -36,11 +36,19 @@ public final class Linear {
 
     /** dW += dyᵀ·x; dx += dy·W when dx is not null. */
     public void backward(Tensor dy, Tensor x, Tensor dx) {
+        backward(dy, x, dx, true);
+    }
+
+    /**
+     * dW += dyᵀ·x; dx += dy·W, or dx = dy·W when not accumulating (a first contribution: the caller need not zero
+     * dx first, a write and a read of the whole buffer saved).
+     */
+    public void backward(Tensor dy, Tensor x, Tensor dx, boolean accumulateDx) {
         Tensor x2 = x.reshape(x.rows(), in);
         Tensor dy2 = dy.reshape(x.rows(), out);
         backend.matmul(dy2, true, x2, false, weight.grad(), true);
         if (dx != null) {
-            backend.matmul(dy2, false, weight.value(), false, dx.reshape(x.rows(), in), true);
+            backend.matmul(dy2, false, weight.value(), false, dx.reshape(x.rows(), in), accumulateDx);
         }
     }
 }

@@ -145,15 +145,15 @@ public final class SelfAttention {
         backend.rope(k, positions, rope.cos(), rope.sin(), k, nHeads, headDim);
     }
 
-    /** dx += ∂L/∂x for the forward that filled {@code a} from x. */
+    /** dx = ∂L/∂x (overwritten, not added to) for the forward that filled {@code a} from x. */
     public void backward(Tensor dy, Tensor x, Tensor dx, Acts a) {
         int rows = x.rows();
         Tensor q = first(a.q, rows);
         Tensor k = first(a.k, rows);
         Tensor v = first(a.v, rows);
         Tensor att = first(a.att, rows);
-        Tensor dAtt = zeroed(backend, a.dAtt, rows);
-        wo.backward(dy, att, dAtt);
+        Tensor dAtt = first(a.dAtt, rows);
+        wo.backward(dy, att, dAtt, false);
         Tensor dq = zeroed(backend, a.dq, rows);
         Tensor dk = zeroed(backend, a.dk, rows);
         Tensor dv = zeroed(backend, a.dv, rows);
@@ -162,7 +162,7 @@ public final class SelfAttention {
         Tensor dkPre = zeroed(backend, a.dkPre, rows);
         backend.ropeBackward(dq, a.positions, a.rope.cos(), a.rope.sin(), dqPre, nHeads, headDim);
         backend.ropeBackward(dk, a.positions, a.rope.cos(), a.rope.sin(), dkPre, nHeads, headDim);
-        wq.backward(dqPre, x, dx);
+        wq.backward(dqPre, x, dx, false);
         wk.backward(dkPre, x, dx);
         wv.backward(dv, x, dx);
     }

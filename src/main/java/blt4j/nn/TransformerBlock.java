@@ -2,7 +2,6 @@ package blt4j.nn;
 
 import static blt4j.nn.Buffers.f32;
 import static blt4j.nn.Buffers.first;
-import static blt4j.nn.Buffers.zeroed;
 
 import blt4j.compute.Backend;
 import blt4j.compute.Ranges;
@@ -136,10 +135,10 @@ public final class TransformerBlock {
         int rows = dy.rows();
         Tensor dh = first(a.dh, rows);
         backend.copy(dy, dh);
-        Tensor dhn = zeroed(backend, a.dhn, rows);
+        Tensor dhn = first(a.dhn, rows);
         feedForward.backward(dy, first(a.hn, rows), dhn, a.feedForward);
         ffnNorm.backward(dhn, first(a.h, rows), first(a.rstdFfn, rows), dh);
-        Tensor dxn = zeroed(backend, a.dxn, rows);
+        Tensor dxn = first(a.dxn, rows);
         attention.backward(dh, first(a.xn, rows), dxn, a.attention);
         attentionNorm.backward(dxn, a.x, first(a.rstdAttention, rows), dx);
         backend.axpy(1f, dh, dx);
