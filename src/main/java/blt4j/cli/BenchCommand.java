@@ -220,6 +220,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         int cpuThreads = threads == null || threads.isEmpty() ? 0 : threads.get(0);
         List<GenerationBenchmark.Row> rows = new ArrayList<>();
+        List<GenerationBenchmark.PartTimes> parts = new ArrayList<>();
         List<String> missing = new ArrayList<>();
         double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         List<String> loadLines = new ArrayList<>();
@@ -253,6 +254,7 @@ final class BenchCommand implements Callable<Integer> {
                         + " BLT parameters in the buffer" + (setup.blt().hashTablesInFile() ? " (hash tables read from the file)" : "")
                         + "; " + loaded);
                 rows.addAll(GenerationBenchmark.run(name, setup, bytes, w, r, System.out));
+                parts.addAll(GenerationBenchmark.partTimes(name, setup, bytes));
             }
         }
         RunInfo info = RunInfo.collect("generation", deviceProfile);
@@ -266,7 +268,8 @@ final class BenchCommand implements Callable<Integer> {
                 + "; commit " + info.commit() + "\n- load average before: " + String.format(java.util.Locale.ROOT, "%.2f", load)
                 + "\n- " + String.join("\n- ", loadLines)
                 + "\n- " + bytes + " greedy bytes per prompt (EOS masked), " + w + " warm-up and " + r
-                + " measured rounds, modes interleaved; medians\n\n" + GenerationBenchmark.markdown(rows);
+                + " measured rounds, modes interleaved; medians\n\n" + GenerationBenchmark.markdown(rows)
+                + "\n## Time per byte by part (one more round, every op timed)\n\n" + GenerationBenchmark.partMarkdown(parts);
         AtomicFiles.writeString(dir.resolve("generation.md"), md);
         AtomicFiles.writeString(dir.resolve("generation.csv"), GenerationBenchmark.csv(rows));
         System.out.println(md);

@@ -61,6 +61,22 @@ class BenchCommandTest {
             assertTrue(rows.stream().anyMatch(r -> r.startsWith("cpu" + mode)), mode + " missing: " + rows);
         }
         assertTrue(rows.stream().skip(1).allMatch(r -> r.endsWith(",true")), "an output differs from plain: " + rows);
+        // the time split by part: plain and speculative k=8 rows whose parts add up to the total, and the ceiling line
+        String md = Files.readString(onlyFolder(tmp).resolve("generation.md"));
+        for (String mode : new String[] {"plain", "speculative k=8"}) {
+            String row = md.lines().filter(l -> l.startsWith("| cpu | " + mode + " | ") && l.split("\\|").length == 9)
+                    .findFirst().orElseThrow(() -> new AssertionError(mode + " part row missing: " + md));
+            String[] c = row.split("\\|");
+            double sum = 0;
+            for (int i = 3; i <= 7; i++) {
+                double v = Double.parseDouble(c[i].trim());
+                assertTrue(v >= 0, row);
+                sum += v;
+            }
+            assertEquals(Double.parseDouble(c[8].trim()), sum, 0.3, row);
+            assertTrue(sum > 0, row);
+        }
+        assertTrue(md.contains("speculation with these drafts is at most"), md);
         assertNotEquals(0, run("bench", "generation", "--backends", "cpu", "--out", tmp.toString()), "no checkpoint");
         assertEquals(0, run("bench", "generation", "-c", "../shared/fixtures/blt-micro", "--backends", "cpu", "--bytes", "6",
                 "--target-patch-size", "3", "--reps", "1", "--warmups", "0", "--out", tmp.resolve("target").toString()));
