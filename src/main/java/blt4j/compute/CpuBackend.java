@@ -414,7 +414,11 @@ public final class CpuBackend extends HostBackend {
         int parts = parts(rowStrips * colStrips, total / Math.max(1, (long) rowStrips * colStrips));
         int depthBlocks = (k + CpuGemm.KC - 1) / CpuGemm.KC;
         if (parts > 1 && depthBlocks >= 2 * parts && k > 2 * Math.max(m, n)) {
-            depthSplit(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, depthBlocks);
+            if (CpuGemm.grouped(ta, k)) {
+                groupSplit(a, ao, b, bo, tb, c, co, acc, m, n, k);
+            } else {
+                depthSplit(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, depthBlocks);
+            }
             return;
         }
         boolean byRows = rowStrips >= 2 * parts && (m >= n || colStrips < 2 * parts);
@@ -460,11 +464,11 @@ public final class CpuBackend extends HostBackend {
         float[] parts0 = depthParts;
         parallelFor(blocks, 2L * m * n * kc, (b0, b1) -> {
             if (b0 == 0) {
-                CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n, 0, Math.min(k, b1 * kc));
+                CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, n, acc, m, n, k, 0, m, 0, n, 0, Math.min(k, b1 * kc));
                 return;
             }
             for (int blk = b0; blk < b1; blk++) {
-                CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, parts0, (blk - firstRun) * mn, false, m, n, k, 0, m, 0, n,
+                CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, parts0, (blk - firstRun) * mn, n, false, m, n, k, 0, m, 0, n,
                         blk * kc, Math.min(k, (blk + 1) * kc));
             }
         });
@@ -472,6 +476,41 @@ public final class CpuBackend extends HostBackend {
         parallelFor(m, (long) n * later, (r0, r1) -> {
             for (int blk = 0; blk < later; blk++) {
                 CpuRowKernels.add(parts0, blk * mn + r0 * n, c, co + r0 * n, c, co + r0 * n, 0, (r1 - r0) * n);
+            }
+        });
+    }
+
+    /**
+     * A {@link CpuGemm#grouped} product (A transposed, a long depth) with threads taking its depth groups: group 0 goes
+     * onto C, every later group into a buffer of its own, added to C in group order after, as the serial product does.
+     */
+    private void groupSplit(float[] a, int ao, float[] b, int bo, boolean tb, float[] c, int co, boolean acc, int m, int n,
+                            int k) {
+        int span = CpuGemm.GROUP_BLOCKS * CpuGemm.KC;
+        int groups = (k + span - 1) / span;
+        int mn = m * n;
+        long need = (long) (groups - 1) * mn;
+        if (need > Integer.MAX_VALUE - 8) {
+            CpuGemm.gemmBlock(a, ao, true, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
+            return;
+        }
+        if (depthParts.length < need) {
+            depthParts = new float[(int) need];
+        }
+        float[] parts0 = depthParts;
+        parallelFor(groups, 2L * mn * span, (g0, g1) -> {
+            for (int g = g0; g < g1; g++) {
+                int p0 = g * span, p1 = Math.min(k, p0 + span);
+                if (g == 0) {
+                    CpuGemm.gemmBlock(a, ao, true, b, bo, tb, c, co, n, acc, m, n, k, 0, m, 0, n, p0, p1);
+                } else {
+                    CpuGemm.gemmBlock(a, ao, true, b, bo, tb, parts0, (g - 1) * mn, n, false, m, n, k, 0, m, 0, n, p0, p1);
+                }
+            }
+        });
+        parallelFor(m, (long) n * (groups - 1), (r0, r1) -> {
+            for (int g = 1; g < groups; g++) {
+                CpuRowKernels.add(parts0, (g - 1) * mn + r0 * n, c, co + r0 * n, c, co + r0 * n, 0, (r1 - r0) * n);
             }
         });
     }

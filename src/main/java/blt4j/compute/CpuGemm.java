@@ -296,23 +296,56 @@ final class CpuGemm {
      */
     static void gemmBlock(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co, boolean acc,
                           int m, int n, int k, int i0, int i1, int j0, int j1) {
-        gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, i0, i1, j0, j1, 0, k);
+        if (!grouped(ta, k)) {
+            gemmBlock(a, ao, ta, b, bo, tb, c, co, n, acc, m, n, k, i0, i1, j0, j1, 0, k);
+            return;
+        }
+        // depth group 0 onto C, then each later group summed from zero apart and added (see grouped)
+        int span = GROUP_BLOCKS * KC;
+        gemmBlock(a, ao, ta, b, bo, tb, c, co, n, acc, m, n, k, i0, i1, j0, j1, 0, span);
+        int rows = i1 - i0, cols = j1 - j0;
+        if (rows <= 0 || cols <= 0) {
+            return;
+        }
+        float[] g = CpuScratch.get().group(rows * cols);
+        for (int p = span; p < k; p += span) {
+            gemmBlock(a, ao, ta, b, bo, tb, g, -(i0 * cols + j0), cols, false, m, n, k, i0, i1, j0, j1, p,
+                    Math.min(k, p + span));
+            for (int r = 0; r < rows; r++) {
+                int at = co + (i0 + r) * n + j0;
+                CpuRowKernels.add(g, r * cols, c, at, c, at, 0, cols);
+            }
+        }
+    }
+
+    /** KC blocks per depth group of a {@link #grouped} product. */
+    static final int GROUP_BLOCKS = 8;
+
+    /**
+     * Whether a product sums its depth in groups of {@link #GROUP_BLOCKS} KC blocks: those with A stored transposed
+     * (weight gradients dYᵀ·X, whose depth is the batch's tokens) deeper than one group. Group 0 goes onto C block by
+     * block; every later group is summed from zero on its own, then added to C in group order. Two threads then take
+     * one group each with one C-sized buffer between them (a buffer per KC block was a sixth of a 4,096-deep product),
+     * and every thread count gives the same bits.
+     */
+    static boolean grouped(boolean ta, int k) {
+        return ta && k > GROUP_BLOCKS * KC;
     }
 
     /**
-     * As above over the depth range [p0, p1) only (p0 a multiple of KC): C (+)= op(A)[:, p0..p1) · op(B)[p0..p1, :],
-     * each KC block summed from zero and then stored or added, so depth ranges done apart and added in order give
-     * the bits of the whole product.
+     * As above over the depth range [p0, p1) only (p0 a multiple of KC), in plain KC blocks: C (+)= op(A)[:, p0..p1) ·
+     * op(B)[p0..p1, :], each KC block summed from zero and then stored or added, so depth ranges done apart and added
+     * in order give the bits of the whole ungrouped product. C's element (i, j) is c[cb + i·ldc + j].
      */
-    static void gemmBlock(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int co, boolean acc,
-                          int m, int n, int k, int i0, int i1, int j0, int j1, int p0, int p1) {
+    static void gemmBlock(float[] a, int ao, boolean ta, float[] b, int bo, boolean tb, float[] c, int cb, int ldc,
+                          boolean acc, int m, int n, int k, int i0, int i1, int j0, int j1, int p0, int p1) {
         if (i1 <= i0 || j1 <= j0) {
             return;
         }
         if (p1 <= p0) {
             if (!acc) {
                 for (int i = i0; i < i1; i++) {
-                    zero(c, co + i * n + j0, j1 - j0);
+                    zero(c, cb + i * ldc + j0, j1 - j0);
                 }
             }
             return;
@@ -341,9 +374,9 @@ final class CpuGemm {
                     int mc = Math.min(MC, i1 - ic);
                     if (ta) {
                         packTransposedA(a, ao, m, ic, mc, pc, kc, ap);
-                        macro(ap, bp, 0, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc.tile, 0, (nc + NR - 1) / NR);
+                        macro(ap, bp, 0, c, cb + ic * ldc + jc, ldc, mc, nc, kc, overwrite, sc.tile, 0, (nc + NR - 1) / NR);
                     } else {
-                        macroRows(a, ao + ic * k + pc, k, bp, 0, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc, 0,
+                        macroRows(a, ao + ic * k + pc, k, bp, 0, c, cb + ic * ldc + jc, ldc, mc, nc, kc, overwrite, sc, 0,
                                 (nc + NR - 1) / NR);
                     }
                 }

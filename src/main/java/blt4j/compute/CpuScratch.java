@@ -26,6 +26,13 @@ final class CpuScratch {
     private float[] bwdPad = new float[0], bwdP = new float[0], bwdDs = new float[0], bwdMeta = new float[0],
             bwdTile = new float[0], bwdPack = new float[0];
 
+    private float[] group = new float[0];
+
+    /** One depth group's block of C ({@link CpuGemm#grouped}). */
+    float[] group(int n) {
+        return group.length >= n ? group : (group = new float[n]);
+    }
+
     /** Buffers of the tiled attention backward ({@link CpuAttentionBackwardTiles}). */
     float[] bwdPad(int n) {
         return bwdPad.length >= n ? bwdPad : (bwdPad = new float[n]);

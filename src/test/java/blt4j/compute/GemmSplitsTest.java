@@ -23,6 +23,8 @@ class GemmSplitsTest {
             "9, 700, 300",    // column split (C wide and short)
             "71, 67, 1",      // depth 1
             "1, 5, 3000",     // one row over a long depth
+            "40, 33, 5000",   // a transposed A sums in depth groups: three of them, the last one short
+            "1100, 40, 2100", // rows split of a product summed in depth groups (each thread groups its own rows)
     })
     void everySplitGivesTheSingleThreadBits(int m, int n, int k) {
         Random r = new Random(m * 7919L + n * 31L + k);
