@@ -403,7 +403,7 @@ public abstract class BackendParityTest {
     void attentionOverTheEndOfALongCache() {
         // a cached decoding step: few queries whose windows start far into the keys (only those blocks are read)
         for (int tk : new int[] {97, 300, 1031}) {
-            for (int tq : new int[] {1, 2, 5}) {
+            for (int tq : new int[] {1, 2, 5, 9, 16, 17, 31}) {
                 int[] lo = new int[tq];
                 int[] hi = new int[tq];
                 for (int i = 0; i < tq; i++) {
@@ -412,6 +412,17 @@ public abstract class BackendParityTest {
                 }
                 attentionCase("cache end tk=" + tk + " tq=" + tq, tq, tk, 3, 8, lo, hi);
             }
+        }
+        // a speculative check over a 512-key window, at head dims that are not a multiple of the 8 columns per pass
+        for (int hd : new int[] {1, 7, 32, 64}) {
+            int tq = 9, tk = 600;
+            int[] lo = new int[tq];
+            int[] hi = new int[tq];
+            for (int i = 0; i < tq; i++) {
+                hi[i] = tk - tq + 1 + i;
+                lo[i] = Math.max(0, hi[i] - 512);
+            }
+            attentionCase("check hd=" + hd, tq, tk, 4, hd, lo, hi);
         }
         // one query sees nothing: the others still get their blocks
         attentionCase("cache end, one empty", 3, 200, 2, 8, new int[] {150, 190, 190}, new int[] {180, 200, 190});
