@@ -458,15 +458,11 @@ public final class CpuBackend extends HostBackend {
         int parts = parts(blocks, 2L * m * n * kc);
         int firstRun = blocks / parts;   // parallelFor's first chunk is [0, blocks / parts)
         int mn = m * n;
-        long need = (long) (blocks - firstRun) * mn;
-        if (need > Integer.MAX_VALUE - 8) {
+        float[] parts0 = partBuffers(blocks - firstRun, mn);
+        if (parts0 == null) {
             CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
             return;
         }
-        if (depthParts.length < need) {
-            depthParts = new float[(int) need];
-        }
-        float[] parts0 = depthParts;
         parallelFor(blocks, 2L * m * n * kc, (b0, b1) -> {
             if (b0 == 0) {
                 CpuGemm.gemmBlock(a, ao, ta, b, bo, tb, c, co, n, acc, m, n, k, 0, m, 0, n, 0, Math.min(k, b1 * kc));
@@ -477,10 +473,27 @@ public final class CpuBackend extends HostBackend {
                         blk * kc, Math.min(k, (blk + 1) * kc));
             }
         });
-        int later = blocks - firstRun;
-        parallelFor(m, (long) n * later, (r0, r1) -> {
-            for (int blk = 0; blk < later; blk++) {
-                CpuRowKernels.add(parts0, blk * mn + r0 * n, c, co + r0 * n, c, co + r0 * n, 0, (r1 - r0) * n);
+        addParts(parts0, blocks - firstRun, c, co, m, n);
+    }
+
+    /** count buffers of mn floats (grown, reused), or null when they would not fit in one array. */
+    private float[] partBuffers(int count, int mn) {
+        long need = (long) count * mn;
+        if (need > Integer.MAX_VALUE - 8) {
+            return null;
+        }
+        if (depthParts.length < need) {
+            depthParts = new float[(int) need];
+        }
+        return depthParts;
+    }
+
+    /** C [m × n] += each of the first count buffers of parts, one after another, rows split over the threads. */
+    private void addParts(float[] parts, int count, float[] c, int co, int m, int n) {
+        int mn = m * n;
+        parallelFor(m, (long) n * count, (r0, r1) -> {
+            for (int p = 0; p < count; p++) {
+                CpuRowKernels.add(parts, p * mn + r0 * n, c, co + r0 * n, c, co + r0 * n, 0, (r1 - r0) * n);
             }
         });
     }
@@ -494,15 +507,11 @@ public final class CpuBackend extends HostBackend {
         int span = CpuGemm.GROUP_BLOCKS * CpuGemm.KC;
         int groups = (k + span - 1) / span;
         int mn = m * n;
-        long need = (long) (groups - 1) * mn;
-        if (need > Integer.MAX_VALUE - 8) {
+        float[] parts0 = partBuffers(groups - 1, mn);
+        if (parts0 == null) {
             CpuGemm.gemmBlock(a, ao, true, b, bo, tb, c, co, acc, m, n, k, 0, m, 0, n);
             return;
         }
-        if (depthParts.length < need) {
-            depthParts = new float[(int) need];
-        }
-        float[] parts0 = depthParts;
         parallelFor(groups, 2L * mn * span, (g0, g1) -> {
             for (int g = g0; g < g1; g++) {
                 int p0 = g * span, p1 = Math.min(k, p0 + span);
@@ -513,11 +522,7 @@ public final class CpuBackend extends HostBackend {
                 }
             }
         });
-        parallelFor(m, (long) n * (groups - 1), (r0, r1) -> {
-            for (int g = 1; g < groups; g++) {
-                CpuRowKernels.add(parts0, (g - 1) * mn + r0 * n, c, co + r0 * n, c, co + r0 * n, 0, (r1 - r0) * n);
-            }
-        });
+        addParts(parts0, groups - 1, c, co, m, n);
     }
 
     // ------------------------------------------------------------------ normalisation
@@ -611,17 +616,9 @@ public final class CpuBackend extends HostBackend {
         }
         float[] kt = keyPack;
         // only the key blocks some query reads: a cached step attends to a window, not to the whole cache
-        int minLo = tk;
-        int maxHi = 0;
-        for (int i = 0; i < tq; i++) {
-            int a = lo[klo + i], b = hi[kho + i];
-            if (b > a) {
-                minLo = Math.min(minLo, a);
-                maxHi = Math.max(maxHi, b);
-            }
-        }
-        int jbFrom = maxHi > minLo ? minLo / kbl : 0;
-        int span = maxHi > minLo ? (maxHi + kbl - 1) / kbl - jbFrom : 0;
+        long union = keyUnion(lo, klo, hi, kho, tq, tk);
+        int jbFrom = firstBlock(union, kbl);
+        int span = blockSpan(union, kbl);
         parallelFor(nHeads * span, (long) headDim * kbl, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
                 CpuAttention.packKeys(kv, ko, width, headDim, tk, idx / span, jbFrom + idx % span, nkb, kt);
@@ -656,6 +653,31 @@ public final class CpuBackend extends HostBackend {
                         vv, vo + hoff, ov, oo + q0 * width + hoff, width, a0, b0, scale, sbuf);
             }
         });
+    }
+
+    /** The union [a, b) of the queries' non-empty key ranges, as (a << 32) | b; (tk << 32) | 0 when all are empty. */
+    private static long keyUnion(int[] lo, int klo, int[] hi, int kho, int tq, int tk) {
+        int minLo = tk, maxHi = 0;
+        for (int i = 0; i < tq; i++) {
+            int a = lo[klo + i], b = hi[kho + i];
+            if (b > a) {
+                minLo = Math.min(minLo, a);
+                maxHi = Math.max(maxHi, b);
+            }
+        }
+        return ((long) minLo << 32) | maxHi;
+    }
+
+    /** The first block of blk keys the union reads (0 when it is empty). */
+    private static int firstBlock(long union, int blk) {
+        int a = (int) (union >>> 32), b = (int) union;
+        return b > a ? a / blk : 0;
+    }
+
+    /** How many blocks of blk keys the union reads, from {@link #firstBlock}. */
+    private static int blockSpan(long union, int blk) {
+        int a = (int) (union >>> 32), b = (int) union;
+        return b > a ? (b + blk - 1) / blk - a / blk : 0;
     }
 
     /** Packed V of the tiled attention forward (grown, reused: one call at a time per backend). */
@@ -695,16 +717,9 @@ public final class CpuBackend extends HostBackend {
         float[] kp = keyPack;
         float[] vp = valuePack;
         // only the strips some query reads: a cached check of a few queries attends to a window, not the whole cache
-        int minLo = tk, maxHi = 0;
-        for (int i = 0; i < tq; i++) {
-            int a = lo[klo + i], b = hi[kho + i];
-            if (b > a) {
-                minLo = Math.min(minLo, a);
-                maxHi = Math.max(maxHi, b);
-            }
-        }
-        int stFrom = maxHi > minLo ? minLo / kt : 0;
-        int span = maxHi > minLo ? (maxHi + kt - 1) / kt - stFrom : 0;
+        long union = keyUnion(lo, klo, hi, kho, tq, tk);
+        int stFrom = firstBlock(union, kt);
+        int span = blockSpan(union, kt);
         parallelFor(nHeads * span, 2L * headDim * kt, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
                 int h = idx / span;
