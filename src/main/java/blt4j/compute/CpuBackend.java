@@ -616,9 +616,9 @@ public final class CpuBackend extends HostBackend {
         }
         float[] kt = keyPack;
         // only the key blocks some query reads: a cached step attends to a window, not to the whole cache
-        long union = keyUnion(lo, klo, hi, kho, tq, tk);
-        int jbFrom = firstBlock(union, kbl);
-        int span = blockSpan(union, kbl);
+        long keys = keyUnion(lo, klo, hi, kho, tq, tk);
+        int jbFrom = firstBlock(keys, kbl);
+        int span = blockSpan(keys, kbl);
         parallelFor(nHeads * span, (long) headDim * kbl, (from, to) -> {
             for (int idx = from; idx < to; idx++) {
                 CpuAttention.packKeys(kv, ko, width, headDim, tk, idx / span, jbFrom + idx % span, nkb, kt);
