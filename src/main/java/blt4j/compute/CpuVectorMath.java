@@ -166,26 +166,6 @@ final class CpuVectorMath {
         return y.mul(scale).blend(0f, under);
     }
 
-    /** {@link #expSoftmax} on one float, operation for operation. */
-    static float expSoftmax(float x) {
-        boolean under = x < SOFTMAX_LO;
-        if (under) {
-            x = SOFTMAX_LO;
-        }
-        float t = Math.fma(x, LOG2E, MAGIC);
-        float n = t - MAGIC;
-        float r = Math.fma(n, -LN2_HI, x);
-        r = Math.fma(n, -LN2_LO, r);
-        float p = Math.fma(r, E0, E1);
-        p = Math.fma(p, r, E2);
-        p = Math.fma(p, r, E3);
-        p = Math.fma(p, r, E4);
-        p = Math.fma(p, r, E5);
-        float y = Math.fma(p, r * r, r) + 1f;
-        int ni = Float.floatToRawIntBits(t) - (MAGIC_BITS - 127);
-        return under ? 0f : y * Float.intBitsToFloat(ni << 23);
-    }
-
     /** The largest of x[xo .. xo+n) (ignoring NaN), by compare and blend on two running vectors (see expSoftmax). */
     static float maxOf(float[] x, int xo, int n) {
         FloatVector v0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -209,28 +189,6 @@ final class CpuVectorMath {
         }
         v0 = v0.blend(v1, v1.compare(VectorOperators.GT, v0));
         return maxLanes(v0);
-    }
-
-    /**
-     * A softmax row's numerators in one pass: out[oo+i] = e^(x[xo+i]·scale − shift) ({@link #expSoftmax}, the
-     * product and difference in one FMA); returns their sum. out may alias x.
-     */
-    static float expScaledShift(float[] x, int xo, float[] out, int oo, int n, float scale, float shift) {
-        int i = 0;
-        FloatVector vs = FloatVector.broadcast(S, -shift);
-        FloatVector acc = FloatVector.zero(S);
-        for (; i + L <= n; i += L) {
-            FloatVector e = expSoftmax(FloatVector.fromArray(S, x, xo + i).fma(FloatVector.broadcast(S, scale), vs));
-            e.intoArray(out, oo + i);
-            acc = acc.add(e);
-        }
-        float sum = sumLanes(acc);
-        for (; i < n; i++) {
-            float e = expSoftmax(Math.fma(x[xo + i], scale, -shift));
-            out[oo + i] = e;
-            sum += e;
-        }
-        return sum;
     }
 
     /** The same e^x on one float, operation for operation (so scalar tails equal the vector lanes bit for bit). */
