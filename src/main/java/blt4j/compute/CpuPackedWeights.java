@@ -98,7 +98,7 @@ final class CpuPackedWeights {
             int nc = Math.min(CpuGemm.NC, n - jc);
             for (int pc = 0; pc < k; pc += CpuGemm.KC) {
                 int kc = Math.min(CpuGemm.KC, k - pc);
-                CpuGemm.packB(w, wo, true, n, k, pc, kc, jc, nc, panel);
+                CpuGemm.packB(w, wo, true, n, k, pc, kc, jc, nc, panel, 0);
                 System.arraycopy(panel, 0, p.data(), p.panelOffset(jc, pc), roundUp(nc) * kc);
             }
         }

@@ -25,6 +25,7 @@ class GemmSplitsTest {
             "1, 5, 3000",     // one row over a long depth
             "40, 33, 5000",   // a transposed A sums in depth groups: three of them, the last one short
             "1100, 40, 2100", // rows split of a product summed in depth groups (each thread groups its own rows)
+            "600, 130, 900",  // B packed for its whole depth, row blocks outer: 5 row blocks, 4 depth blocks, an edge strip
     })
     void everySplitGivesTheSingleThreadBits(int m, int n, int k) {
         Random r = new Random(m * 7919L + n * 31L + k);
