@@ -28,6 +28,30 @@ final class CpuScratch {
 
     private float[] group = new float[0];
 
+    private CpuAttentionBackwardTiles.Packs bwdPacks = new CpuAttentionBackwardTiles.Packs(new float[0], new float[0],
+            new float[0], new float[0], new float[0], 0);
+    private float[] bwdDsum = new float[0];
+
+    /** One head's panels of the attention backward ({@link CpuAttentionBackwardTiles#pack}), for nqs query strips. */
+    CpuAttentionBackwardTiles.Packs bwdPacks(int nqs, int stripFloats, int colFloats) {
+        CpuAttentionBackwardTiles.Packs p = bwdPacks;
+        if (p.nqs() != nqs || p.qByStrip().length < stripFloats || p.qByCol().length < colFloats) {
+            float[] qs = grown(p.qByStrip(), stripFloats), gs = grown(p.gByStrip(), stripFloats);
+            float[] qc = grown(p.qByCol(), colFloats), gc = grown(p.gByCol(), colFloats), kc = grown(p.kByCol(), colFloats);
+            p = bwdPacks = new CpuAttentionBackwardTiles.Packs(qs, gs, qc, gc, kc, nqs);
+        }
+        return p;
+    }
+
+    /** D_i = dO_i · O_i of one head's queries (the attention backward). */
+    float[] bwdDsum(int n) {
+        return bwdDsum.length >= n ? bwdDsum : (bwdDsum = new float[n]);
+    }
+
+    private static float[] grown(float[] x, int n) {
+        return x.length >= n ? x : new float[n];
+    }
+
     /** One depth group's block of C ({@link CpuGemm#grouped}). */
     float[] group(int n) {
         return group.length >= n ? group : (group = new float[n]);
