@@ -5,6 +5,8 @@ import static blt4j.compute.CpuVectorMath.*;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The attention backward of one head over one block of {@link #KB} keys, through the matmul's register tile. Keys are
@@ -21,6 +23,8 @@ final class CpuAttentionBackwardTiles {
     /** Queries per strip: the register tile's columns. */
     static final int QS = CpuGemm.NR;
     private static final int MR = CpuGemm.MR;
+    /** Vectors of MR floats (8 or 4: 256 or 128 bits, which every vector unit the tiles are chosen for has). */
+    private static final VectorSpecies<Float> GROUP = VectorSpecies.of(float.class, VectorShape.forBitSize(32 * MR));
 
     /** The packed operands of one call, per head: see {@link #pack}. */
     record Packs(float[] qByStrip, float[] gByStrip, float[] qByCol, float[] gByCol, float[] kByCol, int nqs) {}
@@ -123,18 +127,30 @@ final class CpuAttentionBackwardTiles {
                 addTile(dst, r0 * ld, ld, p.qByCol(), gpanel, n, dk, dko + out, width, rows, cols, t);
             }
         }
-        // dQ += dS·K: query rows in groups of MR, depth = the block's keys (dS packed per group as [key][MR])
+        addQueryGradients(p, dst, ld, qbase, keys, dqDst, dqo + hoff, width, h, headDim, tk, j0, qa, qb, t, sc);
+    }
+
+    /**
+     * dQ += dS·K for queries [qa, qb) against the block's keys from j0: query rows in groups of MR, depth = the keys
+     * (dS, kept as [key][query from qbase] with row stride ld, copied per group as [key][MR]). A method of its own, so
+     * the JIT inlines its vector copies (keyBlock is past its inlining budget by here).
+     */
+    private static void addQueryGradients(Packs p, float[] ds, int ld, int qbase, int keys, float[] dqDst, int dqo,
+                                          int width, int h, int headDim, int tk, int j0, int qa, int qb, float[] t,
+                                          CpuScratch sc) {
+        int vs = CpuAttentionTiles.valueStrips(headDim);
         float[] ap = sc.bwdPack(KB * MR);
         for (int i0 = qa; i0 < qb; i0 += MR) {
             int rows = Math.min(MR, qb - i0);
             for (int j = 0; j < keys; j++) {
-                // whole groups of MR: lanes past qb (a partial last group) are read but never added anywhere
-                System.arraycopy(dst, j * ld + (i0 - qbase), ap, j * MR, MR);
+                // whole groups of MR: lanes past qb (a partial last group) are read but never added anywhere; one
+                // vector of MR lanes, as System.arraycopy's call cost about as much as the tile products it feeds
+                FloatVector.fromArray(GROUP, ds, j * ld + (i0 - qbase)).intoArray(ap, j * MR);
             }
             for (int c = 0; c < vs; c++) {
                 int cols = Math.min(QS, headDim - c * QS);
                 int kpanel = ((h * vs + c) * tk + j0) * QS;
-                int out = dqo + i0 * width + hoff + c * QS;
+                int out = dqo + i0 * width + c * QS;
                 if (rows == MR && cols == QS) {
                     CpuGemm.tilePacked(ap, 0, p.kByCol(), kpanel, keys, dqDst, out, width, false);
                     continue;
