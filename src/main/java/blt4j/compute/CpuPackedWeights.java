@@ -40,8 +40,6 @@ final class CpuPackedWeights {
     // weak keys (arrays compare by identity), so a model dropped by its user takes its packs with it
     private final Set<float[]> registered = Collections.newSetFromMap(new WeakHashMap<>());
     private final Map<float[], Map<Key, Entry>> packs = new WeakHashMap<>();
-    /** One KC × NC panel, reused by every packing (packs are made on the calling thread only). */
-    private float[] panel = new float[0];
 
     void register(float[] storage) {
         registered.add(storage);
@@ -88,18 +86,13 @@ final class CpuPackedWeights {
         return size;
     }
 
-    private void pack(float[] w, int wo, Packed p) {
+    private static void pack(float[] w, int wo, Packed p) {
         int n = p.n(), k = p.k();
-        int need = roundUp(Math.min(CpuGemm.NC, n)) * Math.min(CpuGemm.KC, k);
-        if (panel.length < need) {
-            panel = new float[need];
-        }
         for (int jc = 0; jc < n; jc += CpuGemm.NC) {
             int nc = Math.min(CpuGemm.NC, n - jc);
             for (int pc = 0; pc < k; pc += CpuGemm.KC) {
-                int kc = Math.min(CpuGemm.KC, k - pc);
-                CpuGemm.packB(w, wo, true, n, k, pc, kc, jc, nc, panel, 0);
-                System.arraycopy(panel, 0, p.data(), p.panelOffset(jc, pc), roundUp(nc) * kc);
+                CpuGemm.packB(w, wo, true, n, k, pc, Math.min(CpuGemm.KC, k - pc), jc, nc, p.data(),
+                        p.panelOffset(jc, pc));
             }
         }
     }
