@@ -470,7 +470,11 @@ final class CpuGemm {
                 if (cols == NR) {
                     tileRows(a, abase + ir * lda, lda, bp, boff, kc, c, cb, ldc, overwrite);
                 } else {
-                    tileRows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
+                    if (cols <= L) {
+                        narrowRows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile);
+                    } else {
+                        tileRows(a, abase + ir * lda, lda, bp, boff, kc, sc.tile, 0, NR, true);
+                    }
                     edgeInto(sc.tile, c, cb, ldc, MR, cols, overwrite);
                 }
             }
@@ -492,6 +496,51 @@ final class CpuGemm {
         } else {
             micro4Rows(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
         }
+    }
+
+    /**
+     * The first vector of columns of a register tile on a row-major A read in place, into tile (row stride NR): a last
+     * strip of at most L columns (the 260-wide output head: 8 strips and 4 columns) costs about half a full tile. Each
+     * element is the same sequential FMA sum from zero as in the full tile, so the same bits.
+     */
+    private static void narrowRows(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] tile) {
+        if (MR == 8) {
+            FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            int a0 = ao, a1 = a0 + lda, a2 = a0 + 2 * lda, a3 = a0 + 3 * lda, a4 = a0 + 4 * lda, a5 = a0 + 5 * lda, a6 = a0 + 6 * lda, a7 = a0 + 7 * lda;
+            for (int p = 0; p < kc; p++) {
+                FloatVector b = FloatVector.fromArray(S, bp, boff + p * NR);
+                c0 = FloatVector.broadcast(S, a[a0 + p]).fma(b, c0);
+                c1 = FloatVector.broadcast(S, a[a1 + p]).fma(b, c1);
+                c2 = FloatVector.broadcast(S, a[a2 + p]).fma(b, c2);
+                c3 = FloatVector.broadcast(S, a[a3 + p]).fma(b, c3);
+                c4 = FloatVector.broadcast(S, a[a4 + p]).fma(b, c4);
+                c5 = FloatVector.broadcast(S, a[a5 + p]).fma(b, c5);
+                c6 = FloatVector.broadcast(S, a[a6 + p]).fma(b, c6);
+                c7 = FloatVector.broadcast(S, a[a7 + p]).fma(b, c7);
+            }
+            c0.intoArray(tile, 0);
+            c1.intoArray(tile, NR);
+            c2.intoArray(tile, 2 * NR);
+            c3.intoArray(tile, 3 * NR);
+            c4.intoArray(tile, 4 * NR);
+            c5.intoArray(tile, 5 * NR);
+            c6.intoArray(tile, 6 * NR);
+            c7.intoArray(tile, 7 * NR);
+            return;
+        }
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+        int a0 = ao, a1 = a0 + lda, a2 = a0 + 2 * lda, a3 = a0 + 3 * lda;
+        for (int p = 0; p < kc; p++) {
+            FloatVector b = FloatVector.fromArray(S, bp, boff + p * NR);
+            c0 = FloatVector.broadcast(S, a[a0 + p]).fma(b, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + p]).fma(b, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + p]).fma(b, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + p]).fma(b, c3);
+        }
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, NR);
+        c2.intoArray(tile, 2 * NR);
+        c3.intoArray(tile, 3 * NR);
     }
 
     /** bp[bpBase + strip·kc·NR + p·NR ..]: op(B) rows pc..pc+kc, columns jc..jc+nc, zero-padded to whole strips. */

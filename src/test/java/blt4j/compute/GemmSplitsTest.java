@@ -26,6 +26,7 @@ class GemmSplitsTest {
             "40, 33, 5000",   // a transposed A sums in depth groups: three of them, the last one short
             "1100, 40, 2100", // rows split of a product summed in depth groups (each thread groups its own rows)
             "600, 130, 900",  // B packed for its whole depth, row blocks outer: 5 row blocks, 4 depth blocks, an edge strip
+            "300, 260, 130",  // the output head's width: whole strips and a last one of 4 columns (the narrow tile)
     })
     void everySplitGivesTheSingleThreadBits(int m, int n, int k) {
         Random r = new Random(m * 7919L + n * 31L + k);
@@ -49,6 +50,49 @@ class GemmSplitsTest {
                     worst = Math.max(worst, Math.abs(oracle[i] - expected[i]) / (1 + Math.abs(oracle[i])));
                 }
                 assertTrue(worst <= tol, what + ": worst relative error " + worst + " > " + tol);
+            }
+        }
+    }
+
+    /**
+     * A column's bits do not depend on the columns beside it: a product 260 wide (a last strip of 4 columns, computed
+     * by the narrow tile) equals the first 260 columns of the same product with B 28 columns wider (whole strips).
+     */
+    @ParameterizedTest(name = "{0} threads")
+    @CsvSource({"1", "2"})
+    void aNarrowLastStripGivesTheBitsOfAWholeOne(int threads) {
+        int m = 300, k = 130, n = 260, wide = 288;
+        Random r = new Random(11);
+        float[] a = gaussian(r, m * k);
+        float[] bWide = gaussian(r, k * wide);
+        float[] c0Wide = gaussian(r, m * wide);
+        try (CpuBackend be = new CpuBackend(threads, 1)) {
+            for (int combo = 0; combo < 8; combo++) {
+                boolean ta = (combo & 1) != 0;
+                boolean tb = (combo & 2) != 0;
+                boolean acc = (combo & 4) != 0;
+                float[] b = new float[k * n];
+                float[] c0 = new float[m * n];
+                for (int p = 0; p < k; p++) {
+                    for (int j = 0; j < n; j++) {
+                        // op(B)[p, j]: b[j·k + p] when transposed, b[p·n + j] otherwise
+                        b[tb ? j * k + p : p * n + j] = bWide[tb ? j * k + p : p * wide + j];
+                    }
+                }
+                for (int i = 0; i < m; i++) {
+                    System.arraycopy(c0Wide, i * wide, c0, i * n, n);
+                }
+                float[] narrow = product(be, a, b, c0, m, n, k, ta, tb, acc);
+                float[] whole = product(be, a, bWide, c0Wide, m, wide, k, ta, tb, acc);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        int at = i * n + j;
+                        if (Float.floatToIntBits(narrow[at]) != Float.floatToIntBits(whole[i * wide + j])) {
+                            throw new AssertionError("ta=" + ta + " tb=" + tb + " acc=" + acc + ": C[" + i + "," + j + "] "
+                                    + narrow[at] + " != " + whole[i * wide + j]);
+                        }
+                    }
+                }
             }
         }
     }
