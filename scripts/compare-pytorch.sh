@@ -9,6 +9,7 @@
 # The peer is set up once as ../shared/tools/pytorch-anchor/README.md says (neither it nor the checkout is needed by
 # the build or CI). OUT defaults to results/<date>-<host>-pytorch. Segments alternate PyTorch and blt4j; each waits
 # until the 1-minute load average is below MAX_LOAD (default 0.6) and logs uptime before and after (OUT/raw/segments.log).
+# The matrix products run in GEMM_ROUNDS rounds (default 3) of OpenBLAS beside blt4j.
 # Nothing else may run meanwhile.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,13 +85,23 @@ segment blt4j-peer-1 blt4j_peer blt4j-peer-1
 segment torch-compile torch_bench torch-compile --self-attn sdpa --cross-attn sdpa --compile --what "$what"
 segment blt4j-peer-2 blt4j_peer blt4j-peer-2
 segment torch-flex torch_bench torch-flex --self-attn flex --cross-attn flex --what blt-infer
-segment np-gemm np_gemm np-gemm
-segment blt4j-gemm-1 blt4j_gemm blt4j-gemm-1
-if grep -q avx512f /proc/cpuinfo; then
-  segment np-gemm-avx512 np_gemm np-gemm-avx512 OPENBLAS_CORETYPE=SkylakeX
-fi
+# GEMM in rounds: each round runs OpenBLAS (both kernels) and blt4j within a few minutes of each other, and the report
+# compares them round by round, so a drift of the machine's speed between rounds (up to 2x on a shared VM) is not
+# read as a difference between the two. Odd rounds start with the peer, even rounds with blt4j.
+np_round() {
+  segment "np-gemm-$1" np_gemm "np-gemm-$1"
+  if grep -q avx512f /proc/cpuinfo; then
+    segment "np-gemm-avx512-$1" np_gemm "np-gemm-avx512-$1" OPENBLAS_CORETYPE=SkylakeX
+  fi
+}
+for r in $(seq 1 "${GEMM_ROUNDS:-3}"); do
+  if [ $((r % 2)) -eq 1 ]; then
+    np_round "$r"; segment "blt4j-gemm-$r" blt4j_gemm "blt4j-gemm-$r"
+  else
+    segment "blt4j-gemm-$r" blt4j_gemm "blt4j-gemm-$r"; np_round "$r"
+  fi
+done
 segment torch-gemm torch_gemm
-segment blt4j-gemm-2 blt4j_gemm blt4j-gemm-2
 rm -rf "$raw"/inductor-*   # compiled kernels: large, and rebuilt by any rerun
 python3 "$root/scripts/compare-pytorch-report.py" "$OUT"
 echo "wrote $OUT/README.md"
