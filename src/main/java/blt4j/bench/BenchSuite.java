@@ -139,7 +139,22 @@ public final class BenchSuite {
                         mb.run(e.getKey(), e.getValue(), peaks.get(e.getKey())[0]);
                     }
                 }
-                modelRows.addAll(mb.rows());
+                // the peak again after the workloads: a peak is a maximum, and a reading taken while the host lent
+                // this VM one core instead of two (half the first one, in one run) would put MFU over 100%
+                for (Map.Entry<String, Backend> e : live.entrySet()) {
+                    double before = peaks.get(e.getKey())[0];
+                    double after = measurePeak(e.getValue());
+                    if (after > before) {
+                        peaks.get(e.getKey())[0] = after;
+                    }
+                    log.printf(Locale.ROOT, "  peak %-10s %8.1f GFLOP/s before the workloads, %.1f after: MFU over %.1f%n",
+                            e.getKey(), before, after, Math.max(before, after));
+                    replacePeakRow(modelRows, e.getKey(), before, after);
+                }
+                for (ModelBenchmark.Row r : mb.rows()) {
+                    double[] p = peaks.get(r.backend());
+                    modelRows.add(p != null && !Double.isNaN(r.peakGflops()) ? r.withPeak(p[0]) : r);
+                }
                 for (Map.Entry<String, String> m : missing.entrySet()) {
                     modelRows.add(ModelBenchmark.Row.unavailable(m.getKey(), m.getValue()));
                 }
@@ -171,28 +186,22 @@ public final class BenchSuite {
      * reference: scalar FMA, one thread; cpu-Nt: Vector API FMA on N threads; others: not measured (NaN).
      */
     private double[] peak(String label, Backend be, RunInfo info, List<ModelBenchmark.Row> rows) {
-        double scale = switch (o.profile()) {
-            case FULL -> 1.0;
-            case QUICK -> 0.3;
-            case TINY -> 0.01;
-        };
-        int runs = o.profile() == Profile.FULL ? 5 : o.profile() == Profile.QUICK ? 3 : 1;
-        double peak;
+        double scale = peakScale();
+        double peak = measurePeak(be);
         String how;
         int threads;
         if (be.name().equals("reference")) {
             threads = 1;
-            peak = PeakFlops.scalar((long) (1e8 * scale), runs);
             how = "scalar Math.fma on 12 independent float accumulators, 1 thread";
         } else if (be instanceof CpuBackend c) {
             threads = c.threads();
-            peak = PeakFlops.vector(threads, (long) (1e8 * scale), runs);
             how = "Vector API FMA (" + PeakFlops.lanes() + " fp32 lanes) on 12 independent accumulators per thread, "
                     + threads + " thread(s)";
         } else {
             rows.add(peakRow(label, be, "peak fp32 FMA", Double.NaN, Double.NaN, "not measured for this backend"));
             return new double[] {Double.NaN, Double.NaN};
         }
+        int runs = peakRuns();
         int floats = (int) Math.max(1 << 16, 16_000_000 * Math.min(1.0, scale * 2));
         double bw = PeakFlops.triadBandwidth(threads, floats, runs);
         rows.add(peakRow(label, be, "peak fp32 FMA", peak, Double.NaN, how + "; the measured peak, denominator of every MFU"));
@@ -200,6 +209,46 @@ public final class BenchSuite {
                 "%,d floats per array, %d thread(s), 12 bytes per element; bytes/s = bandwidth", floats, threads)));
         log.printf(Locale.ROOT, "  peak %-10s %8.1f GFLOP/s (measured)  triad %.1f GB/s%n", label, peak, bw);
         return new double[] {peak, bw};
+    }
+
+    /** Work per peak run relative to the full profile's. */
+    private double peakScale() {
+        return switch (o.profile()) {
+            case FULL -> 1.0;
+            case QUICK -> 0.3;
+            case TINY -> 0.01;
+        };
+    }
+
+    private int peakRuns() {
+        return o.profile() == Profile.FULL ? 5 : o.profile() == Profile.QUICK ? 3 : 1;
+    }
+
+    /** The backend's fp32 FMA peak in GFLOP/s, best of {@link #peakRuns} runs (NaN for a device backend). */
+    private double measurePeak(Backend be) {
+        long iters = (long) (1e8 * peakScale());
+        if (be.name().equals("reference")) {
+            return PeakFlops.scalar(iters, peakRuns());
+        }
+        if (be instanceof CpuBackend c) {
+            return PeakFlops.vector(c.threads(), iters, peakRuns());
+        }
+        return Double.NaN;
+    }
+
+    /** The backend's "peak fp32 FMA" row, now the larger of the two readings, both given in its note. */
+    private static void replacePeakRow(List<ModelBenchmark.Row> rows, String label, double before, double after) {
+        for (int i = 0; i < rows.size(); i++) {
+            ModelBenchmark.Row r = rows.get(i);
+            if (r.backend().equals(label) && r.workload().equals("peak fp32 FMA") && !Double.isNaN(before)) {
+                double best = Double.isNaN(after) ? before : Math.max(before, after);
+                rows.set(i, new ModelBenchmark.Row(r.workload(), r.backend(), r.description(), r.warmups(), r.reps(),
+                        r.medianMs(), r.ciLowMs(), r.ciHighMs(), r.ciLevel(), r.cv(), r.bytes(), r.bytesPerSec(),
+                        r.patchesPerSec(), r.flops(), best, r.peakGflops(), r.mfu(), r.status(),
+                        r.note() + String.format(Locale.ROOT, "; the larger of %.1f before the workloads and %.1f after",
+                                before, after)));
+            }
+        }
     }
 
     private static ModelBenchmark.Row peakRow(String label, Backend be, String workload, double gflops, double bytesPerSec,

@@ -59,6 +59,12 @@ public final class ModelBenchmark {
                       double ciLowMs, double ciHighMs, double ciLevel, double cv, double bytes, double bytesPerSec,
                       double patchesPerSec, double flops, double gflops, double peakGflops, double mfu, String status,
                       String note) {
+        /** This row with MFU over another peak (the larger of two peak measurements; see BenchSuite). */
+        public Row withPeak(double peak) {
+            return new Row(workload, backend, description, warmups, reps, medianMs, ciLowMs, ciHighMs, ciLevel, cv, bytes,
+                    bytesPerSec, patchesPerSec, flops, gflops, peak, gflops / peak, status, note);
+        }
+
         public static Row unavailable(String backend, String why) {
             return new Row("*", backend, why, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, "unavailable: " + why, "");

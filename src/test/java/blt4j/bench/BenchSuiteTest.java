@@ -143,6 +143,18 @@ class BenchSuiteTest {
                 .findFirst().orElseThrow().get(flops));
         assertTrue(train > 2.5 * fwd && train < 3.5 * fwd, train + " vs " + fwd);
         assertTrue(model.stream().noneMatch(x -> x.get(wl).equals("train step blt-micro")), "peer runs only its workloads");
+        // MFU's denominator is the reported peak: the larger of the readings before and after the workloads
+        int gflops = model.get(0).indexOf("gflops");
+        int peakCol = model.get(0).indexOf("peak_gflops");
+        int note = model.get(0).indexOf("note");
+        List<String> peakRow = model.stream().filter(x -> x.get(wl).equals("peak fp32 FMA")).findFirst().orElseThrow();
+        double peak = Double.parseDouble(peakRow.get(gflops));
+        assertTrue(peakRow.get(note).contains("before the workloads") && peakRow.get(note).contains("after"), peakRow.toString());
+        for (List<String> row : model) {
+            if (row.get(wl).startsWith("peer: ")) {
+                assertEquals(peak, Double.parseDouble(row.get(peakCol)), 1e-6 * peak, row.get(wl) + " divides by another peak");
+            }
+        }
         assertTrue(readCsv(r.folder().resolve("breakdown.csv")).stream()
                 .anyMatch(x -> x.get(0).equals("peer: blt train step blt-micro")), "no stage breakdown for the BLT step");
     }
