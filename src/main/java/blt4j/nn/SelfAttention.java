@@ -28,11 +28,9 @@ public final class SelfAttention {
         final Tensor lse;    // [H·T] log-sum-exp per head and query
         final Tensor out;    // [T, d] wo·att
         final Tensor dAtt;   // [T, d] gradient scratch (null without training)
-        final Tensor dq;     // [T, d]
+        final Tensor dq;     // [T, d] (rotated back in place: then the gradient before RoPE)
         final Tensor dk;     // [T, d]
         final Tensor dv;     // [T, d]
-        final Tensor dqPre;  // [T, d] before RoPE
-        final Tensor dkPre;  // [T, d]
         Tensor positions;    // [T] of the last forward
         Ranges mask;         // of the last forward
         RopeTables rope;
@@ -48,8 +46,6 @@ public final class SelfAttention {
             dq = training ? f32(b, capacity, dim) : null;
             dk = training ? f32(b, capacity, dim) : null;
             dv = training ? f32(b, capacity, dim) : null;
-            dqPre = training ? f32(b, capacity, dim) : null;
-            dkPre = training ? f32(b, capacity, dim) : null;
         }
     }
 
@@ -158,12 +154,11 @@ public final class SelfAttention {
         Tensor dk = zeroed(backend, a.dk, rows);
         Tensor dv = zeroed(backend, a.dv, rows);
         backend.attentionBackward(dAtt, q, k, v, att, first(a.lse, nHeads, rows), a.mask, dq, dk, dv, nHeads);
-        Tensor dqPre = zeroed(backend, a.dqPre, rows);
-        Tensor dkPre = zeroed(backend, a.dkPre, rows);
-        backend.ropeBackward(dq, a.positions, a.rope.cos(), a.rope.sin(), dqPre, nHeads, headDim);
-        backend.ropeBackward(dk, a.positions, a.rope.cos(), a.rope.sin(), dkPre, nHeads, headDim);
-        wq.backward(dqPre, x, dx, false);
-        wk.backward(dkPre, x, dx);
+        // RoPE's backward is the inverse rotation: applied in place, dq and dk become the gradients before RoPE
+        backend.rope(dq, a.positions, a.rope.cos(), a.rope.inverseSin(), dq, nHeads, headDim);
+        backend.rope(dk, a.positions, a.rope.cos(), a.rope.inverseSin(), dk, nHeads, headDim);
+        wq.backward(dq, x, dx, false);
+        wk.backward(dk, x, dx);
         wv.backward(dv, x, dx);
     }
 }

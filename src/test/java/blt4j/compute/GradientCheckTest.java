@@ -356,6 +356,13 @@ class GradientCheckTest {
         be.ropeBackward(tr, tp, tables.cos(), tables.sin(), gx, nHeads, headDim);
         float[] g1 = gx.toHost();
         checkGrad("rope", g1, fd(d(x), d(r), v -> DoubleOps.rope(v, pos, cos, sin, rows, nHeads, headDim)));
+        // the forward with the inverse table, in place, is the same backward (what SelfAttention runs)
+        Tensor back = t(r.clone(), rows, width);
+        be.rope(back, tp, tables.cos(), tables.inverseSin(), back, nHeads, headDim);
+        float[] inverse = back.toHost();
+        for (int i = 0; i < g1.length; i++) {
+            assertEquals(g1[i], inverse[i], 0f, "rope with the inverse table, element " + i);
+        }
         be.ropeBackward(tr, tp, tables.cos(), tables.sin(), gx, nHeads, headDim);
         checkAccumulates("rope", g1, gx.toHost());
     }
