@@ -27,11 +27,10 @@ pick_jdk() {
   if [ "${major:-17}" -ge 22 ]; then
     BLT_JVM_FLAGS="$BLT_JVM_FLAGS --enable-native-access=ALL-UNNAMED"
   fi
-  # transparent huge pages for the heap where the kernel offers them (madvise or always): a training step touches
-  # hundreds of MB of activations, gradients and optimizer state, and with 4 KiB pages its TLB misses cost 10-13% of
-  # a byte-transformer or BLT step on the 2-vCPU VM (numpy asks for huge pages for its large arrays too);
-  # BLT_THP=0 leaves them off
-  if [ "${BLT_THP:-1}" != 0 ] && grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+  # BLT_THP=1: transparent huge pages for the heap, where the kernel offers them (madvise or always). Off by default:
+  # on the 2-vCPU VM they made single products and lone training steps 10-25% faster, but `blt bench peer` slower in
+  # three alternating pairs (results/2026-12-02-vm-pytorch/thp-ab)
+  if [ "${BLT_THP:-0}" = 1 ] && grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
     BLT_JVM_FLAGS="$BLT_JVM_FLAGS -XX:+UseTransparentHugePages"
   fi
   # Maven's bundled Guava warns about sun.misc.Unsafe on JDK 24+; the warning is Maven's, not ours
