@@ -139,8 +139,8 @@ public final class BenchSuite {
                         mb.run(e.getKey(), e.getValue(), peaks.get(e.getKey())[0]);
                     }
                 }
-                // the peak again after the workloads: a peak is a maximum, and a reading taken while the host lent
-                // this VM one core instead of two (half the first one, in one run) would put MFU over 100%
+                // the peak again after the workloads: a peak is a maximum, and on a shared VM one reading once came
+                // out at half the other, which put MFU over 100%
                 for (Map.Entry<String, Backend> e : live.entrySet()) {
                     double before = peaks.get(e.getKey())[0];
                     double after = measurePeak(e.getValue());

@@ -7,15 +7,14 @@ package blt4j.compute;
 public final class RopeTables {
     private final Tensor cos;
     private final Tensor sin;
-    private final Tensor inverseSin;
+    private Tensor inverseSin;   // built on first use: only training needs it
     private final int maxPositions;
     private final int headDim;
     private final double theta;
 
-    private RopeTables(Tensor cos, Tensor sin, Tensor inverseSin, int maxPositions, int headDim, double theta) {
+    private RopeTables(Tensor cos, Tensor sin, int maxPositions, int headDim, double theta) {
         this.cos = cos;
         this.sin = sin;
-        this.inverseSin = inverseSin;
         this.maxPositions = maxPositions;
         this.headDim = headDim;
         this.theta = theta;
@@ -25,7 +24,7 @@ public final class RopeTables {
         float[][] cs = hostTables(theta, headDim, maxPositions);
         int half = headDim / 2;
         return new RopeTables(backend.fromHost(cs[0], maxPositions, half), backend.fromHost(cs[1], maxPositions, half),
-                backend.fromHost(negated(cs[1]), maxPositions, half), maxPositions, headDim, theta);
+                maxPositions, headDim, theta);
     }
 
     /** {cos, sin}, each [maxPositions · headDim/2]. */
@@ -47,8 +46,7 @@ public final class RopeTables {
     public static RopeTables rowsFor(Backend backend, double theta, int headDim, int rows) {
         frequencies(theta, headDim);
         int half = headDim / 2;
-        return new RopeTables(backend.zeros(rows, half), backend.zeros(rows, half), backend.zeros(rows, half), rows, headDim,
-                theta);
+        return new RopeTables(backend.zeros(rows, half), backend.zeros(rows, half), rows, headDim, theta);
     }
 
     /** Row i of this table gets the angles of position positions[i], for i &lt; n. */
@@ -63,15 +61,12 @@ public final class RopeTables {
         Backend b = cos.backend();
         b.upload(c, 0, cos.rowSlice(0, n));
         b.upload(s, 0, sin.rowSlice(0, n));
-        b.upload(negated(s), 0, inverseSin.rowSlice(0, n));
-    }
-
-    private static float[] negated(float[] x) {
-        float[] y = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            y[i] = -x[i];
+        if (inverseSin != null) {
+            for (int i = 0; i < s.length; i++) {
+                s[i] = -s[i];
+            }
+            b.upload(s, 0, inverseSin.rowSlice(0, n));
         }
-        return y;
     }
 
     private static float[] frequencies(double theta, int headDim) {
@@ -110,6 +105,12 @@ public final class RopeTables {
      * {@link Backend#ropeBackward} into a zeroed buffer, without that buffer).
      */
     public Tensor inverseSin() {
+        if (inverseSin == null) {
+            Backend b = sin.backend();
+            Tensor t = b.zeros(sin.rows(), sin.cols());
+            b.axpy(-1f, sin, t);   // 0 + (−1)·sin: exactly −sin
+            inverseSin = t;
+        }
         return inverseSin;
     }
 
