@@ -219,13 +219,8 @@ final class CpuGemm {
                 }
                 continue;
             }
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = Math.min(MC, m - ic);
-                for (int pc = 0; pc < k; pc += KC) {
-                    macroRows(a, ao + ic * k + pc, k, w.data(), w.panelOffset(jc, pc), c, co + ic * n + jc, n, mc, nc,
-                            Math.min(KC, k - pc), !acc && pc == 0, sc, s0, s1);
-                }
-            }
+            rowBlocksOverDepth(a, ao, k, w.data(), w.panelOffset(jc, 0), roundUp(nc, NR), c, co + jc, n, acc, 0, m, nc,
+                    0, k, sc, s0, s1);
         }
     }
 
@@ -413,13 +408,23 @@ final class CpuGemm {
             for (int pc = p0; pc < p1; pc += KC) {
                 packB(b, bo, tb, n, k, pc, Math.min(KC, p1 - pc), jc, nc, bp, (pc - p0) * panel);
             }
-            int strips = (nc + NR - 1) / NR;
-            for (int ic = i0; ic < i1; ic += MC) {
-                int mc = Math.min(MC, i1 - ic);
-                for (int pc = p0; pc < p1; pc += KC) {
-                    macroRows(a, ao + ic * k + pc, k, bp, (pc - p0) * panel, c, cb + ic * ldc + jc, ldc, mc, nc,
-                            Math.min(KC, p1 - pc), !acc && pc == p0, sc, 0, strips);
-                }
+            rowBlocksOverDepth(a, ao, k, bp, 0, panel, c, cb + jc, ldc, acc, i0, i1, nc, p0, p1, sc, 0, (nc + NR - 1) / NR);
+        }
+    }
+
+    /**
+     * Rows [i0, i1) of a row-major A (row stride lda) against B packed for the whole depth [p0, p1), the panel of depth
+     * block pc at bp[bpBase + (pc − p0)·panel]: row blocks outer, depth blocks inner (see {@link #wholeDepth}), strips
+     * [s0, s1) of the nc columns; C's element (i, j) at c[cb + i·ldc + j].
+     */
+    private static void rowBlocksOverDepth(float[] a, int ao, int lda, float[] bp, int bpBase, int panel, float[] c, int cb,
+                                           int ldc, boolean acc, int i0, int i1, int nc, int p0, int p1, CpuScratch sc,
+                                           int s0, int s1) {
+        for (int ic = i0; ic < i1; ic += MC) {
+            int mc = Math.min(MC, i1 - ic);
+            for (int pc = p0; pc < p1; pc += KC) {
+                macroRows(a, ao + ic * lda + pc, lda, bp, bpBase + (pc - p0) * panel, c, cb + ic * ldc, ldc, mc, nc,
+                        Math.min(KC, p1 - pc), !acc && pc == p0, sc, s0, s1);
             }
         }
     }
