@@ -680,9 +680,6 @@ public final class CpuBackend extends HostBackend {
         return b > a ? (b + blk - 1) / blk - a / blk : 0;
     }
 
-    /** Packed V of the tiled attention forward (grown, reused: one call at a time per backend). */
-    private float[] valuePack = new float[0];
-
     /**
      * The forward on tiles of queries ({@link CpuAttentionTiles}) when most tiles' key ranges overlap (causal and
      * windowed self-attention, the decoder's cross-attention); false, having done nothing, otherwise. Tiles whose
@@ -703,42 +700,24 @@ public final class CpuBackend extends HostBackend {
             return false;
         }
         int width = nHeads * headDim;
-        int kt = CpuAttentionTiles.KT;
-        int nks = (tk + kt - 1) / kt;
-        int vs = CpuAttentionTiles.valueStrips(headDim);
-        int kNeed = nHeads * nks * headDim * kt;
-        int vNeed = nHeads * vs * tk * kt;
-        if (keyPack.length < kNeed) {
-            keyPack = new float[kNeed];
-        }
-        if (valuePack.length < vNeed) {
-            valuePack = new float[vNeed];
-        }
-        float[] kp = keyPack;
-        float[] vp = valuePack;
-        // only the strips some query reads: a cached check of a few queries attends to a window, not the whole cache
-        long union = keyUnion(lo, klo, hi, kho, tq, tk);
-        int stFrom = firstBlock(union, kt);
-        int span = blockSpan(union, kt);
-        parallelFor(nHeads * span, 2L * headDim * kt, (from, to) -> {
-            for (int idx = from; idx < to; idx++) {
-                int h = idx / span;
-                int st = stFrom + idx % span;
-                CpuAttention.packBlock(kv, ko, width, headDim, tk, h, st, nks, kt, kp);
-                CpuAttentionTiles.packValues(vv, vo, width, headDim, tk, h, st * kt, Math.min(tk, (st + 1) * kt), vp);
-            }
-        });
+        int nks = (tk + CpuAttentionTiles.KT - 1) / CpuAttentionTiles.KT;
         int perHead = tiles + (tq - tiles * qt);   // whole tiles, then the leftover queries one by one
         long avgKeys = Math.max(1, tk / 2);
         parallelFor(nHeads * perHead, 4L * headDim * avgKeys * qt, (from, to) -> {
             CpuScratch sc = CpuScratch.get();
+            CpuAttentionTiles.HeadPanels panels = sc.headPanels;
+            int panelHead = -1;
             for (int idx = from; idx < to; idx++) {
                 int h = idx / perHead;
                 int t = idx % perHead;
                 int hoff = h * headDim;
                 if (t < tiles && CpuAttentionTiles.compact(lo, klo, hi, kho, t * qt)) {
-                    CpuAttentionTiles.tile(qv, qo, kp, nks, vp, tk, ov, oo, width, h, headDim, t * qt, lo, klo, hi, kho, scale,
-                            lv, lso + h * tq, sc);
+                    if (h != panelHead) {
+                        panels.start(nks, tk, headDim);
+                        panelHead = h;
+                    }
+                    CpuAttentionTiles.tile(qv, qo, kv, ko, vv, vo, panels, nks, tk, ov, oo, width, h, headDim, t * qt, lo,
+                            klo, hi, kho, scale, lv, lso + h * tq, sc);
                     continue;
                 }
                 int r0 = t < tiles ? t * qt : tiles * qt + (t - tiles);

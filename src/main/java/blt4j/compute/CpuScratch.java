@@ -19,6 +19,9 @@ final class CpuScratch {
     float[] sbuf = new float[0];
     float[] dbuf = new float[0];
 
+    /** The K and V panels of the head this thread's attention forward tiles are on. */
+    final CpuAttentionTiles.HeadPanels headPanels = new CpuAttentionTiles.HeadPanels();
+
     final float[] meta = new float[16];
     /** The lanes of one vector, summed in place (the attention softmax). */
     final float[] lanes = new float[L];

@@ -388,6 +388,20 @@ public abstract class BackendParityTest {
     }
 
     @Test
+    void attentionOverBatchedRowsTwiceWithTheSameShapes() {
+        // rows of a batch, each causal on its own keys (the models' training batches): a thread's K and V panels are
+        // packed as its tiles reach them and must not outlive the call, so a second call on new data with the same
+        // shapes, windowed or not, must match too
+        for (int window : new int[] {0, 40}) {
+            for (int call = 0; call < 2; call++) {
+                Ranges m = AttentionMask.batched(ref, 3, 101, window, null);
+                attentionCase("batched w=" + window + " call " + call, 303, 303, 3, 16, ref.toHostInts(m.lo()),
+                        ref.toHostInts(m.hi()));
+            }
+        }
+    }
+
+    @Test
     void attentionCrossAndEmpty() {
         for (int s : SIZES) {
             crossCase(s, 2 * s + 1, 4, 8);
