@@ -9,7 +9,8 @@
 # The peer is set up once as ../shared/tools/pytorch-anchor/README.md says (neither it nor the checkout is needed by
 # the build or CI). OUT defaults to results/<date>-<host>-pytorch. Segments alternate PyTorch and blt4j; each waits
 # until the 1-minute load average is below MAX_LOAD (default 0.6) and logs uptime before and after (OUT/raw/segments.log).
-# The matrix products run in GEMM_ROUNDS rounds (default 3) of OpenBLAS beside blt4j.
+# The models run in MODEL_ROUNDS rounds (default 3) of compiled PyTorch beside blt4j, the matrix products in
+# GEMM_ROUNDS rounds (default 3) of OpenBLAS beside blt4j.
 # Nothing else may run meanwhile.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,10 +47,9 @@ segment() {  # name, then the command
   "$@" 2>&1 | grep -v '^W[0-9]' | tee "$raw/$name.log"
   echo "== $(date -u +%FT%TZ) end   $name | $(uptime)" | tee -a "$log"
 }
-torch_bench() {  # label, extra args; a fresh inductor cache per label, so a compiled run's first step shows a cold compile
-  local label=$1; shift
-  rm -rf "$raw/inductor-$label"
-  TORCHINDUCTOR_CACHE_DIR="$raw/inductor-$label" "$TORCH_PY" "$anchor/bench_anchor_torch2.py" --ref "$BLT_REF" \
+torch_bench() {  # label, inductor cache name, extra args (the compiled rounds share one cache: the first compiles cold)
+  local label=$1 cache=$2; shift 2
+  TORCHINDUCTOR_CACHE_DIR="$raw/inductor-$cache" "$TORCH_PY" "$anchor/bench_anchor_torch2.py" --ref "$BLT_REF" \
     --data "$data" --entropy-fixture "$fixture" --out-json "$raw/$label.json" "$@"
 }
 blt4j_peer() {
@@ -80,11 +80,22 @@ torch_gemm() {
 cat "$raw/machine.txt"
 
 what=blt-train,blt-infer,baseline-train,baseline-infer
-segment torch-eager torch_bench torch-eager --self-attn sdpa --cross-attn sdpa --what "$what"
-segment blt4j-peer-1 blt4j_peer blt4j-peer-1
-segment torch-compile torch_bench torch-compile --self-attn sdpa --cross-attn sdpa --compile --what "$what"
-segment blt4j-peer-2 blt4j_peer blt4j-peer-2
-segment torch-flex torch_bench torch-flex --self-attn flex --cross-attn flex --what blt-infer
+rm -rf "$raw"/inductor-*
+# the models in MODEL_ROUNDS rounds (default 3) of compiled PyTorch (the fastest variant in every run so far) beside
+# blt bench peer, odd rounds peer first; eager and FlexAttention once before them. The report takes each round's ratio
+# against the strongest variant, so the machine's drift between rounds is not read as a difference
+segment torch-eager torch_bench torch-eager eager --self-attn sdpa --cross-attn sdpa --what "$what"
+segment torch-flex torch_bench torch-flex flex --self-attn flex --cross-attn flex --what blt-infer
+compiled_round() {
+  segment "torch-compile-$1" torch_bench "torch-compile-$1" compile --self-attn sdpa --cross-attn sdpa --compile --what "$what"
+}
+for r in $(seq 1 "${MODEL_ROUNDS:-3}"); do
+  if [ $((r % 2)) -eq 1 ]; then
+    compiled_round "$r"; segment "blt4j-peer-$r" blt4j_peer "blt4j-peer-$r"
+  else
+    segment "blt4j-peer-$r" blt4j_peer "blt4j-peer-$r"; compiled_round "$r"
+  fi
+done
 # GEMM in rounds: each round runs OpenBLAS (both kernels) and blt4j within a few minutes of each other, and the report
 # compares them round by round, so a drift of the machine's speed between rounds (up to 2x on a shared VM) is not
 # read as a difference between the two. Odd rounds start with the peer, even rounds with blt4j.
