@@ -37,7 +37,7 @@ __kernel void swiglu_backward_f32(__global const float* dout, int go, __global c
         float g = gate[gto + i];
         float sg = sigmoidf(g);
         float d = dout[go + i];
-        dgate[dgo + i] += d * up[uo + i] * sg * (1.0f + g * (1.0f - sg));
-        dup[duo + i] += d * g * sg;
+        dgate[dgo + i] = d * up[uo + i] * sg * (1.0f + g * (1.0f - sg));
+        dup[duo + i] = d * g * sg;
     }
 }

@@ -74,15 +74,15 @@ final class CpuRowKernels {
             FloatVector sg = sigmoid(gv);
             FloatVector d = FloatVector.fromArray(S, dout, go + i);
             FloatVector dsilu = sg.mul(gv.mul(sg.neg().add(1f)).add(1f));
-            d.mul(FloatVector.fromArray(S, up, uo + i)).fma(dsilu, FloatVector.fromArray(S, dgate, dgo + i)).intoArray(dgate, dgo + i);
-            d.fma(gv.mul(sg), FloatVector.fromArray(S, dup, duo + i)).intoArray(dup, duo + i);
+            d.mul(FloatVector.fromArray(S, up, uo + i)).mul(dsilu).intoArray(dgate, dgo + i);
+            d.mul(gv.mul(sg)).intoArray(dup, duo + i);
         }
         for (; i < to; i++) {
             float g = gate[gto + i];
             float sg = sigmoid(g);
             float d = dout[go + i];
-            dgate[dgo + i] += d * up[uo + i] * sg * (1f + g * (1f - sg));
-            dup[duo + i] += d * g * sg;
+            dgate[dgo + i] = d * up[uo + i] * sg * (1f + g * (1f - sg));
+            dup[duo + i] = d * g * sg;
         }
     }
 

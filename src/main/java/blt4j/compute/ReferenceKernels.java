@@ -41,8 +41,8 @@ public final class ReferenceKernels {
         float g = gate[dims[1] + i];
         float sg = KernelMath.sigmoid(g);
         float d = dout[dims[0] + i];
-        dgate[dims[3] + i] += d * up[dims[2] + i] * sg * (1f + g * (1f - sg));
-        dup[dims[4] + i] += d * g * sg;
+        dgate[dims[3] + i] = d * up[dims[2] + i] * sg * (1f + g * (1f - sg));
+        dup[dims[4] + i] = d * g * sg;
     }
 
     /**

@@ -2,7 +2,6 @@ package blt4j.nn;
 
 import static blt4j.nn.Buffers.f32;
 import static blt4j.nn.Buffers.first;
-import static blt4j.nn.Buffers.zeroed;
 
 import blt4j.compute.Backend;
 import blt4j.compute.Tensor;
@@ -81,8 +80,8 @@ public final class FeedForward {
         int rows = x.rows();
         Tensor dHidden = first(a.dHidden, rows);
         w2.backward(dy, first(a.hidden, rows), dHidden, false);
-        Tensor dGate = zeroed(backend, a.dGate, rows);
-        Tensor dUp = zeroed(backend, a.dUp, rows);
+        Tensor dGate = first(a.dGate, rows);   // overwritten by swigluBackward
+        Tensor dUp = first(a.dUp, rows);
         backend.swigluBackward(dHidden, first(a.gate, rows), first(a.up, rows), dGate, dUp);
         w1.backward(dGate, x, dx, false);
         w3.backward(dUp, x, dx);
