@@ -346,21 +346,15 @@ final class CpuGemm {
         CpuScratch sc = CpuScratch.get();
         int ncMax = Math.min(NC, j1 - j0);
         int kcMax = Math.min(KC, p1 - p0);
-        int mcMax = Math.min(MC, i1 - i0);
         if (!ta && p1 - p0 > KC && (long) (p1 - p0) * roundUp(ncMax, NR) <= WHOLE_DEPTH_PANEL) {
             wholeDepth(a, ao, b, bo, tb, c, cb, ldc, acc, n, k, i0, i1, j0, j1, p0, p1, sc);
             return;
         }
         int bNeed = kcMax * roundUp(ncMax, NR);
-        int aNeed = kcMax * roundUp(mcMax, MR);
         if (sc.bp.length < bNeed) {
             sc.bp = new float[bNeed];
         }
-        if (sc.ap.length < aNeed) {
-            sc.ap = new float[aNeed];
-        }
         float[] bp = sc.bp;
-        float[] ap = sc.ap;
         for (int jc = j0; jc < j1; jc += NC) {
             int nc = Math.min(NC, j1 - jc);
             for (int pc = p0; pc < p1; pc += KC) {
@@ -370,8 +364,7 @@ final class CpuGemm {
                 for (int ic = i0; ic < i1; ic += MC) {
                     int mc = Math.min(MC, i1 - ic);
                     if (ta) {
-                        packTransposedA(a, ao, m, ic, mc, pc, kc, ap);
-                        macro(ap, bp, 0, c, cb + ic * ldc + jc, ldc, mc, nc, kc, overwrite, sc.tile, 0, (nc + NR - 1) / NR);
+                        macroCols(a, ao + pc * m + ic, m, bp, 0, c, cb + ic * ldc + jc, ldc, mc, nc, kc, overwrite, sc);
                     } else {
                         macroRows(a, ao + ic * k + pc, k, bp, 0, c, cb + ic * ldc + jc, ldc, mc, nc, kc, overwrite, sc, 0,
                                 (nc + NR - 1) / NR);
@@ -433,20 +426,36 @@ final class CpuGemm {
         return (x + r - 1) / r * r;
     }
 
-    /** Column strips [js0, js1) of the packed B panel at bp[bpBase] against all rows of the packed A block. */
-    static void macro(float[] ap, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc, int nc, int kc,
-                      boolean overwrite, float[] tile, int js0, int js1) {
-        for (int jr = js0 * NR; jr < Math.min(nc, js1 * NR); jr += NR) {
+    /**
+     * All column strips of the packed B panel at bp[bpBase] against rows [0, mc) of an A stored transposed, read where
+     * it lies (element (r, p) at a[abase + p·lda + r]: the 8 floats a tile broadcasts per p are adjacent). Packing
+     * this A cost a fifth of a weight gradient dYᵀ·X (4,096 deep, 128 wide: 0.5 of 2.8 ms) for the same bits. A
+     * partial last row strip is packed with zero rows first.
+     */
+    static void macroCols(float[] a, int abase, int lda, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc,
+                          int nc, int kc, boolean overwrite, CpuScratch sc) {
+        int full = mc / MR * MR;
+        int rows = mc - full;
+        if (rows > 0) {
+            if (sc.ap.length < kc * MR) {
+                sc.ap = new float[kc * MR];
+            }
+            packACols(a, abase + full, lda, kc, rows, sc.ap, 0);
+        }
+        for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             int boff = bpBase + (jr / NR) * kc * NR;
-            for (int ir = 0; ir < mc; ir += MR) {
-                int rows = Math.min(MR, mc - ir);
-                int aoff = (ir / MR) * kc * MR;
-                if (rows == MR && cols == NR) {
-                    tilePacked(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, overwrite);
+            for (int ir = 0; ir < full; ir += MR) {
+                int cb = cbase + ir * ldc + jr;
+                if (cols == NR) {
+                    tileCols(a, abase + ir, lda, bp, boff, kc, c, cb, ldc, overwrite);
                 } else {
-                    microEdge(ap, aoff, bp, boff, kc, c, cbase + ir * ldc + jr, ldc, rows, cols, overwrite, tile);
+                    tileCols(a, abase + ir, lda, bp, boff, kc, sc.tile, 0, NR, true);
+                    edgeInto(sc.tile, c, cb, ldc, MR, cols, overwrite);
                 }
+            }
+            if (rows > 0) {
+                microEdge(sc.ap, 0, bp, boff, kc, c, cbase + full * ldc + jr, ldc, rows, cols, overwrite, sc.tile);
             }
         }
     }
@@ -500,6 +509,19 @@ final class CpuGemm {
             micro8Rows(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
         } else {
             micro4Rows(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
+        }
+    }
+
+    /**
+     * One full MR × NR register tile on an A stored transposed, read in place: C[r][0..NR) (+)= Σ_p a[ao + p·lda + r] ·
+     * bp[boff + p·NR ..], each element the same sequential FMA sum as in the other tiles.
+     */
+    static void tileCols(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                         boolean overwrite) {
+        if (MR == 8) {
+            micro8Cols(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
+        } else {
+            micro4Cols(a, ao, lda, bp, boff, kc, c, cb, ldc, overwrite);
         }
     }
 
@@ -596,16 +618,6 @@ final class CpuGemm {
         }
     }
 
-    /**
-     * ap[strip][p][0..MR): op(A) rows ic..ic+mc, columns pc..pc+kc, zero-padded, for A stored transposed (op(A)[i, p]
-     * at a[ao + p·m + i]). A row-major A is read in place instead ({@link #macroRows}).
-     */
-    static void packTransposedA(float[] a, int ao, int m, int ic, int mc, int pc, int kc, float[] ap) {
-        for (int is = 0; is < mc; is += MR) {
-            packACols(a, ao + pc * m + ic + is, m, kc, Math.min(MR, mc - is), ap, (is / MR) * kc * MR);
-        }
-    }
-
     private static void packARows(float[] a, int src, int ld, int kc, int rows, float[] ap, int dst) {
         for (int ii = 0; ii < rows; ii++) {
             int s = src + ii * ld;
@@ -654,9 +666,11 @@ final class CpuGemm {
         }
     }
 
-    // The register tiles come in two forms that differ only in where A's element (r, p) lies: packed, ap[aoff + p·MR
-    // + r], or in place, a[ao + r·lda + p]. One form with a variable stride per p would keep C2 from lifting the
-    // range checks out of the inner loop, so each form is written out (and each at 4 and 8 rows).
+    // The register tiles come in three forms that differ only in where A's element (r, p) lies: packed, ap[aoff + p·MR
+    // + r]; rows in place, a[ao + r·lda + p]; columns in place (A stored transposed), a[ao + p·lda + r]. One form with
+    // a variable stride per p would keep C2 from lifting the range checks out of the inner loop, so each is written
+    // out (and each at 4 and 8 rows). The columns form has that stride: its A loads keep their checks, a cost well
+    // below the packing it saves.
 
     /** The 8 × 2L tile on a row-major A read in place (row r of the tile at a[ao + r·lda ..]). */
     private static void micro8Rows(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
@@ -751,6 +765,124 @@ final class CpuGemm {
             c20 = x2.fma(b0, c20);
             c21 = x2.fma(b1, c21);
             FloatVector x3 = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+        }
+        // stores written out, as in micro
+        int r0 = cb, r1 = cb + ldc, r2 = cb + 2 * ldc, r3 = cb + 3 * ldc;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, r0));
+            c01 = c01.add(FloatVector.fromArray(S, c, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+        }
+        c00.intoArray(c, r0);
+        c01.intoArray(c, r0 + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+    }
+
+    /** The 8 × 2L tile on an A stored transposed, read in place (element (r, p) at a[ao + p·lda + r]). */
+    private static void micro8Cols(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                                   boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        for (int p = 0; p < kc; p++) {
+            int ai = ao + p * lda;
+            int bi = boff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, a[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+            c60 = a6.fma(b0, c60);
+            c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+            c70 = a7.fma(b0, c70);
+            c71 = a7.fma(b1, c71);
+        }
+        int r1 = cb + ldc, r2 = cb + 2 * ldc, r3 = cb + 3 * ldc, r4 = cb + 4 * ldc, r5 = cb + 5 * ldc, r6 = cb + 6 * ldc,
+                r7 = cb + 7 * ldc;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, c, cb));
+            c01 = c01.add(FloatVector.fromArray(S, c, cb + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, r1));
+            c11 = c11.add(FloatVector.fromArray(S, c, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, r2));
+            c21 = c21.add(FloatVector.fromArray(S, c, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, r3));
+            c31 = c31.add(FloatVector.fromArray(S, c, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, c, r4));
+            c41 = c41.add(FloatVector.fromArray(S, c, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, c, r5));
+            c51 = c51.add(FloatVector.fromArray(S, c, r5 + L));
+            c60 = c60.add(FloatVector.fromArray(S, c, r6));
+            c61 = c61.add(FloatVector.fromArray(S, c, r6 + L));
+            c70 = c70.add(FloatVector.fromArray(S, c, r7));
+            c71 = c71.add(FloatVector.fromArray(S, c, r7 + L));
+        }
+        c00.intoArray(c, cb);
+        c01.intoArray(c, cb + L);
+        c10.intoArray(c, r1);
+        c11.intoArray(c, r1 + L);
+        c20.intoArray(c, r2);
+        c21.intoArray(c, r2 + L);
+        c30.intoArray(c, r3);
+        c31.intoArray(c, r3 + L);
+        c40.intoArray(c, r4);
+        c41.intoArray(c, r4 + L);
+        c50.intoArray(c, r5);
+        c51.intoArray(c, r5 + L);
+        c60.intoArray(c, r6);
+        c61.intoArray(c, r6 + L);
+        c70.intoArray(c, r7);
+        c71.intoArray(c, r7 + L);
+    }
+
+    /** The 4 × 2L tile on an A stored transposed, read in place (element (r, p) at a[ao + p·lda + r]). */
+    private static void micro4Cols(float[] a, int ao, int lda, float[] bp, int boff, int kc, float[] c, int cb, int ldc,
+                                   boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = c00;
+        FloatVector c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        for (int p = 0; p < kc; p++) {
+            int ai = ao + p * lda;
+            int bi = boff + p * NR;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector x0 = FloatVector.broadcast(S, a[ai]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a[ai + 1]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a[ai + 2]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a[ai + 3]);
             c30 = x3.fma(b0, c30);
             c31 = x3.fma(b1, c31);
         }
