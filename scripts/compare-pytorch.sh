@@ -86,16 +86,17 @@ rm -rf "$raw"/inductor-*
 # against the strongest variant, so the machine's drift between rounds is not read as a difference
 segment torch-eager torch_bench torch-eager eager --self-attn sdpa --cross-attn sdpa --what "$what"
 segment torch-flex torch_bench torch-flex flex --self-attn flex --cross-attn flex --what blt-infer
+rounds() {  # count, the peer's round, blt4j's round (each called with the round number); odd rounds start with the peer
+  local r
+  for r in $(seq 1 "$1"); do
+    if [ $((r % 2)) -eq 1 ]; then "$2" "$r"; "$3" "$r"; else "$3" "$r"; "$2" "$r"; fi
+  done
+}
 compiled_round() {
   segment "torch-compile-$1" torch_bench "torch-compile-$1" compile --self-attn sdpa --cross-attn sdpa --compile --what "$what"
 }
-for r in $(seq 1 "${MODEL_ROUNDS:-3}"); do
-  if [ $((r % 2)) -eq 1 ]; then
-    compiled_round "$r"; segment "blt4j-peer-$r" blt4j_peer "blt4j-peer-$r"
-  else
-    segment "blt4j-peer-$r" blt4j_peer "blt4j-peer-$r"; compiled_round "$r"
-  fi
-done
+peer_round() { segment "blt4j-peer-$1" blt4j_peer "blt4j-peer-$1"; }
+rounds "${MODEL_ROUNDS:-3}" compiled_round peer_round
 # GEMM in rounds: each round runs OpenBLAS (both kernels) and blt4j within a few minutes of each other, and the report
 # compares them round by round, so a drift of the machine's speed between rounds (up to 2x on a shared VM) is not
 # read as a difference between the two. Odd rounds start with the peer, even rounds with blt4j.
@@ -105,13 +106,8 @@ np_round() {
     segment "np-gemm-avx512-$1" np_gemm "np-gemm-avx512-$1" OPENBLAS_CORETYPE=SkylakeX
   fi
 }
-for r in $(seq 1 "${GEMM_ROUNDS:-3}"); do
-  if [ $((r % 2)) -eq 1 ]; then
-    np_round "$r"; segment "blt4j-gemm-$r" blt4j_gemm "blt4j-gemm-$r"
-  else
-    segment "blt4j-gemm-$r" blt4j_gemm "blt4j-gemm-$r"; np_round "$r"
-  fi
-done
+gemm_round() { segment "blt4j-gemm-$1" blt4j_gemm "blt4j-gemm-$1"; }
+rounds "${GEMM_ROUNDS:-3}" np_round gemm_round
 segment torch-gemm torch_gemm
 rm -rf "$raw"/inductor-*   # compiled kernels: large, and rebuilt by any rerun
 python3 "$root/scripts/compare-pytorch-report.py" "$OUT"
