@@ -10,9 +10,10 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the packed, register-blocked
- * GEMM (MR × NR micro-tiles over KC × NC panels of B and MC × KC blocks of A), plus the pieces the backend splits
- * over threads (cooperative packing of one shared B panel, then row or column strips of C).
+ * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the register-blocked GEMM: MR ×
+ * NR micro-tiles over KC × NC panels of B, packed, and MC × KC blocks of A, read where they lie (row-major or stored
+ * transposed; only a short last strip of rows is packed). The backend splits a product over threads by blocks of C
+ * (or of the depth), each thread packing the B it reads.
  */
 final class CpuGemm {
     private CpuGemm() {}
