@@ -566,12 +566,10 @@ public final class CpuBackend extends HostBackend {
         int cso = cos.offset(), sso = sin.offset();
         int width = nHeads * headDim;
         parallelFor(rows, 3L * width, (from, to) -> {
-            float[] cs = new float[headDim];
-            float[] sn = new float[headDim];
             for (int r = from; r < to; r++) {
                 int p = pv[po + r];
                 CpuRowKernels.ropeRow(xv, xo + r * width, cv, cso + p * half, sv, sso + p * half, ov, oo + r * width, nHeads,
-                        headDim, backward, cs, sn);
+                        headDim, backward);
             }
         });
     }

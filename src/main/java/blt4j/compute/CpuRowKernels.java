@@ -245,56 +245,65 @@ final class CpuRowKernels {
 
     // ------------------------------------------------------------------ RoPE
 
-    private static final int[] SWAP = new int[L];
-    static {
+    /** Swaps the lanes of each pair: x1, x0, x3, x2, ... */
+    private static final VectorShuffle<Float> SWAP_PAIRS = VectorShuffle.fromOp(S, i -> i ^ 1);
+    /** Spreads the first L/2 lanes over pairs: c0, c0, c1, c1, ... */
+    private static final VectorShuffle<Float> SPREAD_PAIRS = VectorShuffle.fromOp(S, i -> i / 2);
+    private static final VectorMask<Float> FIRST_HALF = S.indexInRange(0, L / 2);
+    /** The signs of sin in a pair: −, + for the rotation, +, − for its inverse (the backward). */
+    private static final FloatVector ROTATE_SIGNS = FloatVector.fromArray(S, pairSigns(-1f), 0);
+    private static final FloatVector INVERSE_SIGNS = FloatVector.fromArray(S, pairSigns(1f), 0);
+
+    private static float[] pairSigns(float even) {
+        float[] signs = new float[L];
         for (int i = 0; i < L; i++) {
-            SWAP[i] = i ^ 1;
+            signs[i] = i % 2 == 0 ? even : -even;
         }
+        return signs;
     }
-    private static final VectorShuffle<Float> SWAP_SHUFFLE = VectorShuffle.fromArray(S, SWAP, 0);
 
     /**
-     * Rotary embedding of one row, all heads: the position's (cos, sin) pairs are spread once into cs = [c0, c0, c1,
-     * c1, ...] and sn = [−s0, s0, −s1, s1, ...] (sn negated for the backward), then every head is x·cs + swap(x)·sn
-     * with plain vector loads (no gathers). out may alias x; backward adds into out.
+     * Rotary embedding of one row, all heads: per vector of head dims, the position's cos and sin are spread over the
+     * pairs, cs = [c0, c0, c1, c1, ...] and sn = [−s0, s0, −s1, s1, ...] (signs swapped for the backward), and every
+     * head is x·cs + swap(x)·sn. Spreading in registers, not through a table built per row: the table took as long as
+     * the rotation. out may alias x; backward adds into out.
      */
     static void ropeRow(float[] x, int xa, float[] cos, int cso, float[] sin, int sso, float[] out, int oa, int nHeads,
-                        int headDim, boolean backward, float[] cs, float[] sn) {
-        int half = headDim / 2;
-        for (int i = 0; i < half; i++) {
-            float c = cos[cso + i];
-            float s = sin[sso + i];
-            cs[2 * i] = c;
-            cs[2 * i + 1] = c;
-            sn[2 * i] = backward ? s : -s;
-            sn[2 * i + 1] = backward ? -s : s;
-        }
-        for (int h = 0; h < nHeads; h++) {
-            int xh = xa + h * headDim;
-            int oh = oa + h * headDim;
-            int d = 0;
-            if (L >= 2) {
-                for (; d + L <= headDim; d += L) {
-                    FloatVector xv = FloatVector.fromArray(S, x, xh + d);
-                    FloatVector r = xv.mul(FloatVector.fromArray(S, cs, d))
-                            .add(xv.rearrange(SWAP_SHUFFLE).mul(FloatVector.fromArray(S, sn, d)));
+                        int headDim, boolean backward) {
+        int d = 0;
+        if (L >= 2) {
+            FloatVector signs = backward ? INVERSE_SIGNS : ROTATE_SIGNS;
+            for (; d + L <= headDim; d += L) {
+                FloatVector cs = FloatVector.fromArray(S, cos, cso + d / 2, FIRST_HALF).rearrange(SPREAD_PAIRS);
+                FloatVector sn = FloatVector.fromArray(S, sin, sso + d / 2, FIRST_HALF).rearrange(SPREAD_PAIRS).mul(signs);
+                for (int h = 0; h < nHeads; h++) {
+                    int xh = xa + h * headDim + d;
+                    int oh = oa + h * headDim + d;
+                    FloatVector xv = FloatVector.fromArray(S, x, xh);
+                    FloatVector r = xv.mul(cs).add(xv.rearrange(SWAP_PAIRS).mul(sn));
                     if (backward) {
-                        r = r.add(FloatVector.fromArray(S, out, oh + d));
+                        r = r.add(FloatVector.fromArray(S, out, oh));
                     }
-                    r.intoArray(out, oh + d);
+                    r.intoArray(out, oh);
                 }
             }
-            for (; d < headDim; d += 2) {
-                float x0 = x[xh + d];
-                float x1 = x[xh + d + 1];
-                float r0 = x0 * cs[d] + x1 * sn[d];
-                float r1 = x1 * cs[d + 1] + x0 * sn[d + 1];
+        }
+        for (; d < headDim; d += 2) {
+            float c = cos[cso + d / 2];
+            float sn0 = backward ? sin[sso + d / 2] : -sin[sso + d / 2];
+            for (int h = 0; h < nHeads; h++) {
+                int xh = xa + h * headDim + d;
+                int oh = oa + h * headDim + d;
+                float x0 = x[xh];
+                float x1 = x[xh + 1];
+                float r0 = x0 * c + x1 * sn0;
+                float r1 = x1 * c + x0 * -sn0;
                 if (backward) {
-                    out[oh + d] += r0;
-                    out[oh + d + 1] += r1;
+                    out[oh] += r0;
+                    out[oh + 1] += r1;
                 } else {
-                    out[oh + d] = r0;
-                    out[oh + d + 1] = r1;
+                    out[oh] = r0;
+                    out[oh + 1] = r1;
                 }
             }
         }
