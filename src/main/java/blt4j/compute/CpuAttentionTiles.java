@@ -45,7 +45,9 @@ final class CpuAttentionTiles {
                 int src = vo + j * width + h * headDim + c * KT;
                 int dst = base + j * KT;
                 if (cols == KT) {
-                    System.arraycopy(v, src, vp, dst, KT);
+                    // two vectors (KT = 2L): System.arraycopy's call cost as much as the 128 bytes it moves
+                    FloatVector.fromArray(S, v, src).intoArray(vp, dst);
+                    FloatVector.fromArray(S, v, src + L).intoArray(vp, dst + L);
                 } else {
                     System.arraycopy(v, src, vp, dst, cols);
                     java.util.Arrays.fill(vp, dst + cols, dst + KT, 0f);
