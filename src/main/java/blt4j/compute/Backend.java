@@ -401,6 +401,42 @@ public abstract class Backend implements AutoCloseable {
     }
 
     /**
+     * out = silu(x·w1ᵀ) ⊙ (x·w3ᵀ): the SwiGLU gate and up projections and their product as one op, so that a backend
+     * can form the product while both sums are still in registers. x [T, d]; w1 and w3 [F, d], weights as for
+     * {@link #matmul} (fp32 or bf16); gate, up and out [T, F]. With keepGateUp, gate and up end holding x·w1ᵀ and
+     * x·w3ᵀ (the backward needs them); without, they are scratch whose contents afterwards are unspecified. The
+     * result equals matmul, matmul and {@link #swiglu}.
+     */
+    public final void swigluMatmul(Tensor x, Tensor w1, Tensor w3, Tensor gate, Tensor up, Tensor out,
+                                   boolean keepGateUp) {
+        writes(gate, up, out);
+        f32("swigluMatmul", x, gate, up, out);
+        own(w1, w3);
+        for (Tensor w : new Tensor[] {w1, w3}) {
+            if (w.dtype() != DType.F32 && w.dtype() != DType.BF16) {
+                throw new IllegalArgumentException("swigluMatmul: expected an F32 or BF16 weight, got " + w);
+            }
+        }
+        int m = x.rank() == 2 ? x.rows() : -1;
+        int k = x.rank() == 2 ? x.cols() : -1;
+        int n = w1.rank() == 2 ? w1.rows() : -1;
+        boolean fits = m >= 0 && n >= 0 && w1.cols() == k && Arrays.equals(w1.shape(), w3.shape());
+        for (Tensor t : new Tensor[] {gate, up, out}) {
+            fits &= t.rank() == 2 && t.rows() == m && t.cols() == n;
+        }
+        if (!fits) {
+            throw new IllegalArgumentException("swigluMatmul: shapes x " + Arrays.toString(x.shape()) + ", w1 "
+                    + Arrays.toString(w1.shape()) + ", w3 " + Arrays.toString(w3.shape()) + " -> gate "
+                    + Arrays.toString(gate.shape()) + ", up " + Arrays.toString(up.shape()) + ", out "
+                    + Arrays.toString(out.shape()) + " do not match");
+        }
+        countFlops(4L * m * n * k);
+        long t0 = opStart();
+        swigluMatmulKernel(x, w1, w3, gate, up, out, keepGateUp, m, n, k);
+        opEnd("swigluMatmul", t0);
+    }
+
+    /**
      * dgate = dout ⊙ up ⊙ silu'(gate), dup = dout ⊙ silu(gate): overwritten, not added to, unlike the other backward
      * ops. The gate and up gradients are only ever this op's, and adding into them meant zeroing two [T, hidden]
      * buffers first and reading them back, about 1% of a byte-transformer training step.
@@ -676,6 +712,14 @@ public abstract class Backend implements AutoCloseable {
     protected abstract void rmsNormKernel(Tensor x, Tensor w, Tensor out, Tensor rstd, int rows, int d, float eps);
     protected abstract void rmsNormBackwardKernel(Tensor dout, Tensor x, Tensor w, Tensor rstd, Tensor dx, Tensor dw, int rows, int d);
     protected abstract void swigluKernel(Tensor gate, Tensor up, Tensor out);
+    /** The two products, then the SwiGLU op: a backend that fuses them overrides this. */
+    protected void swigluMatmulKernel(Tensor x, Tensor w1, Tensor w3, Tensor gate, Tensor up, Tensor out,
+                                      boolean keepGateUp, int m, int n, int k) {
+        matmulKernel(x, false, w1, true, gate, false, 1, m, n, k);
+        matmulKernel(x, false, w3, true, up, false, 1, m, n, k);
+        swigluKernel(gate, up, out);
+    }
+
     protected abstract void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup);
     protected abstract void ropeKernel(Tensor x, Tensor positions, Tensor cos, Tensor sin, Tensor out, int rows, int nHeads,
                                        int headDim, boolean backward);

@@ -181,6 +181,25 @@ public final class CpuBackend extends HostBackend {
     }
 
     @Override
+    protected void swigluMatmulKernel(Tensor x, Tensor w1, Tensor w3, Tensor gate, Tensor up, Tensor out,
+                                      boolean keepGateUp, int m, int n, int k) {
+        // fused on packed fp32 weights (bf16 ones and a single row take the two products and the op)
+        if (m < 2 || k == 0 || w1.dtype() != DType.F32 || w3.dtype() != DType.F32
+                || !packedWeights.holdsWeights(w1.storage()) || !packedWeights.holdsWeights(w3.storage())) {
+            super.swigluMatmulKernel(x, w1, w3, gate, up, out, keepGateUp, m, n, k);
+            return;
+        }
+        float[] b1 = f(w1), b3 = f(w3), xv = f(x), gv = f(gate), uv = f(up), ov = f(out);
+        int xo = x.offset(), go = gate.offset(), uo = up.offset(), oo = out.offset();
+        CpuPackedWeights.Packed p1 = packedWeights.get(b1, w1.offset(), n, k);
+        CpuPackedWeights.Packed p3 = packedWeights.get(b3, w3.offset(), n, k);
+        int nr = CpuGemm.NR;
+        int strips = (n + nr - 1) / nr;
+        parallelFor(strips, 4L * m * k * nr, (s0, s1) -> CpuGemm.swigluPrepacked(xv, xo, p1, p3, gv, go, uv, uo,
+                keepGateUp, ov, oo, m, s0 * nr, Math.min(n, s1 * nr)));
+    }
+
+    @Override
     protected void swigluBackwardKernel(Tensor dout, Tensor gate, Tensor up, Tensor dgate, Tensor dup) {
         float[] dv = f(dout), gv = f(gate), uv = f(up), dgv = f(dgate), duv = f(dup);
         int dof = dout.offset(), go = gate.offset(), uo = up.offset(), dgo = dgate.offset(), duo = dup.offset();

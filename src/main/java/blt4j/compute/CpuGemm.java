@@ -225,6 +225,67 @@ final class CpuGemm {
         }
     }
 
+    /**
+     * out = silu(A·W1ᵀ) ⊙ (A·W3ᵀ) for columns [j0, j1) (whole strips, as {@link #gemmPrepacked}), m ≥ 2: per register
+     * tile, the gate and up sums run over the depth blocks into two scratch tiles exactly as gemmPrepacked sums them
+     * into C (the block's sum plus the sum so far, a short row strip packed with zero rows), then the product is formed
+     * there and stored; gate and up are stored too when keep. The bits are those of the two products and the SwiGLU
+     * op, without writing gate and up to memory and reading them back.
+     */
+    static void swigluPrepacked(float[] a, int ao, CpuPackedWeights.Packed w1, CpuPackedWeights.Packed w3, float[] gate,
+                                int go, float[] up, int uo, boolean keep, float[] out, int oo, int m, int j0, int j1) {
+        int n = w1.n();
+        int k = w1.k();
+        CpuScratch sc = CpuScratch.get();
+        float[] tg = sc.gateTile, tu = sc.upTile, t = sc.tile;
+        for (int jc = (j0 / NC) * NC; jc < j1; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            int s0 = Math.max(0, j0 - jc) / NR;
+            int s1 = (Math.min(nc, j1 - jc) + NR - 1) / NR;
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = Math.min(MC, m - ic);
+                int full = mc / MR * MR;
+                int rows = mc - full;
+                if (rows > 0) {
+                    // the short strip's rows, packed per depth block as macroRows packs them
+                    int need = ((k + KC - 1) / KC) * KC * MR;
+                    if (sc.ap.length < need) {
+                        sc.ap = new float[need];
+                    }
+                    for (int pc = 0; pc < k; pc += KC) {
+                        packARows(a, ao + (ic + full) * k + pc, k, Math.min(KC, k - pc), rows, sc.ap, pc * MR);
+                    }
+                }
+                for (int st = s0; st < s1; st++) {
+                    int jr = st * NR;
+                    int cols = Math.min(NR, nc - jr);
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        boolean edge = ir >= full;
+                        for (int pc = 0; pc < k; pc += KC) {
+                            int kc = Math.min(KC, k - pc);
+                            int b1 = w1.panelOffset(jc, pc) + st * kc * NR;
+                            int b3 = w3.panelOffset(jc, pc) + st * kc * NR;
+                            if (!edge) {
+                                int arow = ao + (ic + ir) * k + pc;
+                                tileRows(a, arow, k, w1.data(), b1, kc, tg, 0, NR, pc == 0);
+                                tileRows(a, arow, k, w3.data(), b3, kc, tu, 0, NR, pc == 0);
+                            } else {
+                                tilePacked(sc.ap, pc * MR, w1.data(), b1, kc, t, 0, NR, true);
+                                edgeInto(t, tg, 0, NR, MR, NR, pc == 0);
+                                tilePacked(sc.ap, pc * MR, w3.data(), b3, kc, t, 0, NR, true);
+                                edgeInto(t, tu, 0, NR, MR, NR, pc == 0);
+                            }
+                        }
+                        int at = (ic + ir) * n + jc + jr;
+                        int tileRows = edge ? rows : MR;
+                        CpuRowKernels.swigluTile(tg, tu, NR, out, oo + at, keep, gate, go + at, up, uo + at, n, tileRows,
+                                cols);
+                    }
+                }
+            }
+        }
+    }
+
     /** One row x against strips [s0, s1) of a packed panel: the micro-kernel's arithmetic for its row 0. */
     private static void rowPanel(float[] x, int xo, float[] bp, int base, int kc, float[] c, int cbase, int nc, int s0, int s1,
                                  boolean overwrite, float[] lanes) {

@@ -66,6 +66,37 @@ final class CpuRowKernels {
         }
     }
 
+    /**
+     * out rows = silu(g) ⊙ u for rows × cols of two scratch tiles g and u (row stride ld, a multiple of L), each lane
+     * as {@link #swiglu} computes it, in whole vectors (the last of a short row stored under a mask); with keep, the
+     * tiles' values also go to gate and up, at the same place as out.
+     */
+    static void swigluTile(float[] g, float[] u, int ld, float[] out, int oo, boolean keep, float[] gate, int go,
+                           float[] up, int uo, int ldo, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c += L) {
+                FloatVector v = FloatVector.fromArray(S, g, r * ld + c);
+                FloatVector w = FloatVector.fromArray(S, u, r * ld + c);
+                FloatVector h = v.mul(sigmoid(v)).mul(w);
+                int at = r * ldo + c;
+                if (c + L <= cols) {
+                    h.intoArray(out, oo + at);
+                    if (keep) {
+                        v.intoArray(gate, go + at);
+                        w.intoArray(up, uo + at);
+                    }
+                } else {
+                    VectorMask<Float> m = S.indexInRange(c, cols);
+                    h.intoArray(out, oo + at, m);
+                    if (keep) {
+                        v.intoArray(gate, go + at, m);
+                        w.intoArray(up, uo + at, m);
+                    }
+                }
+            }
+        }
+    }
+
     static void swigluBackward(float[] dout, int go, float[] gate, int gto, float[] up, int uo,
                                float[] dgate, int dgo, float[] dup, int duo, int from, int to) {
         int i = from;

@@ -16,6 +16,9 @@ final class CpuScratch {
     float[] ap = new float[0];
     float[] bp = new float[0];
     final float[] tile = new float[MR * NR];
+    /** The gate and up sums of one register tile ({@link CpuGemm#swigluPrepacked}). */
+    final float[] gateTile = new float[MR * NR];
+    final float[] upTile = new float[MR * NR];
     float[] sbuf = new float[0];
     float[] dbuf = new float[0];
 

@@ -67,9 +67,9 @@ public final class FeedForward {
         Tensor gate = first(a.gate, rows);
         Tensor up = first(a.up, rows);
         Tensor hidden = first(a.hidden, rows);
-        w1.forward(x, gate);
-        w3.forward(x, up);
-        backend.swiglu(gate, up, hidden);
+        // one op for both projections and their product: the cpu backend forms it in registers (gate and up are
+        // kept only when a backward will read them)
+        backend.swigluMatmul(x, w1.weight().value(), w3.weight().value(), gate, up, hidden, a.dHidden != null);
         Tensor out = first(a.out, rows);
         w2.forward(hidden, out);
         return out;

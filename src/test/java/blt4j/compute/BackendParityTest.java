@@ -182,6 +182,31 @@ public abstract class BackendParityTest {
     }
 
     @Test
+    void swigluMatmul() {
+        for (int s : SIZES) {
+            swigluMatmulCase(s, 33, 21, s % 2 == 1);
+            swigluMatmulCase(13, s, 21, true);
+            swigluMatmulCase(13, 19, s, false);
+        }
+        swigluMatmulCase(150, 70, 300, true);   // past a row block and a depth block of the cpu tiles
+    }
+
+    /** out = silu(x·w1ᵀ) ⊙ (x·w3ᵀ) with the weights registered (a backend's packed path where it has one). */
+    private void swigluMatmulCase(int m, int n, int k, boolean keep) {
+        Pair x = rand(m, k), w1 = rand(n, k), w3 = rand(n, k), gate = rand(m, n), up = rand(m, n), out = rand(m, n);
+        be.registerWeights(w1.bParent);
+        be.registerWeights(w3.bParent);
+        ref.swigluMatmul(x.r, w1.r, w3.r, gate.r, up.r, out.r, true);
+        be.swigluMatmul(x.b, w1.b, w3.b, gate.b, up.b, out.b, keep);
+        String what = dims("swigluMatmul m/n/k", m, n, k) + " keep=" + keep;
+        out.check(what);
+        if (keep) {
+            gate.check(what + " gate");
+            up.check(what + " up");
+        }
+    }
+
+    @Test
     void adamwAndNorms() {
         for (int n : elementwiseSizes()) {
             Pair p = rand(n), g = rand(0.1f, n), m = rand(0.01f, n);
