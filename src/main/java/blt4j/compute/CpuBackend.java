@@ -123,6 +123,32 @@ public final class CpuBackend extends HostBackend {
         pool.run(parts, t -> body.run((int) ((long) n * t / p), (int) ((long) n * (t + 1) / p)));
     }
 
+    /**
+     * Runs body over [0, n) in contiguous chunks of about equal weight, where cum[i] is the weight of items [0, i)
+     * (n + 1 entries, non-decreasing) and workPerWeight the work of one unit: items of uneven cost (causal attention
+     * tiles, the last of which reads every key) split evenly over the threads, not by count.
+     */
+    void parallelForWeighted(int n, long[] cum, long workPerWeight, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int parts = parts(n, Math.max(1, cum[n] / n) * workPerWeight);
+        if (parts == 1) {
+            body.run(0, n);
+            return;
+        }
+        int[] bound = new int[parts + 1];
+        bound[parts] = n;
+        for (int t = 1, x = 0; t < parts; t++) {
+            long target = cum[n] * t / parts;
+            while (x < n && cum[x] < target) {
+                x++;
+            }
+            bound[t] = x;
+        }
+        pool.run(parts, t -> body.run(bound[t], bound[t + 1]));
+    }
+
     // ------------------------------------------------------------------ elementwise
 
     private static final long ELEM = 1;
@@ -719,8 +745,33 @@ public final class CpuBackend extends HostBackend {
         int width = nHeads * headDim;
         int nks = (tk + CpuAttentionTiles.KT - 1) / CpuAttentionTiles.KT;
         int perHead = tiles + (tq - tiles * qt);   // whole tiles, then the leftover queries one by one
-        long avgKeys = Math.max(1, tk / 2);
-        parallelFor(nHeads * perHead, 4L * headDim * avgKeys * qt, (from, to) -> {
+        // each item weighs the keys it reads, so a causal mask's late tiles do not all land on the last thread
+        int items = nHeads * perHead;
+        long[] cum = CpuScratch.get().weights(items + 1);
+        cum[0] = 0;
+        for (int t = 0; t < perHead; t++) {
+            long keys = 0;
+            if (t < tiles && CpuAttentionTiles.compact(lo, klo, hi, kho, t * qt)) {
+                int a = Integer.MAX_VALUE, b = 0;
+                for (int r = t * qt; r < (t + 1) * qt; r++) {
+                    a = Math.min(a, lo[klo + r]);
+                    b = Math.max(b, hi[kho + r]);
+                }
+                keys = (long) qt * (b - a);
+            } else {
+                int r0 = t < tiles ? t * qt : tiles * qt + (t - tiles);
+                for (int r = r0; r < (t < tiles ? r0 + qt : r0 + 1); r++) {
+                    keys += Math.max(0, hi[kho + r] - lo[klo + r]);
+                }
+            }
+            cum[t + 1] = cum[t] + keys + 1;
+        }
+        for (int h = 1; h < nHeads; h++) {
+            for (int t = 0; t < perHead; t++) {
+                cum[h * perHead + t + 1] = h * cum[perHead] + cum[t + 1];
+            }
+        }
+        parallelForWeighted(items, cum, 4L * headDim, (from, to) -> {
             CpuScratch sc = CpuScratch.get();
             CpuAttentionTiles.HeadPanels panels = sc.headPanels;
             int panelHead = -1;

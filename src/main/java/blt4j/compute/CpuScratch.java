@@ -33,6 +33,12 @@ final class CpuScratch {
             bwdTile = new float[0], bwdPack = new float[0];
 
     private float[] group = new float[0];
+    private long[] weights = new long[0];
+
+    /** Cumulative weights of a call's work items, for an even split over the threads (the calling thread's). */
+    long[] weights(int n) {
+        return weights.length >= n ? weights : (weights = new long[n]);
+    }
 
     private CpuAttentionBackwardTiles.Packs bwdPacks = new CpuAttentionBackwardTiles.Packs(new float[0], new float[0],
             new float[0], new float[0], new float[0], 0);
