@@ -277,9 +277,8 @@ final class CpuGemm {
                             }
                         }
                         int at = (ic + ir) * n + jc + jr;
-                        int tileRows = edge ? rows : MR;
-                        CpuRowKernels.swigluTile(tg, tu, NR, out, oo + at, keep, gate, go + at, up, uo + at, n, tileRows,
-                                cols);
+                        CpuRowKernels.swigluTile(tg, tu, NR, out, oo + at, keep, gate, go + at, up, uo + at, n,
+                                edge ? rows : MR, cols);
                     }
                 }
             }
