@@ -8,7 +8,8 @@
 #
 # The peer is set up once as ../shared/tools/pytorch-anchor/README.md says (neither it nor the checkout is needed by
 # the build or CI). OUT defaults to results/<date>-<host>-pytorch. Segments alternate PyTorch and blt4j; each waits
-# until the 1-minute load average is below MAX_LOAD (default 0.6) and logs uptime before and after (OUT/raw/segments.log).
+# until the 1-minute load average is below MAX_LOAD (default 0.6) and logs uptime and the FMA peak on 1 and on all
+# cores (`blt bench peak`) before and after (OUT/raw/segments.log).
 # The models run in MODEL_ROUNDS rounds (default 3) of compiled PyTorch beside blt4j, the matrix products in
 # GEMM_ROUNDS rounds (default 3) of OpenBLAS beside blt4j.
 # Nothing else may run meanwhile.
@@ -40,12 +41,15 @@ quiet() {
     sleep 10
   done
 }
+health() {  # the FMA peak on 1 and on all cores (a second): a VM that lends its vCPUs one core's worth shows here
+  (cd "$root" && ./blt bench peak 2>/dev/null) || echo "fma peak: unavailable"
+}
 segment() {  # name, then the command
   local name=$1; shift
   quiet
-  echo "== $(date -u +%FT%TZ) start $name | $(uptime)" | tee -a "$log"
+  echo "== $(date -u +%FT%TZ) start $name | $(uptime) | $(health)" | tee -a "$log"
   "$@" 2>&1 | grep -v '^W[0-9]' | tee "$raw/$name.log"
-  echo "== $(date -u +%FT%TZ) end   $name | $(uptime)" | tee -a "$log"
+  echo "== $(date -u +%FT%TZ) end   $name | $(uptime) | $(health)" | tee -a "$log"
 }
 torch_bench() {  # label, inductor cache name, extra args (the compiled rounds share one cache: the first compiles cold)
   local label=$1 cache=$2; shift 2

@@ -32,7 +32,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "all", description = "kernels, model, all (default: "
             + "${DEFAULT-VALUE}); gemm: matrix products at the models' shapes (see --shapes); peer: only the four model workloads the PyTorch peer runs (BLT and byte-transformer "
-            + "training step and forward, scripts/compare-pytorch.sh); or generation: plain, speculative (k = 2, 4, 8) and batched (1, 4, 16 prompts) greedy "
+            + "training step and forward, scripts/compare-pytorch.sh); peak: the FMA peak on one thread and on all cores, in about a second; or generation: plain, speculative (k = 2, 4, 8) and batched (1, 4, 16 prompts) greedy "
             + "generation on the trained checkpoint given by -c.")
     String what;
 
@@ -107,7 +107,11 @@ final class BenchCommand implements Callable<Integer> {
             case "gemm" -> {
                 return gemm();
             }
-            default -> throw new IllegalArgumentException("unknown selection '" + what + "' (kernels, model, peer, gemm, all or generation)");
+            case "peak" -> {
+                return peak();
+            }
+            default -> throw new IllegalArgumentException("unknown selection '" + what
+                    + "' (kernels, model, peer, gemm, peak, all or generation)");
         }
         if (checkpoint != null) {
             throw new IllegalArgumentException("-c/--checkpoint is for 'blt bench generation'");
@@ -155,6 +159,25 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--print-shapes", description = "bench gemm: print the default shapes (for a peer to time the same) and exit.")
     boolean printShapes;
+
+    /**
+     * blt bench peak: the vector FMA peak on one thread and on all cores, in about a second, as one line. A shared VM
+     * sometimes gives two vCPUs one core's worth for minutes; scripts/compare-pytorch.sh logs this line around every
+     * segment so such phases show.
+     */
+    private int peak() {
+        int n = Runtime.getRuntime().availableProcessors();
+        long iters = 40_000_000L;
+        // short calls first, so the FMA loop runs compiled (interpreted, every vector is an object)
+        for (int i = 0; i < 20; i++) {
+            blt4j.bench.PeakFlops.vector(1, 100_000L, 1);
+        }
+        double one = blt4j.bench.PeakFlops.vector(1, iters, 3);
+        double all = blt4j.bench.PeakFlops.vector(n, iters, 3);
+        System.out.printf(java.util.Locale.ROOT, "fma peak: 1 thread %.1f GFLOP/s, %d threads %.1f GFLOP/s (%.2f cores' worth)%n",
+                one, n, all, all / one);
+        return 0;
+    }
 
     /** blt bench gemm: matrix products at the models' shapes on each backend and thread count; writes gemm.csv. */
     private int gemm() throws java.io.IOException {

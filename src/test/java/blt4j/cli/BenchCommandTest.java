@@ -51,6 +51,25 @@ class BenchCommandTest {
     }
 
     @Test
+    void peakPrintsOneLineWithBothRates() {
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = run("bench", "peak");
+        } finally {
+            System.setOut(saved);
+        }
+        assertEquals(0, code);
+        String line = buf.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "fma peak: 1 thread ([0-9.]+) GFLOP/s, (\\d+) threads ([0-9.]+) GFLOP/s \\(([0-9.]+) cores' worth\\)").matcher(line);
+        assertTrue(m.matches(), line);
+        assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(3)) > 0, line);
+    }
+
+    @Test
     void generationBenchHasEveryModeAndMatchingOutputs(@TempDir Path tmp) throws IOException {
         assertEquals(0, run("bench", "generation", "-c", "../shared/fixtures/blt-micro", "--backends", "cpu", "--bytes", "12",
                 "--reps", "1", "--warmups", "0", "--out", tmp.toString()));
