@@ -46,27 +46,20 @@ final class CpuAttentionBackward {
         // mask BLT builds), else all of them; the window sizes also weigh the blocks for the split over threads
         boolean loUp = nonDecreasing(lo, klo, tq), hiUp = nonDecreasing(hi, kho, tq);
         int[] qa = new int[nkb], qb = new int[nkb];
-        long[] cum = new long[nkb + 1];
+        int items = nHeads * nkb;
+        long[] cum = new long[items + 1];
         for (int jb = 0; jb < nkb; jb++) {
             int j0 = jb * lanes, j1 = Math.min(tk, j0 + lanes);
             qa[jb] = hiUp ? firstAbove(hi, kho, tq, j0) : 0;
             qb[jb] = loUp ? firstAbove(lo, klo, tq, j1 - 1) : tq;
             cum[jb + 1] = cum[jb] + Math.max(0, qb[jb] - qa[jb]) + 1;
         }
-        int items = nHeads * nkb;
         long perHead = cum[nkb];
         long totalWork = 10L * headDim * lanes * perHead * nHeads;
         int nParts = be.parts(items, totalWork / items);
         // items (head, key block) in head-major order, cut into nParts runs of about equal weight
-        int[] bound = new int[nParts + 1];
-        bound[nParts] = items;
-        for (int t = 1, x = 0; t < nParts; t++) {
-            long target = perHead * nHeads * t / nParts;
-            while (x < items && (x / nkb) * perHead + cum[x % nkb] < target) {
-                x++;
-            }
-            bound[t] = x;
-        }
+        CpuBackend.repeatHeads(cum, nkb, nHeads);
+        int[] bound = CpuBackend.weightedBounds(cum, items, nParts);
         // a head cut between two runs gets its dQ in each run's private buffer, summed in run order afterwards
         if (nParts > 1 && dqParts.length < nParts) {
             dqParts = Arrays.copyOf(dqParts, nParts);

@@ -137,6 +137,12 @@ public final class CpuBackend extends HostBackend {
             body.run(0, n);
             return;
         }
+        int[] bound = weightedBounds(cum, n, parts);
+        pool.run(parts, t -> body.run(bound[t], bound[t + 1]));
+    }
+
+    /** Cuts [0, n) into parts runs of about equal weight (cum as above): run t is [bound[t], bound[t + 1]). */
+    static int[] weightedBounds(long[] cum, int n, int parts) {
         int[] bound = new int[parts + 1];
         bound[parts] = n;
         for (int t = 1, x = 0; t < parts; t++) {
@@ -146,7 +152,16 @@ public final class CpuBackend extends HostBackend {
             }
             bound[t] = x;
         }
-        pool.run(parts, t -> body.run(bound[t], bound[t + 1]));
+        return bound;
+    }
+
+    /** cum[0 .. perHead] holds one head's cumulative weights: extends it to nHeads heads of the same items, head-major. */
+    static void repeatHeads(long[] cum, int perHead, int nHeads) {
+        for (int h = 1; h < nHeads; h++) {
+            for (int t = 0; t < perHead; t++) {
+                cum[h * perHead + t + 1] = h * cum[perHead] + cum[t + 1];
+            }
+        }
     }
 
     // ------------------------------------------------------------------ elementwise
@@ -766,11 +781,7 @@ public final class CpuBackend extends HostBackend {
             }
             cum[t + 1] = cum[t] + keys + 1;
         }
-        for (int h = 1; h < nHeads; h++) {
-            for (int t = 0; t < perHead; t++) {
-                cum[h * perHead + t + 1] = h * cum[perHead] + cum[t + 1];
-            }
-        }
+        repeatHeads(cum, perHead, nHeads);
         parallelForWeighted(items, cum, 4L * headDim, (from, to) -> {
             CpuScratch sc = CpuScratch.get();
             CpuAttentionTiles.HeadPanels panels = sc.headPanels;
