@@ -11,9 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the register-blocked GEMM: MR ×
- * NR micro-tiles over KC × NC panels of B, packed, and MC × KC blocks of A, read where they lie (row-major or stored
- * transposed; only a short last strip of rows is packed). The backend splits a product over threads by blocks of C
- * (or of the depth), each thread packing the B it reads.
+ * NR micro-tiles over KC × NC panels of B, packed, and MC × KC blocks of A (row-major or stored transposed), read
+ * where they lie on the 8-row tiles (only a short last strip of rows is packed) and packed on the 4-row ones (see
+ * {@link #PACK_A}). The backend splits a product over threads by blocks of C (or of the depth), each thread packing
+ * the B it reads.
  */
 final class CpuGemm {
     private CpuGemm() {}
