@@ -482,7 +482,7 @@ public final class CpuBackend extends HostBackend {
             return;
         }
         // a B stored transposed is packed by a transposing copy, which each row block would repeat in full; column
-        // blocks pack only their own part, and every one of them reads a row-major A in place. That pays when A is not
+        // blocks pack only their own part of B (and each packs all of A, a cheaper copy). That pays when A is not
         // much taller than B is wide (1024³ on two threads: +5-8%); with a tall A (4096 × 512 × 128) streaming A twice
         // costs more than the packing saved
         boolean splitB = !ta && tb && colStrips >= 4 * parts && m <= 2 * n;

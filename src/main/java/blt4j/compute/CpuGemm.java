@@ -11,10 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Matrix kernels of {@link CpuBackend}: matrix-vector products (dot or axpy form) and the register-blocked GEMM: MR ×
- * NR micro-tiles over KC × NC panels of B, packed, and MC × KC blocks of A (row-major or stored transposed), read
- * where they lie on the 8-row tiles (only a short last strip of rows is packed) and packed on the 4-row ones (see
- * {@link #PACK_A}). The backend splits a product over threads by blocks of C (or of the depth), each thread packing
- * the B it reads.
+ * NR micro-tiles over KC × NC panels of B, packed, and MC × KC blocks of A (row-major or stored transposed), packed
+ * into MR-row strips, except a transposed A on the 8-row tiles, read where it lies (see {@link #PACK_A_ROWS} and
+ * {@link #PACK_A_COLS}). The backend splits a product over threads by blocks of C (or of the depth), each thread
+ * packing the B it reads.
  */
 final class CpuGemm {
     private CpuGemm() {}
@@ -341,14 +341,29 @@ final class CpuGemm {
     static final int MR = L >= 16 ? 8 : 4;
     static final int NR = 2 * L;
     /**
-     * Whether the products copy each block of A into MR-row strips before its tiles run (as OpenBLAS does) instead
-     * of reading A where it lies: on 4-row tiles (AVX2 and narrower vectors). On a Zen 3 core (AVX2, 512 KiB 8-way
-     * L2) rows of A a power-of-two stride apart collide in the caches; measured side by side in one process, the
-     * 4-row tile ran at 40–52 GFLOP/s on A in place (rows 4 KiB apart) and 51–87 on a packed strip, and the weight
-     * gradients (A stored transposed) went from about 25–33 to 38–68 GFLOP/s. On a Zen 5 core (AVX-512, 1 MiB L2)
-     * reading A in place was the faster way, so the 8-row path keeps it.
+     * Whether the products copy each block of a row-major A into MR-row strips before its tiles run (as OpenBLAS
+     * does) instead of reading A where it lies: on, subject to {@link #PACK_MIN_STRIPS}. On a Zen 3 core (AVX2,
+     * 512 KiB 8-way L2) rows of A a power-of-two stride apart collide in the caches; measured side by side in one
+     * process, the 4-row tile ran at 40–52 GFLOP/s on A in place (rows 4 KiB apart) and 51–87 on a packed strip. On a
+     * Sapphire-Rapids-class Xeon (AVX-512, 2 MiB L2) the 8-row tile ran 10–25% faster from a packed strip, hot in
+     * cache, and 1024³ went from 142 to 175 GFLOP/s on one thread, 260 to 329 on two (medians of three runs,
+     * alternated). A Zen 5 core had measured the 8-row tile faster in place; {@code -Dblt4j.packARows=false} restores
+     * that.
      */
-    static final boolean PACK_A = L < 16;
+    static final boolean PACK_A_ROWS = Boolean.parseBoolean(System.getProperty("blt4j.packARows", "true"));
+    /**
+     * On the 8-row tiles a row-major A is packed only for at least this many column strips of B (NR wide each) to
+     * share the copy: the scalar copy costs about a cycle per float, a quarter of the FMAs it feeds at 4 strips. On the
+     * Xeon, a 128-wide product (4 strips) on two threads ran 11–21% faster on A in place (4096,128,128: 257 packed,
+     * 311 in place), while 256 and wider gained from packing. The 4-row tiles always pack (the collisions above).
+     */
+    static final int PACK_MIN_STRIPS = Integer.getInteger("blt4j.packMinStrips", L < 16 ? 0 : 5);
+    /**
+     * The same for an A stored transposed (the weight gradients dYᵀ·X): packed on 4-row tiles (Zen 3: 25–33 GFLOP/s
+     * in place, 38–68 packed), read in place on 8-row ones, where its 8 broadcast floats per step are adjacent and
+     * packing measured equal or slower on both AVX-512 machines (128,128,4096: 70 in place, 62 packed).
+     */
+    static final boolean PACK_A_COLS = Boolean.parseBoolean(System.getProperty("blt4j.packACols", String.valueOf(L < 16)));
     static final int KC = Integer.getInteger("blt4j.kc", 256);
     static final int MC = Integer.getInteger("blt4j.mc", 144);
     static final int NC = 2048;
@@ -499,7 +514,7 @@ final class CpuGemm {
 
     /**
      * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of an A block packed here
-     * first into MR-row strips (the last one padded with zero rows; see {@link #PACK_A}), A row-major (element (r, p)
+     * first into MR-row strips (the last one padded with zero rows; see {@link #PACK_A_ROWS}), A row-major (element (r, p)
      * at a[abase + r·lda + p]) or stored transposed (at a[abase + p·lda + r]).
      */
     private static void macroPacked(boolean ta, float[] a, int abase, int lda, float[] bp, int bpBase, float[] c,
@@ -542,7 +557,7 @@ final class CpuGemm {
      */
     static void macroCols(float[] a, int abase, int lda, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc,
                           int nc, int kc, boolean overwrite, CpuScratch sc) {
-        if (PACK_A) {
+        if (PACK_A_COLS) {
             macroPacked(true, a, abase, lda, bp, bpBase, c, cbase, ldc, mc, nc, kc, overwrite, sc, 0, (nc + NR - 1) / NR);
             return;
         }
@@ -573,14 +588,13 @@ final class CpuGemm {
     }
 
     /**
-     * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of a row-major A block read
-     * where it lies (element (r, p) at a[abase + r·lda + p]): packing A cost a quarter of a product whose n is 128, the
-     * local models' width, for no gain (the broadcasts load one float each, from wherever it is). A partial last row
-     * strip is packed with zero rows first.
+     * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of a row-major A block
+     * (element (r, p) at a[abase + r·lda + p]), packed first (see {@link #PACK_A_ROWS}, {@link #PACK_MIN_STRIPS});
+     * read in place, a partial last row strip is still packed with zero rows.
      */
     static void macroRows(float[] a, int abase, int lda, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc,
                           int nc, int kc, boolean overwrite, CpuScratch sc, int js0, int js1) {
-        if (PACK_A) {
+        if (PACK_A_ROWS && Math.min(js1, (nc + NR - 1) / NR) - js0 >= PACK_MIN_STRIPS) {
             macroPacked(false, a, abase, lda, bp, bpBase, c, cbase, ldc, mc, nc, kc, overwrite, sc, js0, js1);
             return;
         }
