@@ -5,6 +5,7 @@ import blt4j.train.TrainOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import blt4j.model.BltConfig;
 import blt4j.model.ConfigException;
 import picocli.CommandLine.Option;
@@ -196,9 +197,13 @@ final class TrainingFlags {
         }
         long total = p.values().stream().mapToLong(e -> e[1]).sum();
         System.out.println("time per op (" + backend.name() + "):");
-        p.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
-                System.out.printf("  %-36s %8d calls %9.2f s %5.1f%%%n", e.getKey(), e.getValue()[0], e.getValue()[1] / 1e9,
-                        100.0 * e.getValue()[1] / Math.max(1, total)));
+        // the rate beside each op that counts FLOPs (matmuls and attention): which of them runs below the rest
+        p.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e -> {
+            long[] v = e.getValue();
+            String rate = v[2] > 0 ? String.format(Locale.ROOT, "  %7.1f GFLOP/s", v[2] / (double) v[1]) : "";
+            System.out.printf(Locale.ROOT, "  %-36s %8d calls %9.2f s %5.1f%%%s%n", e.getKey(), v[0], v[1] / 1e9,
+                    100.0 * v[1] / Math.max(1, total), rate);
+        });
     }
 
     TrainOptions options() {

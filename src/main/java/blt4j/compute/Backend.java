@@ -41,9 +41,12 @@ import java.util.TreeMap;
 public abstract class Backend implements AutoCloseable {
 
     private long flops;
-    /** stage → op → {calls, nanoseconds}; null when profiling is off. */
+    /** stage → op → {calls, nanoseconds, counted FLOPs}; null when profiling is off. */
     private Map<String, Map<String, long[]>> profile;
     private String stage = "-";
+    /** {@link #flops} when the last profiled op ended: an op counts its FLOPs before it starts, so the next op's are
+     * the difference at its end. */
+    private long flopsAtOpEnd;
     private long allocations;
     private long allocatedBytes;
     /** Host copies of the I32 storages of a device backend (unused by host backends, whose storage is the copy). */
@@ -62,6 +65,7 @@ public abstract class Backend implements AutoCloseable {
 
     public void resetFlops() {
         flops = 0;
+        flopsAtOpEnd = 0;
     }
 
     protected void countFlops(long n) {
@@ -71,6 +75,7 @@ public abstract class Backend implements AutoCloseable {
     /** Starts collecting wall time per op (synchronising after each op on device backends); false stops. */
     public void setProfiling(boolean on) {
         profile = on ? new TreeMap<>() : null;
+        flopsAtOpEnd = flops;
     }
 
     /** Names the model stage the next ops belong to (profiling keys read {@code stage.op}); null clears it. */
@@ -88,7 +93,7 @@ public abstract class Backend implements AutoCloseable {
         return allocatedBytes;
     }
 
-    /** "stage.op" → {calls, nanoseconds} since profiling was switched on. */
+    /** "stage.op" → {calls, nanoseconds, counted FLOPs} since profiling was switched on. */
     public Map<String, long[]> opTimes() {
         if (profile == null) {
             return Map.of();
@@ -106,9 +111,11 @@ public abstract class Backend implements AutoCloseable {
     private void opEnd(String op, long start) {
         if (profile != null) {
             synchronize();
-            long[] e = profile.computeIfAbsent(stage, k -> new TreeMap<>()).computeIfAbsent(op, k -> new long[2]);
+            long[] e = profile.computeIfAbsent(stage, k -> new TreeMap<>()).computeIfAbsent(op, k -> new long[3]);
             e[0]++;
             e[1] += System.nanoTime() - start;
+            e[2] += flops - flopsAtOpEnd;
+            flopsAtOpEnd = flops;
         }
     }
 
