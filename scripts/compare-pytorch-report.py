@@ -141,6 +141,31 @@ def main():
                 mfu = number(r.get("mfu"))
                 md.append(f"| {title} | {i} | {fmt(number(r.get('gflops')), 1)} | {fmt(peak, 1)} | "
                           f"{'-' if mfu is None else f'{100 * mfu:.1f}%'} |")
+    # the rate 2x the strongest PyTorch would take: blt4j's counted FLOPs per byte times twice PyTorch's bytes/s, beside
+    # the measured FMA peak (above 100%, no kernel could reach the goal; near it, only matmuls at the peak could)
+    md += ["", "## What 2x the strongest PyTorch would take", "",
+           "blt4j's counted FLOPs per byte (its GFLOP/s over its bytes/s) times twice the strongest PyTorch's bytes/s, "
+           "as a share of the measured FMA peak; medians over the rounds.", "",
+           "| workload | counted FLOPs per byte | strongest torch bytes/s | GFLOP/s at 2x | measured peak GFLOP/s "
+           "| share of peak at 2x | blt4j now |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for title, tkey, bkey in MODEL_ROWS:
+        per_byte, need, peaks, now, torch_best = [], [], [], [], []
+        for rows, _, compiled in runs:
+            r = rows.get(bkey, {})
+            rate, bps = number(r.get("gflops")), number(r.get("bytes_per_s"))
+            peak = number(rows.get("peak fp32 FMA", {}).get("gflops"))
+            best = max([x for x in [single[l].get(tkey) for l, _ in TORCH_ONCE] + [compiled.get(tkey)] if x], default=None)
+            if rate and bps and best and peak:
+                per_byte.append(rate * 1e9 / bps)
+                torch_best.append(best)
+                need.append(2 * best * rate / bps)
+                peaks.append(peak)
+                now.append(rate / peak)
+        if need:
+            md.append(f"| {title} | {fmt(median(per_byte) / 1e6, 2)} M | "
+                      f"{fmt(median(torch_best))} | "
+                      f"{fmt(median(need), 1)} | {fmt(median(peaks), 1)} | {100 * median(need) / median(peaks):.0f}% | "
+                      f"{100 * median(now):.0f}% |")
     rounds = gemm_rounds(raw)
     once = gemm_tsv(os.path.join(raw, GEMM_ONCE[1] + ".tsv"))
     keys = list(rounds[0][0].keys()) if rounds else []
