@@ -231,8 +231,8 @@ final class CpuGemm {
      * tile, the gate and up sums run over the depth blocks into two scratch tiles exactly as gemmPrepacked sums them
      * into C (the block's sum plus the sum so far), then the product is formed there and stored; gate and up are stored
      * too when keep. The bits are those of the two products and the SwiGLU op, without writing gate and up to memory
-     * and reading them back. A block of rows is packed as the products pack it (see {@link #PACK_MIN_STRIPS}, each strip
-     * counted twice: both weights read the packed rows). Row tiles are the outer loop and column strips the inner one,
+     * and reading them back. A block of rows is packed as the products pack it ({@link #packsRows}, each strip counted
+     * twice). Row tiles are the outer loop and column strips the inner one,
      * so the stores of out, gate and up run along MR rows at a time: with the strips outer, a block's 144 rows of three
      * outputs were 432 store streams at once, and writing them to memory not in cache (a training step's per-layer
      * outputs) took 9.4 ms of 4096 × 512 × 128 against 5.5 this way. The weights' panels (both fit in L2) are read from
@@ -248,7 +248,7 @@ final class CpuGemm {
             int nc = Math.min(NC, n - jc);
             int s0 = Math.max(0, j0 - jc) / NR;
             int s1 = (Math.min(nc, j1 - jc) + NR - 1) / NR;
-            boolean packed = PACK_A_ROWS && 2 * (s1 - s0) >= PACK_MIN_STRIPS;
+            boolean packed = packsRows(2 * (s1 - s0));   // both weights read the packed rows
             for (int ic = 0; ic < m; ic += MC) {
                 int mc = Math.min(MC, m - ic);
                 int full = packed ? 0 : mc / MR * MR;   // rows read in place; the rest packed in strips of MR
@@ -357,6 +357,11 @@ final class CpuGemm {
      * 311 in place), while 256 and wider gained from packing. The 4-row tiles always pack (the collisions above).
      */
     static final int PACK_MIN_STRIPS = Integer.getInteger("blt4j.packMinStrips", L < 16 ? 0 : 5);
+    /** Whether a block of a row-major A that this many column strips of B read is packed first. */
+    private static boolean packsRows(int strips) {
+        return PACK_A_ROWS && strips >= PACK_MIN_STRIPS;
+    }
+
     /**
      * The same for an A stored transposed (the weight gradients dYᵀ·X): packed on 4-row tiles (Zen 3: 25–33 GFLOP/s
      * in place, 38–68 packed), read in place on 8-row ones, where its 8 broadcast floats per step are adjacent and
@@ -588,12 +593,12 @@ final class CpuGemm {
 
     /**
      * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of a row-major A block
-     * (element (r, p) at a[abase + r·lda + p]), packed first (see {@link #PACK_A_ROWS}, {@link #PACK_MIN_STRIPS});
+     * (element (r, p) at a[abase + r·lda + p]), packed first (see {@link #packsRows});
      * read in place, a partial last row strip is still packed with zero rows.
      */
     static void macroRows(float[] a, int abase, int lda, float[] bp, int bpBase, float[] c, int cbase, int ldc, int mc,
                           int nc, int kc, boolean overwrite, CpuScratch sc, int js0, int js1) {
-        if (PACK_A_ROWS && Math.min(js1, (nc + NR - 1) / NR) - js0 >= PACK_MIN_STRIPS) {
+        if (packsRows(Math.min(js1, (nc + NR - 1) / NR) - js0)) {
             macroPacked(false, a, abase, lda, bp, bpBase, c, cbase, ldc, mc, nc, kc, overwrite, sc, js0, js1);
             return;
         }
