@@ -382,14 +382,42 @@ public final class CpuBackend extends HostBackend {
         });
     }
 
-    /** X·Wᵀ on a weight matrix packed once: threads take column strips (each packs its own rows of X). */
+    /**
+     * X·Wᵀ on a weight matrix packed once. Threads take column strips (each reading all of X), the only split a few
+     * rows allow, unless X is tall against a narrow W ({@link #splitsPackedByRows}): then each thread takes a run of
+     * rows, reads them once for every strip, and the work splits evenly whatever the strip count (the output head's 9
+     * strips of 4096 × 260 × 256 went 4 and 5 a thread: 274–287 GFLOP/s by strips, 314–332 by rows, Zen 5, two
+     * threads). Either way every element gets the same bits.
+     */
     private void timesPackedWeights(float[] a, int ao, CpuPackedWeights.Packed w, float[] c, int co, boolean acc, int m) {
         int n = w.n();
+        int k = w.k();
         int nr = CpuGemm.NR;
+        int mr = CpuGemm.MR;
+        if (splitsPackedByRows(m, n)) {
+            parallelFor((m + mr - 1) / mr, 2L * mr * k * n, (t0, t1) -> {
+                int r0 = t0 * mr, r1 = Math.min(m, t1 * mr);
+                CpuGemm.gemmPrepacked(a, ao + r0 * k, w, c, co + r0 * n, acc, r1 - r0, 0, n);
+            });
+            return;
+        }
         int strips = (n + nr - 1) / nr;
-        parallelFor(strips, 2L * m * w.k() * nr, (s0, s1) ->
+        parallelFor(strips, 2L * m * k * nr, (s0, s1) ->
                 CpuGemm.gemmPrepacked(a, ao, w, c, co, acc, m, s0 * nr, Math.min(n, s1 * nr)));
     }
+
+    /**
+     * Rows when X is at least ROW_SPLIT_RATIO times taller than W is wide, W is at most NC wide (one column block) and
+     * each thread gets at least two row blocks of MC. The fused SwiGLU keeps its column split (rows not measured there:
+     * every row tile would read both weights' whole panels, 1.5 MB at 768 × 256, past a Zen 5 core's 1 MB L2).
+     */
+    private boolean splitsPackedByRows(int m, int n) {
+        return ROW_SPLIT_RATIO > 0 && threads > 1 && n <= CpuGemm.NC && m >= ROW_SPLIT_RATIO * n
+                && m >= 2 * threads * CpuGemm.MC;
+    }
+
+    /** {@link #splitsPackedByRows}'s ratio; -Dblt4j.packedRowSplit=0 keeps the column split always (for A/B runs). */
+    static final int ROW_SPLIT_RATIO = Integer.getInteger("blt4j.packedRowSplit", 4);
 
     /**
      * Products X·Wᵀ with at most this many rows, on a W that is not registered weights (those take the packed path

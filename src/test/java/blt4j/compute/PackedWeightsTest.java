@@ -11,12 +11,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * X·Wᵀ with W in registered weights (packed once, then reused): the reference's values within tolerance, every row
- * bit-identical to that row alone, accumulation honoured, and a write to the weights seen by the next product.
+ * bit-identical to that row alone (whether threads split the columns or, for a tall X, the rows), accumulation
+ * honoured, and a write to the weights seen by the next product.
  */
 class PackedWeightsTest {
     @ParameterizedTest(name = "{0} thread(s): {1} rows, k {2}, n {3}")
     @CsvSource({"1, 1, 1, 1", "1, 3, 37, 33", "2, 1, 300, 67", "2, 17, 300, 2100", "1, 70, 128, 128", "2, 5, 257, 31",
-            "1, 1, 2050, 9"})
+            "1, 1, 2050, 9", "2, 1163, 300, 67", "2, 601, 37, 9"})   // the last two split by rows
     void packedProductsMatchTheReferenceAndEachRowAlone(int threads, int rows, int k, int n) {
         Random r = new Random(rows * 131L + k * 7L + n);
         float[] x = gaussian(r, rows * k);
