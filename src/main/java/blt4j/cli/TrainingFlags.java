@@ -123,6 +123,10 @@ final class TrainingFlags {
     @Option(names = "--profile-ops", description = "Print wall time per backend op at the end (synchronises after every op).")
     boolean profile;
 
+    @Option(names = "--profile-shapes", description = "With --profile-ops (implied): split the matmul time by shape "
+            + "(M×N×K and transposes).")
+    boolean profileShapes;
+
     @Option(names = "--max-train-flops", defaultValue = "0", description = "Stop once training (forward + backward) has used this many FLOPs; 0 = no limit.")
     void setMaxTrainFlops(double v) {
         maxTrainFlops = FlagException.finiteAtLeast("--max-train-flops", v, 0);
@@ -187,7 +191,7 @@ final class TrainingFlags {
 
     /** Turns profiling on when asked; call {@link #printProfile} at the end. */
     void startProfile(Backend backend) {
-        backend.setProfiling(profile);
+        backend.setProfiling(profile || profileShapes, profileShapes);
     }
 
     static void printProfile(Backend backend) {
@@ -201,7 +205,7 @@ final class TrainingFlags {
         p.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(e -> {
             long[] v = e.getValue();
             String rate = v[2] > 0 ? String.format(Locale.ROOT, "  %7.1f GFLOP/s", v[2] / (double) v[1]) : "";
-            System.out.printf(Locale.ROOT, "  %-36s %8d calls %9.2f s %5.1f%%%s%n", e.getKey(), v[0], v[1] / 1e9,
+            System.out.printf(Locale.ROOT, "  %-50s %8d calls %9.2f s %5.1f%%%s%n", e.getKey(), v[0], v[1] / 1e9,
                     100.0 * v[1] / Math.max(1, total), rate);
         });
     }

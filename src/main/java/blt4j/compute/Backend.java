@@ -44,6 +44,7 @@ public abstract class Backend implements AutoCloseable {
     /** stage → op → {calls, nanoseconds, counted FLOPs}; null when profiling is off. */
     private Map<String, Map<String, long[]>> profile;
     private String stage = "-";
+    private boolean profileShapes;
     /** {@link #flops} when the last profiled op ended: an op counts its FLOPs before it starts, so the next op's are
      * the difference at its end. */
     private long flopsAtOpEnd;
@@ -74,7 +75,17 @@ public abstract class Backend implements AutoCloseable {
 
     /** Starts collecting wall time per op (synchronising after each op on device backends); false stops. */
     public void setProfiling(boolean on) {
+        setProfiling(on, false);
+    }
+
+    /**
+     * As {@link #setProfiling(boolean)}; byShape also splits matmul by its shape, as "matmul 4096x256x256 n,t" (M×N×K,
+     * then whether A and B are transposed; "+=" when accumulating; "b4 " first for a batch of 4), to find which
+     * product runs slow.
+     */
+    public void setProfiling(boolean on, boolean byShape) {
         profile = on ? new TreeMap<>() : null;
+        profileShapes = on && byShape;
         flopsAtOpEnd = flops;
     }
 
@@ -365,7 +376,12 @@ public abstract class Backend implements AutoCloseable {
         countFlops(2L * batch * m * n * k);
         long t0 = opStart();
         matmulKernel(a, transA, b, transB, c, accumulate, batch, m, n, k);
-        opEnd("matmul", t0);
+        opEnd(profileShapes ? matmulShape(batch, m, n, k, transA, transB, accumulate) : "matmul", t0);
+    }
+
+    private static String matmulShape(int batch, int m, int n, int k, boolean ta, boolean tb, boolean acc) {
+        return "matmul " + (batch > 1 ? "b" + batch + " " : "") + m + "x" + n + "x" + k + " " + (ta ? "t" : "n") + ","
+                + (tb ? "t" : "n") + (acc ? " +=" : "");
     }
 
     // ------------------------------------------------------------------ normalisation and activations
