@@ -16,6 +16,9 @@ final class CpuAttentionBackward {
     private final CpuBackend be;
     /** The private dQ buffers of runs that share a head (grown, reused: one call at a time). */
     private float[][] dqParts = new float[0][];
+    /** Per key block, the queries it visits [qFirst, qEnd), and the items' cumulative weights (grown, reused). */
+    private int[] qFirst = new int[0], qEnd = new int[0];
+    private long[] weights = new long[0];
 
     CpuAttentionBackward(CpuBackend be) {
         this.be = be;
@@ -45,9 +48,17 @@ final class CpuAttentionBackward {
         // the queries each key block must visit: a window found by binary search when the bounds are monotone (every
         // mask BLT builds), else all of them; the window sizes also weigh the blocks for the split over threads
         boolean loUp = nonDecreasing(lo, klo, tq), hiUp = nonDecreasing(hi, kho, tq);
-        int[] qa = new int[nkb], qb = new int[nkb];
         int items = nHeads * nkb;
-        long[] cum = new long[items + 1];
+        if (qFirst.length < nkb) {
+            qFirst = new int[nkb];
+            qEnd = new int[nkb];
+        }
+        if (weights.length < items + 1) {
+            weights = new long[items + 1];
+        }
+        int[] qa = qFirst, qb = qEnd;
+        long[] cum = weights;
+        cum[0] = 0;
         for (int jb = 0; jb < nkb; jb++) {
             int j0 = jb * lanes, j1 = Math.min(tk, j0 + lanes);
             qa[jb] = hiUp ? firstAbove(hi, kho, tq, j0) : 0;

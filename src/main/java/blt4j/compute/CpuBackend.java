@@ -264,18 +264,24 @@ public final class CpuBackend extends HostBackend {
         int xo = x.offset();
         int n = x.size();
         int chunks = (n + SSQ_CHUNK - 1) / SSQ_CHUNK;
-        double[] partial = new double[chunks];
+        if (ssqPartials.length < chunks) {
+            ssqPartials = new double[chunks];
+        }
+        double[] partial = ssqPartials;
         parallelFor(chunks, SSQ_CHUNK, (from, to) -> {
             for (int ch = from; ch < to; ch++) {
                 partial[ch] = CpuRowKernels.sumOfSquares(xv, xo, ch * SSQ_CHUNK, Math.min(n, (ch + 1) * SSQ_CHUNK));
             }
         });
         double s = 0;
-        for (double p : partial) {
-            s += p;
+        for (int ch = 0; ch < chunks; ch++) {
+            s += partial[ch];
         }
         return s;
     }
+
+    /** The per-chunk sums of {@link #sumOfSquaresKernel} (grown, reused: a gradient clip calls it once per tensor). */
+    private double[] ssqPartials = new double[0];
 
     // ------------------------------------------------------------------ matmul
 
