@@ -505,13 +505,13 @@ public abstract class Backend implements AutoCloseable {
         if (headDim % 2 != 0) {
             throw new IllegalArgumentException(op + ": head dim " + headDim + " must be even");
         }
-        requireLength(x.cols(), nHeads * headDim, op + " row width");
+        requireLength(x.cols(), nHeads * headDim, op, "row width");
         sameSize(x, out, op);
-        requireLength(positions.size(), x.rows(), op + " positions");
+        requireLength(positions.size(), x.rows(), op, "positions");
         if (cos.cols() != headDim / 2 || sin.size() != cos.size()) {
             throw new IllegalArgumentException(op + ": cos/sin tables must be [maxPos, " + headDim / 2 + "]");
         }
-        checkIndices(op, "position", positions, cos.rows(), false, "the cos/sin table of " + cos.rows() + " positions");
+        checkIndices(op, "position", positions, cos.rows(), false, "the cos/sin table of %d positions");
     }
 
     // ------------------------------------------------------------------ attention
@@ -561,8 +561,8 @@ public abstract class Backend implements AutoCloseable {
         }
         sameSize(k, v, op);
         sameSize(q, out, op);
-        requireLength(lse.size(), nHeads * q.rows(), op + " lse");
-        requireLength(mask.count(), q.rows(), op + " mask rows");
+        requireLength(lse.size(), nHeads * q.rows(), op, "lse");
+        requireLength(mask.count(), q.rows(), op, "mask rows");
         return width / nHeads;
     }
 
@@ -596,12 +596,11 @@ public abstract class Backend implements AutoCloseable {
     private void checkCe(String op, Tensor logits, Tensor targets, Tensor weights) {
         f32(op, logits);
         ints(op, targets);
-        requireLength(targets.size(), logits.rows(), op + " targets");
-        checkIndices(op, "target", targets, logits.cols(), true, "the vocabulary of " + logits.cols()
-                + " (a negative target skips its row)");
+        requireLength(targets.size(), logits.rows(), op, "targets");
+        checkIndices(op, "target", targets, logits.cols(), true, "the vocabulary of %d (a negative target skips its row)");
         if (weights != null) {
             f32(op, weights);
-            requireLength(weights.size(), logits.rows(), op + " weights");
+            requireLength(weights.size(), logits.rows(), op, "weights");
         }
     }
 
@@ -624,7 +623,7 @@ public abstract class Backend implements AutoCloseable {
         ints("embedding", ids);
         requireLength(out.cols(), table.cols(), "embedding width");
         requireLength(out.rows(), ids.size(), "embedding rows");
-        checkIndices("embedding", "id", ids, table.rows(), false, "the table of " + table.rows() + " rows");
+        checkIndices("embedding", "id", ids, table.rows(), false, "the table of %d rows");
         long t0 = opStart();
         embeddingKernel(table, ids, out, ids.size(), table.cols(), table.rows(), accumulate);
         opEnd("embedding", t0);
@@ -637,7 +636,7 @@ public abstract class Backend implements AutoCloseable {
         ints("embeddingBackward", ids);
         requireLength(dout.cols(), dtable.cols(), "embeddingBackward width");
         requireLength(dout.rows(), ids.size(), "embeddingBackward rows");
-        checkIndices("embeddingBackward", "id", ids, dtable.rows(), false, "the table of " + dtable.rows() + " rows");
+        checkIndices("embeddingBackward", "id", ids, dtable.rows(), false, "the table of %d rows");
         long t0 = opStart();
         embeddingBackwardKernel(dout, ids, dtable, ids.size(), dtable.cols(), dtable.rows());
         opEnd("embeddingBackward", t0);
@@ -778,6 +777,7 @@ public abstract class Backend implements AutoCloseable {
      * Every value of the I32 tensor must lie in [0, limit) (or be negative when {@code negativeSkips}); checked on the
      * host copy, so no device read and no kernel ever sees a bad index.
      */
+    /** range: what the indices must fall in, with %d for the limit (formatted only on failure: checks run every op). */
     private void checkIndices(String op, String what, Tensor idx, int limit, boolean negativeSkips, String range) {
         int[] h = hostInts(idx);
         if (h == null) {
@@ -788,7 +788,8 @@ public abstract class Backend implements AutoCloseable {
         for (int i = 0, n = idx.size(); i < n; i++) {
             int v = h[o + i];
             if (v >= limit || (v < 0 && !negativeSkips)) {
-                throw new IllegalArgumentException(op + ": " + what + " " + v + " at index " + i + " is outside " + range);
+                throw new IllegalArgumentException(op + ": " + what + " " + v + " at index " + i + " is outside "
+                        + String.format(java.util.Locale.ROOT, range, limit));
             }
         }
     }
@@ -832,6 +833,13 @@ public abstract class Backend implements AutoCloseable {
     private static void requireLength(int actual, int expected, String what) {
         if (actual != expected) {
             throw new IllegalArgumentException(what + ": expected " + expected + " elements, got " + actual);
+        }
+    }
+
+    /** As above, the label "op what" built only on failure (the per-op checks would otherwise allocate it every call). */
+    private static void requireLength(int actual, int expected, String op, String what) {
+        if (actual != expected) {
+            requireLength(actual, expected, op + " " + what);
         }
     }
 }
