@@ -775,9 +775,9 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * Every value of the I32 tensor must lie in [0, limit) (or be negative when {@code negativeSkips}); checked on the
-     * host copy, so no device read and no kernel ever sees a bad index.
+     * host copy, so no device read and no kernel ever sees a bad index. range says what the indices must fall in, with
+     * %d for the limit: it is formatted only on failure, as the check runs on every op.
      */
-    /** range: what the indices must fall in, with %d for the limit (formatted only on failure: checks run every op). */
     private void checkIndices(String op, String what, Tensor idx, int limit, boolean negativeSkips, String range) {
         int[] h = hostInts(idx);
         if (h == null) {
