@@ -604,7 +604,7 @@ final class CpuGemm {
      * 4-row tiles; 0 means one column strip at a time (every row strip under it: the tiles then walk down C through the
      * block's rows). Blocked, a strip's tiles walk along C's rows and the block's B columns (128 KiB) stay in L2 for all
      * its strips. Zen 3 (AVX2, 512 KiB L2), the orders alternated in one process: 1024³ 1.20-1.28× on one thread and
-     * 1.23× on two, the models' 256-wide shapes 1.00-1.08× (medians of 16-24 pair ratios); over three alternated
+     * 1.23× on two, the models' 256-wide shapes 1.00-1.06× (medians of 16-24 pair ratios); over three alternated
      * {@code blt bench peer} pairs the byte-transformer step 1.20×, its forward 1.10×, the BLT step 1.07× and forward
      * 1.03×. The 8-row (AVX-512) tiles keep one strip at a time: not measured there. A tile's sums do not depend on
      * the order, so the bits do not either.
