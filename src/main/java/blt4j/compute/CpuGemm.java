@@ -503,7 +503,8 @@ final class CpuGemm {
     private static void rowBlocksOverDepth(float[] a, int ao, int lda, float[] bp, int bpBase, int panel, float[] c, int cb,
                                            int ldc, boolean acc, int i0, int i1, int nc, int p0, int p1, CpuScratch sc,
                                            int s0, int s1) {
-        if (COL_BLOCK_FLOATS > 0 && packsRows(s1 - s0)) {
+        if (COL_BLOCK_FLOATS > 0 && packsRows(s1 - s0) && (long) (p1 - p0) * panel <= WHOLE_DEPTH_PANEL
+                && COL_BLOCK_FLOATS / (p1 - p0) >= WHOLE_DEPTH_MIN_ROWS) {
             tilesOverDepth(a, ao, lda, bp, bpBase, panel, c, cb, ldc, acc, i0, i1, nc, p0, p1, sc, s0, s1);
             return;
         }
@@ -525,6 +526,15 @@ final class CpuGemm {
      * both orders (9 pairs): 4096,128,512,n,t 0.99-1.20× (medians per order), 912,256,768,n,t on two threads
      * 1.04-1.23×; the row-major B form and the products this path does not take read within the noise.
      */
+    /**
+     * Fewest rows a block of {@link #tilesOverDepth} may have (its A block for the whole depth fits the budget only
+     * with fewer rows as the depth grows): each whole-depth strip of B is read once per block of rows, so a deep
+     * product keeps the depth-blocks-outer loop, whose KC-deep panels serve a block of {@link #MC} rows (a large
+     * model's packed weight, megabytes deep, would otherwise stream from memory every few rows). With the default
+     * budget, at most 1,024 deep.
+     */
+    static final int WHOLE_DEPTH_MIN_ROWS = 32;
+
     private static void tilesOverDepth(float[] a, int ao, int lda, float[] bp, int bpBase, int panel, float[] c, int cb,
                                        int ldc, boolean acc, int i0, int i1, int nc, int p0, int p1, CpuScratch sc,
                                        int s0, int s1) {
