@@ -252,14 +252,7 @@ final class CpuGemm {
             for (int ic = 0; ic < m; ic += MC) {
                 int mc = Math.min(MC, m - ic);
                 int full = packed ? 0 : mc / MR * MR;   // rows read in place; the rest packed in strips of MR
-                int strips = (mc - full + MR - 1) / MR;
-                if (sc.ap.length < strips * k * MR) {
-                    sc.ap = new float[strips * k * MR];
-                }
-                for (int st = 0; st < strips; st++) {
-                    int r0 = full + st * MR;
-                    packARows(a, ao + (ic + r0) * k, k, k, Math.min(MR, mc - r0), sc.ap, st * k * MR);
-                }
+                packStrips(false, a, ao + (ic + full) * k, k, k, mc - full, sc);
                 for (int ir = 0; ir < mc; ir += MR) {
                     int aoff = (ir - full) / MR * k * MR;   // the tile's strip in ap (when ir ≥ full)
                     for (int st = s0; st < s1; st++) {
@@ -518,15 +511,6 @@ final class CpuGemm {
     }
 
     /**
-     * {@link #rowBlocksOverDepth} on the blocked order ({@link #COL_BLOCK_FLOATS}): each block of rows is packed for
-     * the whole depth, and every tile runs through all depth blocks at once, each summed from zero and then stored or
-     * added as before (so the same bits). A tile's C then stays in L1 across the depth, where the depth-blocks-outer
-     * loop read and wrote it from L2 once per KC block. Rows per block and column strips per block are sized so that
-     * the block of A and the block of B, each for the whole depth, stay within the budget. Zen 3, jars alternated in
-     * both orders (9 pairs): 4096,128,512,n,t 0.99-1.20× (medians per order), 912,256,768,n,t on two threads
-     * 1.04-1.23×; the row-major B form and the products this path does not take read within the noise.
-     */
-    /**
      * Fewest rows a block of {@link #tilesOverDepth} may have (its A block for the whole depth fits the budget only
      * with fewer rows as the depth grows): each whole-depth strip of B is read once per block of rows, so a deep
      * product keeps the depth-blocks-outer loop, whose KC-deep panels serve a block of {@link #MC} rows (a large
@@ -535,24 +519,27 @@ final class CpuGemm {
      */
     static final int WHOLE_DEPTH_MIN_ROWS = 32;
 
+    /**
+     * {@link #rowBlocksOverDepth} on the blocked order ({@link #COL_BLOCK_FLOATS}): each block of rows is packed for
+     * the whole depth, and every tile runs through all depth blocks at once, each summed from zero and then stored or
+     * added as before (so the same bits). A tile's C then stays in L1 across the depth, where the depth-blocks-outer
+     * loop read and wrote it from L2 once per KC block. Rows per block and column strips per block are sized so that
+     * the block of A and the block of B, each for the whole depth, stay within the budget. Zen 3, jars alternated in
+     * both orders (9 pairs): 4096,128,512,n,t 0.99-1.20× (medians per order), 912,256,768,n,t on two threads
+     * 1.04-1.23×; the row-major B form and the products this path does not take read within the noise.
+     */
     private static void tilesOverDepth(float[] a, int ao, int lda, float[] bp, int bpBase, int panel, float[] c, int cb,
                                        int ldc, boolean acc, int i0, int i1, int nc, int p0, int p1, CpuScratch sc,
                                        int s0, int s1) {
         int depth = p1 - p0;
-        int rowsPerBlock = Math.max(MR, Math.min(MC, COL_BLOCK_FLOATS / depth / MR * MR));
+        int rowsPerBlock = Math.min(MC, COL_BLOCK_FLOATS / depth / MR * MR);   // ≥ WHOLE_DEPTH_MIN_ROWS
         int block = Math.max(1, COL_BLOCK_FLOATS / (depth * NR));
         int sEnd = Math.min(s1, (nc + NR - 1) / NR);
         int span = depth * MR;
         for (int ic = i0; ic < i1; ic += rowsPerBlock) {
             int mc = Math.min(rowsPerBlock, i1 - ic);
             int strips = (mc + MR - 1) / MR;
-            if (sc.ap.length < strips * span) {
-                sc.ap = new float[strips * span];
-            }
-            float[] ap = sc.ap;
-            for (int st = 0; st < strips; st++) {
-                packARows(a, ao + (ic + st * MR) * lda + p0, lda, depth, Math.min(MR, mc - st * MR), ap, st * span);
-            }
+            float[] ap = packStrips(false, a, ao + ic * lda + p0, lda, depth, mc, sc);
             for (int jb = s0; jb < sEnd; jb += block) {
                 int jbEnd = Math.min(sEnd, jb + block);
                 for (int st = 0; st < strips; st++) {
@@ -574,13 +561,11 @@ final class CpuGemm {
     }
 
     /**
-     * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of an A block packed here
-     * first into MR-row strips (the last one padded with zero rows; see {@link #PACK_A_ROWS}), A row-major (element (r, p)
-     * at a[abase + r·lda + p]) or stored transposed (at a[abase + p·lda + r]).
+     * Rows [0, mc) of a kc-deep block of A (row-major, element (r, p) at a[abase + r·lda + p], or stored transposed, at
+     * a[abase + p·lda + r]) packed into MR-row strips kc·MR apart in the scratch's ap (the last one padded with zero
+     * rows), which is returned.
      */
-    private static void macroPacked(boolean ta, float[] a, int abase, int lda, float[] bp, int bpBase, float[] c,
-                                    int cbase, int ldc, int mc, int nc, int kc, boolean overwrite, CpuScratch sc,
-                                    int js0, int js1) {
+    private static float[] packStrips(boolean ta, float[] a, int abase, int lda, int kc, int mc, CpuScratch sc) {
         int strips = (mc + MR - 1) / MR;
         int span = kc * MR;
         if (sc.ap.length < strips * span) {
@@ -595,6 +580,20 @@ final class CpuGemm {
                 packARows(a, abase + st * MR * lda, lda, kc, rows, ap, st * span);
             }
         }
+        return ap;
+    }
+
+    /**
+     * Column strips [js0, js1) of the packed B panel at bp[bpBase] against rows [0, mc) of an A block packed here
+     * first into MR-row strips (the last one padded with zero rows; see {@link #PACK_A_ROWS}), A row-major (element (r, p)
+     * at a[abase + r·lda + p]) or stored transposed (at a[abase + p·lda + r]).
+     */
+    private static void macroPacked(boolean ta, float[] a, int abase, int lda, float[] bp, int bpBase, float[] c,
+                                    int cbase, int ldc, int mc, int nc, int kc, boolean overwrite, CpuScratch sc,
+                                    int js0, int js1) {
+        int strips = (mc + MR - 1) / MR;
+        int span = kc * MR;
+        float[] ap = packStrips(ta, a, abase, lda, kc, mc, sc);
         int jsEnd = Math.min(js1, (nc + NR - 1) / NR);
         // one column strip per block is the strips-outer order
         int block = COL_BLOCK_FLOATS <= 0 ? 1 : Math.max(1, COL_BLOCK_FLOATS / (kc * NR));
