@@ -86,7 +86,8 @@ final class CpuAttentionBackward {
         be.parallelFor(nParts, totalWork / nParts, (from, to) -> {
             CpuScratch sc = CpuScratch.get();
             CpuAttentionBackwardTiles.Packs packs = sc.bwdPacks(nqs, stripNeed, colNeed);
-            float[] dsum = sc.bwdDsum(tq);
+            int padded = nqs * qs;
+            float[] queries = sc.bwdQueries(4 * padded);
             for (int t = from; t < to; t++) {
                 int first = bound[t], last = bound[t + 1];
                 int prevHead = -1;
@@ -97,13 +98,11 @@ final class CpuAttentionBackward {
                     int dstOff = whole ? dqo : 0;
                     int hoff = h * headDim;
                     if (h != prevHead) {
-                        // the head's operands as panels of head 0, and D_i = dO_i · O_i of its queries
+                        // the head's operands as panels of head 0, and its queries' ranges, lse and D_i = dO_i · O_i
                         CpuAttentionBackwardTiles.pack(packs, qv, qo + hoff, gv, go + hoff, kv, ko + hoff, width, headDim,
                                 tq, tk, 0);
-                        for (int qi = 0; qi < tq; qi++) {
-                            int row = qi * width + hoff;
-                            dsum[qi] = hi[kho + qi] > lo[klo + qi] ? dot(gv, go + row, ov, oo + row, headDim) : 0f;
-                        }
+                        CpuAttentionBackwardTiles.fillQueries(queries, padded, lo, klo, hi, kho, lv, lso + h * tq, gv,
+                                go + hoff, ov, oo + hoff, width, headDim, tq);
                         if (!whole) {
                             for (int r = 0; r < tq; r++) {
                                 Arrays.fill(dst, r * width + hoff, r * width + hoff + headDim, 0f);
@@ -112,8 +111,8 @@ final class CpuAttentionBackward {
                     }
                     prevHead = h;
                     CpuAttentionBackwardTiles.keyBlock(packs, kv, ko + hoff, vv, vo + hoff, dkv, dko + hoff, dvv,
-                            dvo + hoff, dst, dstOff + hoff, lo, klo, hi, kho, lv, lso + h * tq, dsum, 0, width, 0, headDim,
-                            tq, tk, jb * lanes, qa[jb], qb[jb], scale, sc);
+                            dvo + hoff, dst, dstOff + hoff, queries, padded, width, 0, headDim, tq, tk, jb * lanes, qa[jb],
+                            qb[jb], scale, sc);
                 }
             }
         });

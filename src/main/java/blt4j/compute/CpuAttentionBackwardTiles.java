@@ -45,14 +45,33 @@ final class CpuAttentionBackwardTiles {
     }
 
     /**
-     * Keys [j0, j0 + KB) of head h against queries [qa, qb) (those whose range may meet the block). lseHead and
-     * dsumHead index lse and D_i = dO_i·O_i of query 0 of this head; q, g (dO) rows at qo/go + i·width + hoff; dqDst rows
-     * at dqo + i·width + hoff.
+     * Per query of one head, the four rows the softmax gradient reads, each {@code padded} floats (the query strips'
+     * length, zero past tq): the key range's lo and hi, the lse, and D_i = dO_i·O_i (0 for an empty range). Filled once
+     * per head, not per key block: a query whose range misses a block has no live key in it, so the block reads its
+     * row as it is.
+     */
+    static void fillQueries(float[] rows, int padded, int[] lo, int klo, int[] hi, int kho, float[] lse, int lseHead,
+                            float[] g, int go, float[] o, int oo, int width, int headDim, int tq) {
+        for (int i = 0; i < tq; i++) {
+            int a = lo[klo + i], b = hi[kho + i];
+            int row = i * width;
+            rows[i] = a;
+            rows[padded + i] = b;
+            rows[2 * padded + i] = lse[lseHead + i];
+            rows[3 * padded + i] = b > a ? dot(g, go + row, o, oo + row, headDim) : 0f;
+        }
+        for (int r = 0; r < 4; r++) {
+            java.util.Arrays.fill(rows, r * padded + tq, (r + 1) * padded, 0f);
+        }
+    }
+
+    /**
+     * Keys [j0, j0 + KB) of head h against queries [qa, qb) (those whose range may meet the block). queries: the head's
+     * {@link #fillQueries} rows; k, v rows at ko/vo + j·width; dqDst rows at dqo + i·width.
      */
     static void keyBlock(Packs p, float[] k, int ko, float[] v, int vo, float[] dk, int dko, float[] dv, int dvo,
-                         float[] dqDst, int dqo, int[] lo, int klo, int[] hi, int kho, float[] lse, int lseHead,
-                         float[] dsum, int dsumHead, int width, int h, int headDim, int tq, int tk, int j0, int qa, int qb,
-                         float scale, CpuScratch sc) {
+                         float[] dqDst, int dqo, float[] queries, int padded, int width, int h, int headDim, int tq, int tk,
+                         int j0, int qa, int qb, float scale, CpuScratch sc) {
         if (qb <= qa) {
             return;
         }
@@ -79,15 +98,6 @@ final class CpuAttentionBackwardTiles {
         int ld = (s1 - s0) * QS;
         float[] pt = sc.bwdP(KB * ld);
         float[] dst = sc.bwdDs(KB * ld + MR);   // + MR: the dQ copy below reads whole groups of MR
-        float[] meta = sc.bwdMeta(4 * ld);   // per query of the strips: lo, hi, lse, D (zero range past qb)
-        for (int i = 0; i < ld; i++) {
-            int qi = qbase + i;
-            boolean in = qi >= qa && qi < qb;
-            meta[i] = in ? lo[klo + qi] : 0;
-            meta[ld + i] = in ? hi[kho + qi] : 0;
-            meta[2 * ld + i] = in ? lse[lseHead + qi] : 0f;
-            meta[3 * ld + i] = in ? dsum[dsumHead + qi] : 0f;
-        }
         float[] t = sc.bwdTile(2 * MR * QS);
         for (int st = s0; st < s1; st++) {
             int col = (st - s0) * QS;
@@ -98,16 +108,16 @@ final class CpuAttentionBackwardTiles {
                 for (int r = 0; r < MR; r++) {
                     float key = j0 + r0 + r;
                     for (int c = 0; c < QS; c += L) {
-                        int mi = col + c;
-                        FloatVector a = FloatVector.fromArray(S, meta, mi);
-                        FloatVector b = FloatVector.fromArray(S, meta, ld + mi);
+                        int mi = qbase + col + c;
+                        FloatVector a = FloatVector.fromArray(S, queries, mi);
+                        FloatVector b = FloatVector.fromArray(S, queries, padded + mi);
                         VectorMask<Float> live = a.compare(VectorOperators.LE, key).and(b.compare(VectorOperators.GT, key));
                         FloatVector s = FloatVector.fromArray(S, t, r * QS + c).mul(scale)
-                                .sub(FloatVector.fromArray(S, meta, 2 * ld + mi));
+                                .sub(FloatVector.fromArray(S, queries, 2 * padded + mi));
                         FloatVector pr = FloatVector.zero(S).blend(expSoftmax(s), live);
                         FloatVector dp = FloatVector.fromArray(S, t, (MR + r) * QS + c)
-                                .sub(FloatVector.fromArray(S, meta, 3 * ld + mi));
-                        int at = (r0 + r) * ld + mi;
+                                .sub(FloatVector.fromArray(S, queries, 3 * padded + mi));
+                        int at = (r0 + r) * ld + col + c;
                         pr.intoArray(pt, at);
                         pr.mul(dp).mul(scale).intoArray(dst, at);
                     }

@@ -29,8 +29,8 @@ final class CpuScratch {
     /** The lanes of one vector, summed in place (the attention softmax). */
     final float[] lanes = new float[L];
 
-    private float[] bwdPad = new float[0], bwdP = new float[0], bwdDs = new float[0], bwdMeta = new float[0],
-            bwdTile = new float[0], bwdPack = new float[0];
+    private float[] bwdPad = new float[0], bwdP = new float[0], bwdDs = new float[0], bwdTile = new float[0],
+            bwdPack = new float[0];
 
     private float[] group = new float[0];
     private long[] weights = new long[0];
@@ -42,7 +42,7 @@ final class CpuScratch {
 
     private CpuAttentionBackwardTiles.Packs bwdPacks = new CpuAttentionBackwardTiles.Packs(new float[0], new float[0],
             new float[0], new float[0], new float[0], 0);
-    private float[] bwdDsum = new float[0];
+    private float[] bwdQueries = new float[0];
 
     /** One head's panels of the attention backward ({@link CpuAttentionBackwardTiles#pack}), for nqs query strips. */
     CpuAttentionBackwardTiles.Packs bwdPacks(int nqs, int stripFloats, int colFloats) {
@@ -55,9 +55,9 @@ final class CpuScratch {
         return p;
     }
 
-    /** D_i = dO_i · O_i of one head's queries (the attention backward). */
-    float[] bwdDsum(int n) {
-        return bwdDsum.length >= n ? bwdDsum : (bwdDsum = new float[n]);
+    /** One head's per-query rows of the attention backward ({@link CpuAttentionBackwardTiles#fillQueries}). */
+    float[] bwdQueries(int n) {
+        return bwdQueries.length >= n ? bwdQueries : (bwdQueries = new float[n]);
     }
 
     private static float[] grown(float[] x, int n) {
@@ -80,10 +80,6 @@ final class CpuScratch {
 
     float[] bwdDs(int n) {
         return bwdDs.length >= n ? bwdDs : (bwdDs = new float[n]);
-    }
-
-    float[] bwdMeta(int n) {
-        return bwdMeta.length >= n ? bwdMeta : (bwdMeta = new float[n]);
     }
 
     float[] bwdTile(int n) {
