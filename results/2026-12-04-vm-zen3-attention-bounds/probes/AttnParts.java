@@ -35,7 +35,7 @@ public class AttnParts {
               int base = s0 * KT, ld = (s1 - s0) * KT;
               for (int rr = 0; rr < QT; rr++) {
                 int x0 = lo[t * QT + rr] - base, y0 = hi[t * QT + rr] - base, row = rr * rs;
-                float sum = ExpBench.softmaxNumerators(sbuf, row + x0, y0 - x0, scale, sc.meta, rr, sc.lanes);
+                float sum = CpuAttentionTiles.softmaxNumerators(sbuf, row + x0, y0 - x0, scale, sc.meta, rr, sc.lanes);
                 lse[t * QT + rr] = sc.meta[rr] + (float) Math.log(sum);
               }
             }
@@ -44,7 +44,7 @@ public class AttnParts {
               int base = s0 * KT, ld = (s1 - s0) * KT;
               for (int rr = 0; rr < QT; rr++) {
                 int x0 = lo[t * QT + rr] - base, y0 = hi[t * QT + rr] - base, row = rr * rs;
-                float sum = ExpBench.softmaxNumerators(sbuf, row + x0, y0 - x0, scale, sc.meta, rr, sc.lanes);
+                float sum = CpuAttentionTiles.softmaxNumerators(sbuf, row + x0, y0 - x0, scale, sc.meta, rr, sc.lanes);
                 CpuVectorMath.zero(sbuf, row, x0);
                 CpuVectorMath.zero(sbuf, row + y0, ld - y0);
                 lse[t * QT + rr] = sc.meta[rr] + (float) Math.log(sum);

@@ -12,29 +12,7 @@ public class ExpBench {
     return acc.reduceLanes(VectorOperators.ADD);
   }
   static float loopMax(float[] x, int n) { return maxOf(x, 0, n); }
-  static float[] mOut = new float[4], lanes = new float[8];
-  static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi, float[] lanes) {
-        float m = maxOf(x, xo, n) * scale;
-        FloatVector vs = FloatVector.broadcast(S, -m);
-        FloatVector vscale = FloatVector.broadcast(S, scale);
-        FloatVector acc = FloatVector.zero(S);
-        int full = n / L * L;
-        for (int i = 0; i < n; i += L) {
-            FloatVector e = expSoftmax(FloatVector.fromArray(S, x, xo + i).fma(vscale, vs));
-            e.intoArray(x, xo + i);
-            if (i >= full) {
-                e = FloatVector.zero(S).blend(e, S.indexInRange(i, n));
-            }
-            acc = acc.add(e);
-        }
-        mOut[mi] = m;
-        acc.intoArray(lanes, 0);
-        float sum = 0f;
-        for (int j = 0; j < L; j++) {
-            sum += lanes[j];
-        }
-        return sum;
-  }
+  static float[] mOut = new float[4], lanes = new float[L];
   public static void main(String[] a) {
     int n = 512; float[] x = new float[n + 16], y = new float[n + 16];
     java.util.Random r = new java.util.Random(1);
@@ -48,7 +26,7 @@ public class ExpBench {
       for (long k = 0; k < it; k++) sink += loopMax(x, n);
       long t2 = System.nanoTime();
       long t3 = System.nanoTime();
-      for (long k = 0; k < it; k++) { System.arraycopy(y, 0, x, 0, 8); sink += softmaxNumerators(x, 3, n - 5, 0.17f, mOut, 1, lanes); }
+      for (long k = 0; k < it; k++) { System.arraycopy(y, 0, x, 0, 8); sink += CpuAttentionTiles.softmaxNumerators(x, 3, n - 5, 0.17f, mOut, 1, lanes); }
       long t4 = System.nanoTime();
       System.out.printf("softmaxNumerators: %.3f ns/elem%n", (t4 - t3) / (double) (it * n));
       System.out.printf("exp: %.3f ns/elem   max: %.3f ns/elem%n", (t1 - t0) / (double) (it * n), (t2 - t1) / (double) (it * n));

@@ -188,7 +188,7 @@ final class CpuAttentionTiles {
      * a partial vector, and scalar e^x cost a fifth of the tile), so x must have L − 1 floats of room past xo + n.
      * Stores m in mOut[mi]; returns the sum (lanes: L floats of scratch).
      */
-    private static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi, float[] lanes) {
+    static float softmaxNumerators(float[] x, int xo, int n, float scale, float[] mOut, int mi, float[] lanes) {
         float m = maxOf(x, xo, n) * scale;
         FloatVector vs = FloatVector.broadcast(S, -m);
         FloatVector vscale = FloatVector.broadcast(S, scale);
