@@ -18,6 +18,8 @@ run attn-parts-d32-w512 -DD=32 -Dwin=512 -Dreps=300 blt4j.compute.AttnParts
 run attn-parts-d64-causal -DD=64 -Dwin=0 -Dreps=300 blt4j.compute.AttnParts
 run attn-concurrent-d32-w512 -DD=32 -Dwin=512 -Dpairs=8 AttnConc
 run attn-concurrent-d64-causal -DD=64 -Dwin=0 -Dpairs=8 AttnConc
+run attn-shape-d32-w512 -DD=32 -Dwin=512 -Dreps=40 AttnShape
+run attn-shape-d64-causal -DD=64 -Dwin=0 -Dreps=40 AttnShape
 run profile-blt-train -Dthreads=2 PeerProf
 run profile-blt-forward -Dthreads=2 -Dfwd=true PeerProf
 run profile-bt-train -Dthreads=2 -Dmodel=bt PeerProf
