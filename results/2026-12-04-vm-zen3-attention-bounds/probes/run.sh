@@ -20,6 +20,10 @@ run attn-concurrent-d32-w512 -DD=32 -Dwin=512 -Dpairs=8 AttnConc
 run attn-concurrent-d64-causal -DD=64 -Dwin=0 -Dpairs=8 AttnConc
 run attn-shape-d32-w512 -DD=32 -Dwin=512 -Dreps=40 AttnShape
 run attn-shape-d64-causal -DD=64 -Dwin=0 -Dreps=40 AttnShape
+for i in 1 2; do
+  run stride-d32-w512-$i -DD=32 -Dwin=512 blt4j.compute.StrideGap
+  run stride-d64-causal-$i -DD=64 -Dwin=0 blt4j.compute.StrideGap
+done
 run profile-blt-train -Dthreads=2 PeerProf
 run profile-blt-forward -Dthreads=2 -Dfwd=true PeerProf
 run profile-bt-train -Dthreads=2 -Dmodel=bt PeerProf
