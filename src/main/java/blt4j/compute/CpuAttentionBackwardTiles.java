@@ -2,6 +2,8 @@ package blt4j.compute;
 
 import static blt4j.compute.CpuVectorMath.*;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -61,7 +63,7 @@ final class CpuAttentionBackwardTiles {
             rows[3 * padded + i] = b > a ? dot(g, go + row, o, oo + row, headDim) : 0f;
         }
         for (int r = 0; r < 4; r++) {
-            java.util.Arrays.fill(rows, r * padded + tq, (r + 1) * padded, 0f);
+            Arrays.fill(rows, r * padded + tq, (r + 1) * padded, 0f);
         }
     }
 
@@ -82,7 +84,7 @@ final class CpuAttentionBackwardTiles {
         int kao = ko + j0 * width + hoff, vao = vo + j0 * width + hoff, lda = width;
         if (keys < KB) {
             float[] pad = sc.bwdPad(2 * KB * headDim);
-            java.util.Arrays.fill(pad, 0, 2 * KB * headDim, 0f);
+            Arrays.fill(pad, 0, 2 * KB * headDim, 0f);
             for (int j = 0; j < keys; j++) {
                 System.arraycopy(k, kao + j * width, pad, j * headDim, headDim);
                 System.arraycopy(v, vao + j * width, pad, (KB + j) * headDim, headDim);
